@@ -1,0 +1,22 @@
+package org.distill4j.knowledge;
+
+import org.distill4j.data.Batch;
+import org.distill4j.model.Network;
+
+/**
+ * Runs a frozen teacher on each batch in inference mode (batch-norm running statistics, no
+ * dropout). Its arrays belong to the batch's manager and die with the step.
+ */
+public final class LiveTeacher implements KnowledgeSource {
+    private final Network teacher;
+
+    public LiveTeacher(Network teacher) {
+        this.teacher = teacher;
+        teacher.freeze();
+    }
+
+    @Override
+    public Knowledge lookup(Batch batch) {
+        return new Knowledge(teacher.forward(batch.inputs(), false));
+    }
+}

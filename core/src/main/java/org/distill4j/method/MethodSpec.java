@@ -1,0 +1,23 @@
+package org.distill4j.method;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import org.distill4j.loss.DistillationLoss;
+
+/**
+ * A named distillation method chosen in YAML by {@code name} (e.g. {@code kd}); its record
+ * holds the method's parameters and builds its losses. A method has no training loop: the
+ * scheme runs it. Adding a method is a record implementing this, one line below and a test.
+ * Unknown names fail listing the known ones (Jackson reports the registered ids).
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "name")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = NoDistillation.class, name = "none"),
+    @JsonSubTypes.Type(value = HintonKd.class, name = "kd"),
+})
+public sealed interface MethodSpec permits NoDistillation, HintonKd {
+    DistillationLoss loss();
+
+    /** Registry name as written in YAML. */
+    String name();
+}

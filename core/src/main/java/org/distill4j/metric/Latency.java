@@ -1,0 +1,42 @@
+package org.distill4j.metric;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
+import org.distill4j.model.Network;
+
+/**
+ * Inference latency per sample at a batch size: median of timed forward passes (input copy in,
+ * logits copied out, as a service would) after warm-up.
+ */
+public final class Latency {
+    private Latency() {}
+
+    public static double millisPerSample(Network net, NDManager root, int batchSize, int repeats) {
+        long[] sample = net.sampleShape();
+        long[] dims = new long[sample.length + 1];
+        dims[0] = batchSize;
+        System.arraycopy(sample, 0, dims, 1, sample.length);
+        float[] input = new float[(int) new Shape(dims).size()];
+        java.util.Random r = new java.util.Random(7);
+        for (int i = 0; i < input.length; i++) {
+            input[i] = (float) r.nextGaussian();
+        }
+        int warmup = Math.max(3, repeats / 10);
+        double[] times = new double[repeats];
+        for (int i = -warmup; i < repeats; i++) {
+            try (NDManager scope = root.newSubManager()) {
+                long t0 = System.nanoTime();
+                NDArray x = scope.create(input, new Shape(dims));
+                net.forward(x, false).logits().toFloatArray();
+                long t1 = System.nanoTime();
+                if (i >= 0) {
+                    times[i] = (t1 - t0) / 1e6 / batchSize;
+                }
+            }
+        }
+        Arrays.sort(times);
+        return times[repeats / 2];
+    }
+}

@@ -1,0 +1,28 @@
+package org.distill4j.model;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
+/**
+ * What network to build, chosen by {@code type} from the zoo. Configs name a zoo entry, never
+ * a Java class. Adding an architecture is a record implementing this plus one line below.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = MlpSpec.class, name = "mlp"),
+    @JsonSubTypes.Type(value = CnnSpec.class, name = "cnn"),
+    @JsonSubTypes.Type(value = ResNetSpec.class, name = "resnet"),
+})
+public sealed interface ModelSpec permits MlpSpec, CnnSpec, ResNetSpec {
+    /** Builds an uninitialised network for inputs of shape (C, H, W) and that many classes. */
+    TappedNet build(long[] sampleShape, int numClasses);
+
+    /** Short human-readable description, e.g. "cnn[32,64,128]/256". */
+    String describe();
+
+    static void require(boolean ok, String field, String rule, Object got) {
+        if (!ok) {
+            throw new IllegalArgumentException(field + ": " + rule + " (got " + got + ")");
+        }
+    }
+}

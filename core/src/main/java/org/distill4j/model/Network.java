@@ -1,0 +1,190 @@
+package org.distill4j.model;
+
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.XavierInitializer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import org.distill4j.io.AtomicFile;
+
+/**
+ * A zoo network with its parameters: what the rest of distill4j trains, distils from, saves
+ * and evaluates. Owns the {@link NDManager} holding its weights; close it to free them.
+ * (Named {@code Network}, not {@code Model}, so it never shadows {@code ai.djl.Model}.)
+ */
+public final class Network implements AutoCloseable {
+    private static final String MAGIC = "distill4j-network";
+    /** Bumped whenever the saved layout changes; older files are rejected with a clear error. */
+    public static final int FORMAT_VERSION = 1;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ModelSpec spec;
+    private final long[] sampleShape;
+    private final int numClasses;
+    private final TappedNet net;
+    private final NDManager manager;
+    private final ParameterStore parameterStore;
+
+    private Network(ModelSpec spec, long[] sampleShape, int numClasses, NDManager parent) {
+        this.spec = spec;
+        this.sampleShape = sampleShape.clone();
+        this.numClasses = numClasses;
+        this.manager = parent.newSubManager();
+        this.net = spec.build(sampleShape, numClasses);
+        // He (Kaiming) normal initialisation: the usual choice for ReLU networks.
+        net.setInitializer(new XavierInitializer(XavierInitializer.RandomType.GAUSSIAN,
+                XavierInitializer.FactorType.IN, 2), Parameter.Type.WEIGHT);
+        long[] dims = new long[sampleShape.length + 1];
+        dims[0] = 1;
+        System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
+        net.initialize(manager, DataType.FLOAT32, new Shape(dims));
+        this.parameterStore = new ParameterStore(manager, false);
+    }
+
+    /** A freshly initialised network; the engine's random seed decides its weights. */
+    public static Network create(ModelSpec spec, long[] sampleShape, int numClasses, NDManager parent) {
+        return new Network(spec, sampleShape, numClasses, parent);
+    }
+
+    /** One forward pass returning every tap; arrays belong to the input's manager. */
+    public Outputs forward(NDArray inputs, boolean training) {
+        return net.forwardTaps(parameterStore, inputs, training);
+    }
+
+    /** Stops gradients to this network's weights (a frozen teacher). */
+    public void freeze() {
+        net.freezeParameters(true);
+    }
+
+    /** The parameters an optimizer updates, in a fixed order (running statistics excluded). */
+    public List<Parameter> trainableParameters() {
+        List<Parameter> out = new ArrayList<>();
+        for (Parameter p : net.getParameters().values()) {
+            if (p.requiresGradient()) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    public long[] sampleShape() {
+        return sampleShape.clone();
+    }
+
+    public int numClasses() {
+        return numClasses;
+    }
+
+    public List<String> tapNames() {
+        return net.tapNames();
+    }
+
+    public long parameterCount() {
+        return net.parameterCount();
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** SHA-256 over every parameter (running statistics included), in network order. */
+    public String weightsDigest() {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (var e : net.getParameters()) {
+                md.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                md.update(e.getValue().getArray().toByteArray());
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Writes the spec and weights atomically: a crash mid-write leaves any old file intact. */
+    public void save(Path file) throws IOException {
+        AtomicFile.write(file, raw -> {
+            DataOutputStream out = new DataOutputStream(raw);
+            out.writeUTF(MAGIC);
+            out.writeInt(FORMAT_VERSION);
+            out.writeUTF(JSON.writeValueAsString(spec));
+            out.writeUTF(JSON.writeValueAsString(sampleShape));
+            out.writeInt(numClasses);
+            net.saveParameters(out);
+            out.flush();
+        });
+    }
+
+    /**
+     * Reads a network saved by {@link #save}. When {@code expected} is non-null, the saved
+     * architecture must equal it, else the error names both.
+     */
+    public static Network load(Path file, ModelSpec expected, NDManager parent) throws IOException {
+        try (InputStream raw = Files.newInputStream(file);
+                DataInputStream in = new DataInputStream(new BufferedInputStream(raw))) {
+            String magic;
+            try {
+                magic = in.readUTF();
+            } catch (IOException e) {
+                throw new IOException(file + " is not a distill4j network file (unreadable header)", e);
+            }
+            if (!MAGIC.equals(magic)) {
+                throw new IOException(file + " is not a distill4j network file");
+            }
+            int version = in.readInt();
+            if (version != FORMAT_VERSION) {
+                throw new IOException(file + " has network format version " + version
+                        + "; this distill4j reads version " + FORMAT_VERSION + ": retrain or convert it");
+            }
+            ModelSpec spec = JSON.readValue(in.readUTF(), ModelSpec.class);
+            long[] shape = JSON.readValue(in.readUTF(), long[].class);
+            int classes = in.readInt();
+            if (expected != null && !expected.equals(spec)) {
+                throw new IOException(file + " holds a " + spec.describe() + " (" + spec
+                        + ") but the config expects a " + expected.describe() + " (" + expected + ")");
+            }
+            Network n = new Network(spec, shape, classes, parent);
+            try {
+                n.net.loadParameters(n.manager, in);
+            } catch (MalformedModelException | IOException | RuntimeException e) {
+                n.close();
+                throw new IOException(file + " is damaged or truncated: " + e.getMessage(), e);
+            }
+            return n;
+        } catch (NoSuchFileException e) {
+            throw new IOException("network file not found: " + file, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    @Override
+    public String toString() {
+        return spec.describe() + " (" + parameterCount() + " parameters, input " + Arrays.toString(sampleShape) + ")";
+    }
+}

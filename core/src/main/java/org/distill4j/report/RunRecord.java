@@ -1,0 +1,52 @@
+package org.distill4j.report;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.distill4j.config.RunConfig;
+import org.distill4j.io.AtomicFile;
+
+/**
+ * Everything a run did, written as {@code record.json} beside its models: config, seed,
+ * versions, data and teacher digests, each model's learning curve and metrics. The HTML report
+ * is rendered from it.
+ */
+public record RunRecord(
+        int formatVersion,
+        String runId,
+        String createdAt,
+        Map<String, String> versions,
+        long seed,
+        RunConfig config,
+        Map<String, String> dataDigests,
+        String teacherDigest,
+        List<ModelResult> models,
+        double totalSeconds) {
+    public static final int FORMAT_VERSION = 1;
+
+    /** JSON mapper for records: NaN (no validation set) is written as the string "NaN". */
+    public static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .configure(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN, true)
+            .build();
+
+    public ModelResult model(String name) {
+        return models.stream().filter(m -> m.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no model '" + name + "' in run " + runId));
+    }
+
+    public void write(Path file) throws IOException {
+        AtomicFile.write(file, out -> JSON.writeValue(out, this));
+    }
+
+    public static RunRecord read(Path file) throws IOException {
+        return JSON.readValue(file.toFile(), RunRecord.class);
+    }
+}

@@ -1,0 +1,126 @@
+package org.distill4j.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Updates a network's parameters from their gradients and clears the gradients. Written here
+ * rather than using DJL's optimizers because those keep their state (momentum, Adam moments,
+ * step counts) in private maps, and checkpoints must save and restore it exactly. The update
+ * itself is PyTorch's fused kernel, so no per-step arrays are allocated.
+ */
+public abstract sealed class Optimizer implements AutoCloseable {
+    protected final List<Parameter> parameters;
+    protected final NDManager stateManager;
+    protected long steps;
+
+    Optimizer(List<Parameter> parameters, NDManager parent) {
+        this.parameters = List.copyOf(parameters);
+        this.stateManager = parent.newSubManager();
+    }
+
+    /** Applies one update with this learning rate to every parameter, then zeroes its gradient. */
+    public final void step(double lr) {
+        steps++;
+        for (int i = 0; i < parameters.size(); i++) {
+            NDArray w = parameters.get(i).getArray();
+            // getGradient() makes a new handle attached to the weight's manager: close it, or
+            // every step leaks one handle per parameter.
+            try (NDArray g = w.getGradient()) {
+                update(i, w, g, (float) lr);
+            }
+            JniUtils.zeroGrad((PtNDArray) w);
+        }
+    }
+
+    protected abstract void update(int index, NDArray weight, NDArray grad, float lr);
+
+    /** Number of updates applied so far. */
+    public long steps() {
+        return steps;
+    }
+
+    /** The optimizer's state arrays in a fixed order (for checkpoints). */
+    public abstract List<NDArray> state();
+
+    @Override
+    public void close() {
+        stateManager.close();
+    }
+
+    protected List<NDArray> zerosLikeParameters() {
+        List<NDArray> out = new ArrayList<>();
+        for (Parameter p : parameters) {
+            out.add(stateManager.zeros(p.getArray().getShape()));
+        }
+        return out;
+    }
+
+    /** SGD with momentum buffer {@code v ← μv + g + λw; w ← w − lr·v}. */
+    static final class SgdMomentum extends Optimizer {
+        private final float momentum;
+        private final float weightDecay;
+        private final List<NDArray> velocity;
+
+        SgdMomentum(List<Parameter> parameters, NDManager parent, float momentum, float weightDecay) {
+            super(parameters, parent);
+            this.momentum = momentum;
+            this.weightDecay = weightDecay;
+            this.velocity = momentum == 0 ? List.of() : zerosLikeParameters();
+        }
+
+        @Override
+        protected void update(int i, NDArray w, NDArray g, float lr) {
+            NDList inputs = momentum == 0 ? new NDList(w, g) : new NDList(w, g, velocity.get(i));
+            w.getNDArrayInternal().sgdUpdate(inputs, new NDList(w), lr, weightDecay, 1f, -1f, momentum, true);
+        }
+
+        @Override
+        public List<NDArray> state() {
+            return velocity;
+        }
+    }
+
+    /** Adam with bias correction folded into the step size, as DJL's Adam does. */
+    static final class AdamOptimizer extends Optimizer {
+        private final float beta1;
+        private final float beta2;
+        private final float epsilon;
+        private final float weightDecay;
+        private final List<NDArray> means;
+        private final List<NDArray> variances;
+
+        AdamOptimizer(List<Parameter> parameters, NDManager parent, float beta1, float beta2, float epsilon,
+                float weightDecay) {
+            super(parameters, parent);
+            this.beta1 = beta1;
+            this.beta2 = beta2;
+            this.epsilon = epsilon;
+            this.weightDecay = weightDecay;
+            this.means = zerosLikeParameters();
+            this.variances = zerosLikeParameters();
+        }
+
+        @Override
+        protected void update(int i, NDArray w, NDArray g, float lr) {
+            double c1 = 1 - Math.pow(beta1, steps);
+            double c2 = 1 - Math.pow(beta2, steps);
+            float corrected = (float) (lr * Math.sqrt(c2) / c1);
+            w.getNDArrayInternal().adamUpdate(new NDList(w, g, means.get(i), variances.get(i)), new NDList(w),
+                    lr, corrected, weightDecay, 1f, -1f, beta1, beta2, epsilon, true, false);
+        }
+
+        @Override
+        public List<NDArray> state() {
+            List<NDArray> all = new ArrayList<>(means);
+            all.addAll(variances);
+            return all;
+        }
+    }
+}

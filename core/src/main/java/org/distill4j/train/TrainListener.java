@@ -1,0 +1,18 @@
+package org.distill4j.train;
+
+/** Observes training (progress bars, logs). Every method has a no-op default. */
+public interface TrainListener {
+    TrainListener NONE = new TrainListener() {};
+
+    /** A model starts training: {@code phase} names it ("teacher", "student-kd" …). */
+    default void onStart(String phase, int epochs, int batchesPerEpoch) {}
+
+    default void onStep(int epoch, int batch, double loss, double lr) {}
+
+    default void onEpochEnd(EpochSummary summary) {}
+
+    default void onFinish(String phase) {}
+
+    /** A one-line status such as "evaluating teacher". */
+    default void onMessage(String text) {}
+}

@@ -1,0 +1,89 @@
+package org.distill4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class OptimizerTest {
+    /** Loss Σ w² ⇒ gradient 2w. */
+    private static void backward(NDArray w) {
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            gc.backward(w.mul(w).sum());
+        }
+    }
+
+    private static Parameter parameter(NDManager m, float... values) {
+        NDArray w = m.create(values);
+        w.setRequiresGradient(true);
+        return Parameter.builder().setName("w").setType(Parameter.Type.WEIGHT).optArray(w).build();
+    }
+
+    @Test
+    void sgdWithMomentumAndWeightDecayMatchesHand() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Parameter p = parameter(m, 1f, -2f);
+            double lr = 0.1;
+            double mu = 0.9;
+            double wd = 0.01;
+            try (Optimizer opt = new OptimizerSpec.Sgd(lr, mu, wd).create(List.of(p), m)) {
+                double[] w = {1, -2};
+                double[] v = {0, 0};
+                for (int step = 0; step < 3; step++) {
+                    backward(p.getArray());
+                    opt.step(lr);
+                    for (int i = 0; i < 2; i++) { // v ← μv + g + λw ; w ← w − lr·v
+                        v[i] = mu * v[i] + 2 * w[i] + wd * w[i];
+                        w[i] -= lr * v[i];
+                    }
+                    float[] got = p.getArray().toFloatArray();
+                    assertEquals(w[0], got[0], 1e-5, "step " + step);
+                    assertEquals(w[1], got[1], 1e-5, "step " + step);
+                }
+                assertEquals(3, opt.steps());
+                // the step cleared the gradient
+                assertEquals(0f, p.getArray().getGradient().abs().sum().getFloat());
+            }
+        }
+    }
+
+    @Test
+    void adamFirstStepMovesByLearningRate() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Parameter p = parameter(m, 1f, -2f);
+            try (Optimizer opt = new OptimizerSpec.Adam(0.01, null, null, null, null).create(List.of(p), m)) {
+                backward(p.getArray());
+                opt.step(0.01);
+                // bias-corrected first step: w − lr·g/(|g| + ε) = w − lr·sign(g)
+                float[] got = p.getArray().toFloatArray();
+                assertEquals(0.99, got[0], 1e-5);
+                assertEquals(-1.99, got[1], 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void schedules() {
+        ScheduleSpec cosine = new ScheduleSpec(ScheduleSpec.Type.COSINE, 0.0, null, null, 0.0);
+        assertEquals(0.1, cosine.rate(0.1, 0, 0, 10, 4), 1e-12);
+        assertEquals(0.05, cosine.rate(0.1, 2, 0, 10, 4), 1e-12);
+        assertEquals(0.0, cosine.rate(0.1, 4, 0, 10, 4), 1e-12);
+        ScheduleSpec warm = new ScheduleSpec(ScheduleSpec.Type.CONSTANT, 1.0, null, null, null);
+        assertEquals(0.01, warm.rate(0.1, 0, 0, 10, 4), 1e-12); // first step of 10: 1/10 of base
+        assertEquals(0.1, warm.rate(0.1, 0, 9, 10, 4), 1e-12);
+        assertEquals(0.1, warm.rate(0.1, 1, 0, 10, 4), 1e-12);
+        ScheduleSpec step = new ScheduleSpec(ScheduleSpec.Type.STEP, null, 2, 0.5, null);
+        assertEquals(0.1, step.rate(0.1, 1, 5, 10, 6), 1e-12);
+        assertEquals(0.05, step.rate(0.1, 2, 0, 10, 6), 1e-12);
+        assertEquals(0.025, step.rate(0.1, 5, 0, 10, 6), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> new ScheduleSpec(null, null, null, 1.5, null));
+        assertThrows(IllegalArgumentException.class, () -> new OptimizerSpec.Sgd(-0.1, null, null));
+        assertThrows(IllegalArgumentException.class, () -> new OptimizerSpec.Sgd(0.1, 1.0, null));
+    }
+}
