@@ -1,0 +1,226 @@
+package org.distill4j.cli;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.distill4j.config.RunConfig;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+
+/**
+ * Reads a {@link RunConfig} from YAML strictly: unknown keys, duplicate keys, wrong types
+ * (no string-to-number coercion) and out-of-range values are errors. Each error is one line
+ * naming the file position, the key path, and what is allowed.
+ */
+public final class ConfigLoader {
+    private static final ObjectMapper YAML = YAMLMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+    private static final Pattern KNOWN_IDS = Pattern.compile("known type ids = \\[([^\\]]*)\\]");
+    private static final Pattern TYPE_ID = Pattern.compile("type id '([^']*)'");
+    private static final Pattern MISSING_ID = Pattern.compile("missing type id property '([^']*)'");
+
+    private ConfigLoader() {}
+
+    public static RunConfig load(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file + ": no such config file");
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read config: " + e.getMessage());
+        }
+        return parse(text, file.toString());
+    }
+
+    public static RunConfig parse(String yaml, String source) throws ConfigException {
+        if (yaml.isBlank()) {
+            throw new ConfigException(source + ": the config is empty; see examples/ for a complete one");
+        }
+        try {
+            RunConfig c = YAML.readValue(yaml, RunConfig.class);
+            if (c == null) {
+                throw new ConfigException(source + ": the config is empty; see examples/ for a complete one");
+            }
+            return c;
+        } catch (JsonMappingException e) {
+            throw new ConfigException(describe(e, yaml, source));
+        } catch (JsonProcessingException e) {
+            if (e.getCause() instanceof MarkedYAMLException y && y.getProblemMark() != null) {
+                // SnakeYAML knows the offending character's position and what is wrong there.
+                return fail(source + ":" + (y.getProblemMark().getLine() + 1) + ":" + (y.getProblemMark().getColumn() + 1)
+                        + ": malformed YAML: " + firstLine(y.getProblem()));
+            }
+            throw new ConfigException(at(source, e.getLocation()) + "malformed YAML: " + firstLine(e.getOriginalMessage()));
+        } catch (RuntimeException e) {
+            // The YAML library can throw unchecked exceptions on some malformed inputs.
+            throw new ConfigException(source + ": malformed YAML: " + firstLine(String.valueOf(e.getMessage())));
+        }
+    }
+
+    private static RunConfig fail(String message) throws ConfigException {
+        throw new ConfigException(message);
+    }
+
+    private static String describe(JsonMappingException e, String yaml, String source) {
+        String path = path(e);
+        // Records are built after all their keys are read, so Jackson's own location is often the
+        // end of the mapping: prefer the position of the key the error is about.
+        JsonLocation keyLoc = locations(yaml).get(pointer(e));
+        JsonLocation loc = keyLoc != null ? keyLoc : e.getLocation();
+        if (e instanceof UnrecognizedPropertyException u) {
+            TreeSet<String> known = new TreeSet<>();
+            u.getKnownPropertyIds().forEach(k -> known.add(String.valueOf(k)));
+            String parent = path.contains(".") ? path.substring(0, path.lastIndexOf('.')) : "(top level)";
+            return at(source, loc) + parent + ": unknown key '" + u.getPropertyName() + "'; allowed here: " + known;
+        }
+        if (e instanceof InvalidTypeIdException t) {
+            String msg = String.valueOf(t.getOriginalMessage());
+            Matcher known = KNOWN_IDS.matcher(msg);
+            String allowed = known.find() ? "[" + known.group(1) + "]" : "";
+            Matcher missing = MISSING_ID.matcher(msg);
+            if (missing.find()) {
+                return at(source, loc) + path + ": missing '" + missing.group(1) + "'; one of " + allowed;
+            }
+            Matcher id = TYPE_ID.matcher(msg);
+            return at(source, loc) + path + ": unknown " + (id.find() ? "'" + id.group(1) + "'" : "kind")
+                    + "; known: " + allowed;
+        }
+        if (e instanceof ValueInstantiationException v && v.getCause() instanceof IllegalArgumentException iae) {
+            // Our records' range checks say "field: rule (got value)"; point at that field's line.
+            String msg = String.valueOf(iae.getMessage());
+            int colon = msg.indexOf(": ");
+            String field = colon > 0 && msg.substring(0, colon).matches("[A-Za-z/]+") ? msg.substring(0, colon) : null;
+            String full = field == null ? path : join(path, field.contains("/") ? field : field);
+            JsonLocation fieldLoc = field == null ? null : locations(yaml).get(pointer(e) + "/" + field);
+            return at(source, fieldLoc != null ? fieldLoc : loc) + full + ": "
+                    + (field == null ? msg : msg.substring(colon + 2));
+        }
+        if (e instanceof InvalidFormatException f) {
+            Class<?> target = f.getTargetType();
+            if (target != null && target.isEnum()) {
+                TreeSet<String> names = new TreeSet<>();
+                for (Object c : target.getEnumConstants()) {
+                    names.add(c.toString().toLowerCase(java.util.Locale.ROOT));
+                }
+                return at(source, loc) + path + ": '" + f.getValue() + "' is not allowed; one of " + names;
+            }
+            return at(source, loc) + path + ": expected " + kind(target) + ", got '" + f.getValue() + "'";
+        }
+        if (e instanceof MismatchedInputException m) {
+            Class<?> target = m.getTargetType();
+            String msg = firstLine(m.getOriginalMessage());
+            if (target != null && msg.startsWith("Cannot")) {
+                return at(source, loc) + path + ": expected " + kind(target) + " (" + msg + ")";
+            }
+            return at(source, loc) + path + ": " + msg;
+        }
+        return at(source, loc) + path + ": " + firstLine(e.getOriginalMessage());
+    }
+
+    private static String kind(Class<?> t) {
+        if (t == null) {
+            return "a different value";
+        }
+        if (t == Integer.class || t == int.class || t == Long.class || t == long.class) {
+            return "a whole number";
+        }
+        if (t == Double.class || t == double.class) {
+            return "a number";
+        }
+        if (t == Boolean.class || t == boolean.class) {
+            return "true or false";
+        }
+        if (t == String.class) {
+            return "a string";
+        }
+        if (java.util.Collection.class.isAssignableFrom(t)) {
+            return "a list";
+        }
+        return "a mapping (" + t.getSimpleName() + ")";
+    }
+
+    private static String path(JsonMappingException e) {
+        StringBuilder b = new StringBuilder();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (r.getIndex() >= 0) {
+                b.append('[').append(r.getIndex()).append(']');
+            } else if (r.getFieldName() != null) {
+                b.append(b.length() == 0 ? "" : ".").append(r.getFieldName());
+            }
+        }
+        return b.length() == 0 ? "(top level)" : b.toString();
+    }
+
+    private static String pointer(JsonMappingException e) {
+        StringBuilder b = new StringBuilder();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            b.append('/').append(r.getIndex() >= 0 ? String.valueOf(r.getIndex()) : r.getFieldName());
+        }
+        return b.toString();
+    }
+
+    private static String join(String path, String field) {
+        return path.equals("(top level)") ? field : path + "." + field;
+    }
+
+    /** Position of every key, by JSON pointer, so range errors can name the offending line. */
+    private static Map<String, JsonLocation> locations(String yaml) {
+        Map<String, JsonLocation> out = new HashMap<>();
+        try (JsonParser p = new YAMLFactory().createParser(yaml)) {
+            JsonToken t;
+            while ((t = p.nextToken()) != null) {
+                if (t == JsonToken.FIELD_NAME) {
+                    out.putIfAbsent(p.getParsingContext().pathAsPointer().toString(), p.currentTokenLocation());
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // Best effort: the caller falls back to the mapper's location.
+        }
+        return out;
+    }
+
+    private static String at(String source, JsonLocation loc) {
+        if (loc == null || loc.getLineNr() < 1) {
+            return source + ": ";
+        }
+        return source + ":" + loc.getLineNr() + ":" + loc.getColumnNr() + ": ";
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return (nl < 0 ? s : s.substring(0, nl)).trim();
+    }
+}

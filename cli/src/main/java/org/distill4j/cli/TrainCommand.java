@@ -1,0 +1,48 @@
+package org.distill4j.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.distill4j.config.RunConfig;
+import org.distill4j.data.FashionMnist;
+import org.distill4j.report.RunRecord;
+import org.distill4j.run.Experiment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code distill train -c FILE.yaml}: one run of a config. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train a teacher (or load it) and distil a student, as a YAML config says.")
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "run config (YAML); see examples/")
+    Path config;
+
+    @Option(names = "--seed", description = "override the config's seed")
+    Long seed;
+
+    @Mixin
+    RunOptions options;
+
+    @picocli.CommandLine.ParentCommand
+    Main main;
+
+    @Override
+    public Integer call() throws Exception {
+        RunConfig cfg = ConfigLoader.load(config);
+        if (seed != null) {
+            cfg = cfg.withSeed(seed);
+        }
+        return execute(cfg, options, main);
+    }
+
+    /** Validates data and output first, then runs and prints the table. */
+    static int execute(RunConfig cfg, RunOptions options, Main main) throws Exception {
+        Path dataDir = DataLocator.locate(options.data, main.err);
+        FashionMnist.Splits data = FashionMnist.load(dataDir);
+        Path dir = options.newRunDir(cfg.name());
+        main.err.println("run directory " + dir + " · data " + dataDir);
+        RunRecord record = new Experiment(cfg, data, dir, new ProgressListener(main.err)).run();
+        RunPrinter.print(record, dir, main.out);
+        return 0;
+    }
+}
