@@ -101,9 +101,12 @@ final class BenchKdCommand implements Callable<Integer> {
 
     static String markdown(RunConfig base, List<RunRecord> records) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "Config `%s`, %d seeds (%s), full Fashion-MNIST test set (%s samples); mean ± sample std.%n%n",
+        RunRecord first = records.get(0);
+        b.append(String.format(Locale.ROOT,
+                "Config `%s`, %d seeds %s; %,d training / %,d validation / %,d test images; mean ± sample std; %s.%n%n",
                 base.name(), records.size(), records.stream().map(r -> String.valueOf(r.seed())).toList(),
-                "10000"));
+                first.dataSizes().get("train"), first.dataSizes().get("validation"), first.dataSizes().get("test"),
+                first.versions()));
         b.append("| model | params |");
         COLUMNS.keySet().forEach(k -> b.append(' ').append(k).append(" |"));
         b.append("\n|---|---:|");

@@ -25,6 +25,7 @@ public record RunRecord(
         long seed,
         RunConfig config,
         Map<String, String> dataDigests,
+        Map<String, Integer> dataSizes,
         String teacherDigest,
         List<ModelResult> models,
         double totalSeconds) {

@@ -122,8 +122,12 @@ public final class Experiment {
             digests.put("train", train.digest());
             digests.put("validation", validation.digest());
             digests.put("test", test.digest());
+            Map<String, Integer> sizes = new LinkedHashMap<>();
+            sizes.put("train", train.size());
+            sizes.put("validation", validation.size());
+            sizes.put("test", test.size());
             RunRecord record = new RunRecord(RunRecord.FORMAT_VERSION, runDir.getFileName().toString(),
-                    Instant.now().toString(), versions, config.seed(), config, digests, teacher.weightsDigest(),
+                    Instant.now().toString(), versions, config.seed(), config, digests, sizes, teacher.weightsDigest(),
                     results, (System.nanoTime() - start) / 1e9);
             teacher.close();
             record.write(runDir.resolve("record.json"));

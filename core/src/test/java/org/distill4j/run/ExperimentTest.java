@@ -66,6 +66,7 @@ class ExperimentTest {
         assertEquals(r.config(), back.config());
         assertEquals(r.model("student-kd").metrics(), back.model("student-kd").metrics());
         assertEquals(3, r.dataDigests().size());
+        assertEquals(java.util.Map.of("train", 480, "validation", 120, "test", 200), r.dataSizes());
         assertNotNull(r.teacherDigest());
 
         String html = Files.readString(dir.resolve("report.html"));
