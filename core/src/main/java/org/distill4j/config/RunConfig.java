@@ -6,12 +6,19 @@ package org.distill4j.config;
  *
  * @param name run name, used in the run directory (letters, digits, '-', '_', '.')
  * @param seed master seed: initial weights, shuffles and splits derive from it
+ * @param checkpoint when the run saves its state (default: every 200 steps and every epoch end)
  */
-public record RunConfig(String name, Long seed, DataSpec data, TeacherSpec teacher, StudentSpec student) {
+public record RunConfig(String name, Long seed, DataSpec data, TeacherSpec teacher, StudentSpec student,
+        CheckpointSpec checkpoint) {
+    public RunConfig(String name, Long seed, DataSpec data, TeacherSpec teacher, StudentSpec student) {
+        this(name, seed, data, teacher, student, null);
+    }
+
     public RunConfig {
         name = name == null ? "run" : name;
         seed = seed == null ? 42L : seed;
         data = data == null ? DataSpec.defaults() : data;
+        checkpoint = checkpoint == null ? CheckpointSpec.defaults() : checkpoint;
         if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
             throw new IllegalArgumentException("name: 1–64 of letters, digits, '.', '_', '-' (got '" + name + "')");
         }
@@ -24,10 +31,24 @@ public record RunConfig(String name, Long seed, DataSpec data, TeacherSpec teach
     }
 
     public RunConfig withSeed(long s) {
-        return new RunConfig(name, s, data, teacher, student);
+        return new RunConfig(name, s, data, teacher, student, checkpoint);
     }
 
     public RunConfig withData(DataSpec d) {
-        return new RunConfig(name, seed, d, teacher, student);
+        return new RunConfig(name, seed, d, teacher, student, checkpoint);
+    }
+
+    /** SHA-256 of the config's canonical JSON: what checkpoints and records are tied to. */
+    public String digest() {
+        try {
+            var mapper = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+                    .enable(com.fasterxml.jackson.databind.MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+                    .enable(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
+            byte[] canonical = mapper.writeValueAsBytes(mapper.readTree(mapper.writeValueAsBytes(this)));
+            return java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(canonical));
+        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -41,7 +41,7 @@ public final class Network implements AutoCloseable {
     private final int numClasses;
     private final TappedNet net;
     private final NDManager manager;
-    private final ParameterStore parameterStore;
+    private ParameterStore parameterStore;
 
     private Network(ModelSpec spec, long[] sampleShape, int numClasses, NDManager parent) {
         this.spec = spec;
@@ -132,9 +132,31 @@ public final class Network implements AutoCloseable {
             out.writeUTF(JSON.writeValueAsString(spec));
             out.writeUTF(JSON.writeValueAsString(sampleShape));
             out.writeInt(numClasses);
-            net.saveParameters(out);
+            writeWeights(out);
             out.flush();
         });
+    }
+
+    /** Writes every parameter (running statistics included), e.g. into a checkpoint. */
+    public void writeWeights(DataOutputStream out) throws IOException {
+        net.saveParameters(out);
+    }
+
+    /** Reads weights written by {@link #writeWeights} into this network (same architecture). */
+    public void readWeights(DataInputStream in) throws IOException {
+        try {
+            net.loadParameters(manager, in);
+        } catch (MalformedModelException e) {
+            throw new IOException("weights do not fit " + spec.describe() + ": " + e.getMessage(), e);
+        }
+        // Loading installs new arrays: they must record gradients again, and the store must not
+        // hand out the arrays it cached before.
+        for (Parameter p : net.getParameters().values()) {
+            if (p.requiresGradient()) {
+                p.getArray().setRequiresGradient(true);
+            }
+        }
+        parameterStore = new ParameterStore(manager, false);
     }
 
     /**
@@ -167,8 +189,8 @@ public final class Network implements AutoCloseable {
             }
             Network n = new Network(spec, shape, classes, parent);
             try {
-                n.net.loadParameters(n.manager, in);
-            } catch (MalformedModelException | IOException | RuntimeException e) {
+                n.readWeights(in);
+            } catch (IOException | RuntimeException e) {
                 n.close();
                 throw new IOException(file + " is damaged or truncated: " + e.getMessage(), e);
             }

@@ -2,6 +2,8 @@ package org.distill4j.run;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -13,21 +15,29 @@ import org.distill4j.config.DataSpec;
 import org.distill4j.config.RunConfig;
 import org.distill4j.data.Dataset;
 import org.distill4j.data.FashionMnist;
+import org.distill4j.knowledge.KnowledgeSource;
 import org.distill4j.knowledge.LiveTeacher;
+import org.distill4j.loss.DistillationLoss;
 import org.distill4j.method.MethodSpec;
 import org.distill4j.method.NoDistillation;
 import org.distill4j.metric.Latency;
 import org.distill4j.metric.Metrics;
 import org.distill4j.metric.Predictions;
+import org.distill4j.model.ModelSpec;
 import org.distill4j.model.Network;
 import org.distill4j.report.HtmlReport;
 import org.distill4j.report.ModelMetrics;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
 import org.distill4j.scheme.Offline;
-import org.distill4j.train.EpochSummary;
+import org.distill4j.train.CheckpointStore;
+import org.distill4j.train.Checkpointer;
+import org.distill4j.train.NonFiniteLossException;
+import org.distill4j.train.Optimizer;
 import org.distill4j.train.Seeds;
 import org.distill4j.train.TrainListener;
+import org.distill4j.train.TrainSpec;
+import org.distill4j.train.TrainingProgress;
 
 /**
  * One run of a {@link RunConfig}, start to finish: carve the validation split, train (or load)
@@ -35,6 +45,11 @@ import org.distill4j.train.TrainListener;
  * from the same initial weights without distillation; evaluate every model (accuracy,
  * fidelity on train and test, calibration, size, latency) and write {@code record.json},
  * {@code report.html} and the networks into the run directory.
+ *
+ * <p>A run checkpoints into {@code <run>/checkpoints}. Running again on a directory that has
+ * checkpoints resumes from the newest: finished phases are loaded from their saved networks
+ * (digests checked), the phase in progress continues from its exact position, and the record
+ * ends identical to an uninterrupted run's except for wall-clock timings.
  */
 public final class Experiment {
     /** distill4j's version, recorded in every run. */
@@ -45,12 +60,19 @@ public final class Experiment {
     private final FashionMnist.Splits data;
     private final Path runDir;
     private final TrainListener listener;
+    private boolean acceptConfigChange;
 
     public Experiment(RunConfig config, FashionMnist.Splits data, Path runDir, TrainListener listener) {
         this.config = config;
         this.data = data;
         this.runDir = runDir;
         this.listener = listener;
+    }
+
+    /** Resume even if the checkpoints were written under another config. */
+    public Experiment acceptingConfigChange(boolean accept) {
+        this.acceptConfigChange = accept;
+        return this;
     }
 
     public RunRecord run() throws IOException {
@@ -61,33 +83,45 @@ public final class Experiment {
         Dataset.Split split = all.split(ds.validation(), Seeds.derive(config.seed(), "split"));
         Dataset train = split.train();
         Dataset validation = split.validation();
-        long[] shape = train.sampleShape();
-        int classes = train.numClasses();
 
-        List<ModelResult> results = new ArrayList<>();
+        String digest = config.digest();
+        CheckpointStore store = new CheckpointStore(runDir.resolve("checkpoints"), digest, config.checkpoint().keepLast());
+        store.warnings().forEach(listener::onMessage);
+        CheckpointStore.Loaded resume = store.latest();
+        List<ModelResult> completed = new ArrayList<>();
+        if (resume != null) {
+            if (!resume.configDigest().equals(digest) && !acceptConfigChange) {
+                throw new ConfigDriftException("the checkpoints in " + runDir + " were written with another config "
+                        + "(digest " + resume.configDigest().substring(0, 12) + "…, now " + digest.substring(0, 12)
+                        + "…); resume with the original config, or accept the change explicitly");
+            }
+            store.protect(resume.file());
+            for (JsonNode m : resume.meta().path("completed")) {
+                completed.add(CheckpointStore.JSON.treeToValue(m, ModelResult.class));
+            }
+            listener.onMessage("resuming from " + resume.file().getFileName() + " (phase "
+                    + resume.meta().path("phase").asText() + ")");
+        }
+        Phases phases = new Phases(train, validation, test, store, resume, completed);
+
         try (NDManager root = NDManager.newBaseManager()) {
             Offline offline = new Offline(root, listener);
             var ts = config.teacher();
             Network teacher;
-            List<EpochSummary> teacherHistory = List.of();
-            double teacherSeconds = 0;
             if (ts.load() != null) {
                 listener.onMessage("loading teacher from " + ts.load());
                 teacher = Network.load(Path.of(ts.load()), ts.model(), root);
+                teacher.save(runDir.resolve("teacher.model"));
+                if (phases.done("teacher") == null) {
+                    phases.evaluated("teacher", "teacher", "none", teacher, true, TrainingProgress.start(), null, root);
+                }
             } else {
-                Seeds.apply(Seeds.derive(config.seed(), "teacher"));
-                teacher = Network.create(ts.model(), shape, classes, root);
-                long t0 = System.nanoTime();
-                teacherHistory = offline.train("teacher", teacher, ts.train(), new NoDistillation().loss(), null,
-                        train, validation, Seeds.derive(config.seed(), "teacher-shuffle"));
-                teacherSeconds = (System.nanoTime() - t0) / 1e9;
+                teacher = phases.trainOrResume(offline, root, "teacher", "teacher", new NoDistillation(), ts.model(),
+                        ts.train(), null, null);
             }
-            teacher.save(runDir.resolve("teacher.model"));
-            listener.onMessage("evaluating teacher");
             Predictions teacherTrain = Predictions.of(teacher, train, root);
             Predictions teacherTest = Predictions.of(teacher, test, root);
-            results.add(result("teacher", "teacher", "none", teacher, ts.load() != null, teacherSeconds,
-                    teacherHistory, evaluate(teacher, train, test, null, null, root)));
+            phases.teacherPredictions = new Predictions[] {teacherTrain, teacherTest};
             LiveTeacher live = new LiveTeacher(teacher);
 
             var ss = config.student();
@@ -97,20 +131,9 @@ public final class Experiment {
             }
             methods.add(ss.method());
             for (MethodSpec method : methods) {
-                String name = "student-" + method.name();
-                // Same initial weights and same batch order for every student: only the method differs.
-                Seeds.apply(Seeds.derive(config.seed(), "student"));
-                try (Network student = Network.create(ss.model(), shape, classes, root)) {
-                    var loss = method.loss();
-                    long t0 = System.nanoTime();
-                    List<EpochSummary> history = offline.train(name, student, ss.train(), loss,
-                            loss.needsTeacher() ? live : null, train, validation,
-                            Seeds.derive(config.seed(), "student-shuffle"));
-                    double seconds = (System.nanoTime() - t0) / 1e9;
-                    student.save(runDir.resolve(name + ".model"));
-                    listener.onMessage("evaluating " + name);
-                    results.add(result(name, "student", method.name(), student, false, seconds, history,
-                            evaluate(student, train, test, teacherTrain, teacherTest, root)));
+                try (Network student = phases.trainOrResume(offline, root, "student-" + method.name(), "student", method,
+                        ss.model(), ss.train(), live, teacher)) {
+                    // closed here; its results are recorded
                 }
             }
             Map<String, String> versions = new LinkedHashMap<>();
@@ -128,7 +151,7 @@ public final class Experiment {
             sizes.put("test", test.size());
             RunRecord record = new RunRecord(RunRecord.FORMAT_VERSION, runDir.getFileName().toString(),
                     Instant.now().toString(), versions, config.seed(), config, digests, sizes, teacher.weightsDigest(),
-                    results, (System.nanoTime() - start) / 1e9);
+                    List.copyOf(completed), (System.nanoTime() - start) / 1e9);
             teacher.close();
             record.write(runDir.resolve("record.json"));
             HtmlReport.write(record, runDir.resolve("report.html"));
@@ -136,30 +159,114 @@ public final class Experiment {
         }
     }
 
-    private ModelResult result(String name, String role, String method, Network net, boolean loaded, double seconds,
-            List<EpochSummary> history, ModelMetrics metrics) {
-        return new ModelResult(name, role, method, net.spec().describe(), net.parameterCount(),
-                net.parameterCount() * Float.BYTES, net.weightsDigest(), name + ".model", loaded, seconds, history,
-                metrics);
-    }
+    /** Runs the phases in order, skipping finished ones and resuming the one in progress. */
+    private final class Phases {
+        final Dataset train;
+        final Dataset validation;
+        final Dataset test;
+        final CheckpointStore store;
+        final CheckpointStore.Loaded resume;
+        final List<ModelResult> completed;
+        Predictions[] teacherPredictions;
+        Path lastCheckpoint;
 
-    private ModelMetrics evaluate(Network net, Dataset train, Dataset test, Predictions teacherTrain,
-            Predictions teacherTest, NDManager root) {
-        Predictions onTest = Predictions.of(net, test, root);
-        Double agreeTrain = null;
-        Double agreeTest = null;
-        Double klTrain = null;
-        Double klTest = null;
-        if (teacherTest != null) {
-            Predictions onTrain = Predictions.of(net, train, root);
-            agreeTrain = Metrics.agreement(teacherTrain, onTrain);
-            klTrain = Metrics.klDivergence(teacherTrain, onTrain);
-            agreeTest = Metrics.agreement(teacherTest, onTest);
-            klTest = Metrics.klDivergence(teacherTest, onTest);
+        Phases(Dataset train, Dataset validation, Dataset test, CheckpointStore store, CheckpointStore.Loaded resume,
+                List<ModelResult> completed) {
+            this.train = train;
+            this.validation = validation;
+            this.test = test;
+            this.store = store;
+            this.resume = resume;
+            this.completed = completed;
+            this.lastCheckpoint = store.latestFile();
         }
-        listener.onMessage("timing " + net.spec().describe());
-        return new ModelMetrics(Metrics.accuracy(onTest, test.labels()), Metrics.crossEntropy(onTest, test.labels()),
-                Metrics.expectedCalibrationError(onTest, test.labels(), ECE_BINS), agreeTrain, agreeTest, klTrain,
-                klTest, Latency.millisPerSample(net, root, 1, 200), Latency.millisPerSample(net, root, 256, 10));
+
+        ModelResult done(String name) {
+            return completed.stream().filter(m -> m.name().equals(name)).findFirst().orElse(null);
+        }
+
+        Network trainOrResume(Offline offline, NDManager root, String name, String role, MethodSpec method,
+                ModelSpec spec, TrainSpec trainSpec, KnowledgeSource teacherSource, Network teacherNet)
+                throws IOException {
+            Path file = runDir.resolve(name + ".model");
+            ModelResult finished = done(name);
+            if (finished != null) {
+                Network net = Network.load(file, spec, root);
+                if (!net.weightsDigest().equals(finished.weightsDigest())) {
+                    net.close();
+                    throw new IOException(file + " does not match the network this run trained (digest differs); "
+                            + "it was modified or replaced: start the run again");
+                }
+                listener.onMessage(name + ": finished before the interruption, loaded " + file.getFileName());
+                return net;
+            }
+            // Same initial weights for every student: only the method differs.
+            Seeds.apply(Seeds.derive(config.seed(), role));
+            Network net = Network.create(spec, train.sampleShape(), train.numClasses(), root);
+            TrainingProgress progress = TrainingProgress.start();
+            Offline.OptimizerRestore restore = o -> {};
+            if (resume != null && name.equals(resume.meta().path("phase").asText())) {
+                resume.restoreWeights(net);
+                progress = CheckpointStore.JSON.treeToValue(resume.meta().path("progress"), TrainingProgress.class);
+                restore = resume::restoreOptimizer;
+            }
+            DistillationLoss loss = method.loss();
+            TrainingProgress end;
+            try {
+                end = offline.train(name, net, trainSpec, loss, loss.needsTeacher() ? teacherSource : null, train,
+                        validation, Seeds.derive(config.seed(), role + "-shuffle"), progress, restore,
+                        checkpointer());
+            } catch (NonFiniteLossException e) {
+                net.close();
+                throw e.withLastCheckpoint(lastCheckpoint == null ? null : lastCheckpoint.toString());
+            }
+            net.save(file);
+            evaluated(name, role, method.name(), net, false, end, teacherNet, root);
+            return net;
+        }
+
+        void evaluated(String name, String role, String method, Network net, boolean loaded, TrainingProgress end,
+                Network teacherNet, NDManager root) {
+            listener.onMessage("evaluating " + name);
+            Predictions onTest = Predictions.of(net, test, root);
+            Double agreeTrain = null;
+            Double agreeTest = null;
+            Double klTrain = null;
+            Double klTest = null;
+            if (teacherNet != null) {
+                Predictions onTrain = Predictions.of(net, train, root);
+                agreeTrain = Metrics.agreement(teacherPredictions[0], onTrain);
+                klTrain = Metrics.klDivergence(teacherPredictions[0], onTrain);
+                agreeTest = Metrics.agreement(teacherPredictions[1], onTest);
+                klTest = Metrics.klDivergence(teacherPredictions[1], onTest);
+            }
+            ModelMetrics metrics = new ModelMetrics(Metrics.accuracy(onTest, test.labels()),
+                    Metrics.crossEntropy(onTest, test.labels()),
+                    Metrics.expectedCalibrationError(onTest, test.labels(), ECE_BINS), agreeTrain, agreeTest, klTrain,
+                    klTest, Latency.millisPerSample(net, root, 1, 200), Latency.millisPerSample(net, root, 256, 10));
+            completed.add(new ModelResult(name, role, method, net.spec().describe(), net.parameterCount(),
+                    net.parameterCount() * Float.BYTES, net.weightsDigest(), name + ".model", loaded, end.seconds(),
+                    end.skippedBatches(), end.history(), metrics));
+        }
+
+        Checkpointer checkpointer() {
+            return new Checkpointer() {
+                @Override
+                public int everySteps() {
+                    return config.checkpoint().everySteps();
+                }
+
+                @Override
+                public void save(String phase, Network student, Optimizer optimizer, TrainingProgress progress,
+                        double validationAccuracy) throws IOException {
+                    ObjectNode meta = CheckpointStore.JSON.createObjectNode();
+                    meta.put("phase", phase);
+                    meta.put("validationAccuracy", validationAccuracy);
+                    meta.set("progress", CheckpointStore.JSON.valueToTree(progress));
+                    meta.set("completed", CheckpointStore.JSON.valueToTree(completed));
+                    lastCheckpoint = store.save(meta, student, optimizer, phase, validationAccuracy);
+                }
+            };
+        }
     }
 }

@@ -41,6 +41,35 @@ public abstract sealed class Optimizer implements AutoCloseable {
 
     protected abstract void update(int index, NDArray weight, NDArray grad, float lr);
 
+    /** Clears every gradient without updating (a skipped batch). */
+    public final void zeroGradients() {
+        for (Parameter p : parameters) {
+            JniUtils.zeroGrad((PtNDArray) p.getArray());
+        }
+    }
+
+    /** Global L2 norm of all gradients; NaN or infinite if any gradient is. */
+    public final double gradientNorm() {
+        double sumSquares = 0;
+        for (Parameter p : parameters) {
+            // every intermediate is closed here: they belong to the weights' manager, not a step scope
+            try (NDArray g = p.getArray().getGradient(); NDArray n = g.norm()) {
+                double v = n.getFloat();
+                sumSquares += v * v;
+            }
+        }
+        return Math.sqrt(sumSquares);
+    }
+
+    /** Multiplies every gradient by {@code factor} in place (gradient clipping). */
+    public final void scaleGradients(double factor) {
+        for (Parameter p : parameters) {
+            try (NDArray g = p.getArray().getGradient()) {
+                g.muli((float) factor);
+            }
+        }
+    }
+
     /** Number of updates applied so far. */
     public long steps() {
         return steps;
@@ -48,6 +77,39 @@ public abstract sealed class Optimizer implements AutoCloseable {
 
     /** The optimizer's state arrays in a fixed order (for checkpoints). */
     public abstract List<NDArray> state();
+
+    /** Writes the step count and every state array (for checkpoints). */
+    public void writeState(java.io.DataOutputStream out) throws java.io.IOException {
+        out.writeLong(steps);
+        List<NDArray> state = state();
+        out.writeInt(state.size());
+        for (NDArray a : state) {
+            byte[] bytes = a.encode();
+            out.writeInt(bytes.length);
+            out.write(bytes);
+        }
+    }
+
+    /** Restores what {@link #writeState} wrote, in place; the arrays must match in number and shape. */
+    public void readState(java.io.DataInputStream in) throws java.io.IOException {
+        steps = in.readLong();
+        List<NDArray> state = state();
+        int n = in.readInt();
+        if (n != state.size()) {
+            throw new java.io.IOException("optimizer state has " + n + " arrays, this optimizer " + state.size());
+        }
+        for (NDArray target : state) {
+            byte[] bytes = new byte[in.readInt()];
+            in.readFully(bytes);
+            try (NDArray saved = NDArray.decode(stateManager, bytes)) {
+                if (!saved.getShape().equals(target.getShape())) {
+                    throw new java.io.IOException("optimizer state shape " + saved.getShape() + " does not match "
+                            + target.getShape());
+                }
+                saved.copyTo(target);
+            }
+        }
+    }
 
     @Override
     public void close() {

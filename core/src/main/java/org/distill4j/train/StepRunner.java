@@ -15,64 +15,61 @@ import org.distill4j.loss.LossValue;
 import org.distill4j.model.Network;
 
 /**
- * The one training step every scheme uses: load a batch into its own {@link NDManager} scope,
- * ask the teacher (outside the gradient recorder, so it builds no graph), forward the student,
- * compute the loss, backpropagate, check the loss is finite, update; then close the scope so
- * a long run does not grow in memory.
+ * The one training step every scheme uses. It seeds the engine from the step's position, so
+ * dropout and other engine randomness are a pure function of (run seed, phase, epoch, batch):
+ * a resumed run replays exactly without saving generator state. Then it loads the batch into
+ * its own {@link NDManager} scope, asks the teacher (outside the gradient recorder, so it builds
+ * no graph), forwards the student, backpropagates, checks loss and gradient norm are finite
+ * (stop or skip, as configured), clips, updates, and closes the scope so memory stays flat.
  */
 public final class StepRunner {
+    /** What one step did. */
+    public record StepResult(double loss, Map<String, Double> terms, int correct, int samples, boolean skipped,
+            double gradNorm) {}
+
     private final NDManager root;
 
     public StepRunner(NDManager root) {
         this.root = root;
     }
 
-    /** Trains one epoch (0-based {@code epoch} of {@code epochs}) and returns its statistics. */
-    public EpochStats trainEpoch(String phase, Network student, Optimizer optimizer, DistillationLoss loss,
-            KnowledgeSource teacher, BatchLoader loader, TrainSpec spec, int epoch, TrainListener listener) {
-        long start = System.nanoTime();
-        int[][] plan = loader.plan(epoch);
-        double lossSum = 0;
-        Map<String, Double> termSums = new LinkedHashMap<>();
-        long correct = 0;
-        long seen = 0;
-        double lr = 0;
-        for (int b = 0; b < plan.length; b++) {
-            lr = spec.schedule().rate(spec.optimizer().lr(), epoch, b, plan.length, spec.epochs());
-            try (NDManager scope = root.newSubManager()) {
-                Batch batch = loader.load(scope, plan[b]);
-                Knowledge knowledge = teacher == null ? Knowledge.NONE : teacher.lookup(batch);
-                LossValue value;
-                NDArray logits;
-                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                    var outputs = student.forward(batch.inputs(), true);
-                    value = loss.compute(outputs, knowledge, batch);
-                    logits = outputs.logits();
-                    collector.backward(value.total());
-                }
-                float total = value.total().getFloat();
-                Map<String, Double> terms = new LinkedHashMap<>();
-                value.terms().forEach((k, v) -> terms.put(k, (double) v.getFloat()));
-                if (!Float.isFinite(total)) {
-                    throw new NonFiniteLossException(phase, epoch, b, terms);
-                }
-                optimizer.step(lr);
-                long[] predicted = logits.argMax(1).toLongArray();
-                int[] labels = batch.labelValues();
-                for (int i = 0; i < labels.length; i++) {
-                    if (predicted[i] == labels[i]) {
-                        correct++;
-                    }
-                }
-                seen += labels.length;
-                lossSum += total * labels.length;
-                terms.forEach((k, v) -> termSums.merge(k, v * labels.length, Double::sum));
-                listener.onStep(epoch, b, total, lr);
+    public StepResult step(String phase, Network student, Optimizer optimizer, DistillationLoss loss,
+            KnowledgeSource teacher, BatchLoader loader, TrainSpec spec, int[] positions, int epoch, int batchIndex,
+            double lr, long stepSeed) {
+        Seeds.apply(stepSeed);
+        try (NDManager scope = root.newSubManager()) {
+            Batch batch = loader.load(scope, positions);
+            Knowledge knowledge = teacher == null ? Knowledge.NONE : teacher.lookup(batch);
+            LossValue value;
+            NDArray logits;
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                var outputs = student.forward(batch.inputs(), true);
+                value = loss.compute(outputs, knowledge, batch);
+                logits = outputs.logits();
+                collector.backward(value.total());
             }
+            double total = value.total().getFloat();
+            Map<String, Double> terms = new LinkedHashMap<>();
+            value.terms().forEach((k, v) -> terms.put(k, (double) v.getFloat()));
+            double gradNorm = optimizer.gradientNorm();
+            if (!Double.isFinite(total) || !Double.isFinite(gradNorm)) {
+                optimizer.zeroGradients();
+                if (spec.onNonFinite() == TrainSpec.NonFinitePolicy.STOP) {
+                    throw new NonFiniteLossException(phase, epoch, batchIndex, total, gradNorm, terms);
+                }
+                return new StepResult(total, terms, 0, 0, true, gradNorm);
+            }
+            if (spec.clipGradNorm() > 0 && gradNorm > spec.clipGradNorm()) {
+                optimizer.scaleGradients(spec.clipGradNorm() / (gradNorm + 1e-6));
+            }
+            optimizer.step(lr);
+            long[] predicted = logits.argMax(1).toLongArray();
+            int[] labels = batch.labelValues();
+            int correct = 0;
+            for (int i = 0; i < labels.length; i++) {
+                correct += predicted[i] == labels[i] ? 1 : 0;
+            }
+            return new StepResult(total, terms, correct, labels.length, false, gradNorm);
         }
-        final long n = Math.max(seen, 1);
-        Map<String, Double> termMeans = new LinkedHashMap<>();
-        termSums.forEach((k, v) -> termMeans.put(k, v / n));
-        return new EpochStats(lossSum / n, termMeans, (double) correct / n, lr, (System.nanoTime() - start) / 1e9);
     }
 }

@@ -4,8 +4,11 @@ package org.distill4j.train;
 public interface TrainListener {
     TrainListener NONE = new TrainListener() {};
 
-    /** A model starts training: {@code phase} names it ("teacher", "student-kd" …). */
-    default void onStart(String phase, int epochs, int batchesPerEpoch) {}
+    /**
+     * A model starts (or resumes) training: {@code phase} names it ("teacher", "student-kd" …);
+     * {@code stepsDone} is non-zero when resuming.
+     */
+    default void onStart(String phase, int epochs, int batchesPerEpoch, long stepsDone) {}
 
     default void onStep(int epoch, int batch, double loss, double lr) {}
 

@@ -75,6 +75,22 @@ class ExperimentTest {
     }
 
     @Test
+    void sameConfigAndSeedGiveAnIdenticalRecord(@TempDir Path dir) throws Exception {
+        FashionMnist.Splits data = FashionMnist.load(Slice.dir());
+        RunRecord a = new Experiment(tinyConfig(), data, dir.resolve("a"), org.distill4j.train.TrainListener.NONE).run();
+        RunRecord b = new Experiment(tinyConfig(), data, dir.resolve("b"), org.distill4j.train.TrainListener.NONE).run();
+        assertEquals(a.teacherDigest(), b.teacherDigest());
+        assertEquals(a.dataDigests(), b.dataDigests());
+        for (ModelResult m : a.models()) {
+            assertEquals(m.reproducible(), b.model(m.name()).reproducible(), m.name());
+        }
+        // and another seed gives other weights
+        RunRecord c = new Experiment(tinyConfig().withSeed(4), data, dir.resolve("c"),
+                org.distill4j.train.TrainListener.NONE).run();
+        assertTrue(!a.teacherDigest().equals(c.teacherDigest()));
+    }
+
+    @Test
     void loadsASavedTeacherInsteadOfTraining(@TempDir Path dir) throws Exception {
         FashionMnist.Splits data = FashionMnist.load(Slice.dir());
         RunConfig cfg = tinyConfig();
