@@ -56,6 +56,7 @@ final class BenchKdCommand implements Callable<Integer> {
         for (int s = 1; s <= seeds; s++) {
             RunConfig cfg = base.withSeed(s);
             Path dir = options.newRunDir(base.name() + "-seed" + s);
+            RunOptions.freeze(dir, cfg, config == null ? "builtin:quickstart" : config.toAbsolutePath().toString());
             err.println("seed " + s + "/" + seeds + " → " + dir);
             RunRecord r = new Experiment(cfg, data, dir, new ProgressListener(err)).run();
             RunPrinter.print(r, dir, out);

@@ -50,6 +50,36 @@ public final class ConfigLoader {
 
     private ConfigLoader() {}
 
+    /** The config as YAML that {@link #parse} reads back to an equal config (frozen into run directories). */
+    public static String toYaml(RunConfig config) {
+        try {
+            return YAML.writeValueAsString(config);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Dotted paths of the keys whose values differ between two configs (for drift errors). */
+    public static java.util.List<String> differingKeys(RunConfig a, RunConfig b) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        diff("", YAML.valueToTree(a), YAML.valueToTree(b), out);
+        return out;
+    }
+
+    private static void diff(String path, com.fasterxml.jackson.databind.JsonNode a,
+            com.fasterxml.jackson.databind.JsonNode b, java.util.List<String> out) {
+        if (a != null && b != null && a.isObject() && b.isObject()) {
+            java.util.TreeSet<String> keys = new java.util.TreeSet<>();
+            a.fieldNames().forEachRemaining(keys::add);
+            b.fieldNames().forEachRemaining(keys::add);
+            for (String k : keys) {
+                diff(path.isEmpty() ? k : path + "." + k, a.get(k), b.get(k), out);
+            }
+        } else if (a == null || !a.equals(b)) {
+            out.add(path + " (" + a + " → " + b + ")");
+        }
+    }
+
     public static RunConfig load(Path file) throws ConfigException {
         String text;
         try {

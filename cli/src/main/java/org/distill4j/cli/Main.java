@@ -9,16 +9,19 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code distill} command line. Exit codes: 0 success, 1 internal error, 2 bad config or
- * usage, 3 data problem, 4 file or I/O problem, 5 training diverged (non-finite loss).
+ * usage, 3 data problem, 4 file or I/O problem, 5 training diverged (non-finite loss), 6 a
+ * reproduction gave different results.
  */
 @Command(name = "distill", mixinStandardHelpOptions = true, version = "distill4j 0.1.0",
         description = "Knowledge distillation for the JVM.",
-        subcommands = {QuickstartCommand.class, TrainCommand.class, BenchCommand.class})
+        subcommands = {QuickstartCommand.class, TrainCommand.class, ResumeCommand.class, ReproduceCommand.class,
+            BenchCommand.class})
 public final class Main implements Callable<Integer> {
     public static final int CONFIG_ERROR = 2;
     public static final int DATA_ERROR = 3;
     public static final int IO_ERROR = 4;
     public static final int DIVERGED = 5;
+    public static final int NOT_REPRODUCED = 6;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -54,7 +57,7 @@ public final class Main implements Callable<Integer> {
     }
 
     static int handle(Exception e, PrintStream err) {
-        if (e instanceof ConfigException) {
+        if (e instanceof ConfigException || e instanceof org.distill4j.run.ConfigDriftException) {
             err.println("config error: " + e.getMessage());
             return CONFIG_ERROR;
         }

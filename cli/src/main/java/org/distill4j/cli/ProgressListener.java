@@ -20,13 +20,17 @@ final class ProgressListener implements TrainListener {
     }
 
     @Override
-    public void onStart(String phase, int epochs, int batchesPerEpoch) {
+    public void onStart(String phase, int epochs, int batchesPerEpoch, long stepsDone) {
         this.epochs = epochs;
         this.batches = batchesPerEpoch;
         bar = new ProgressBarBuilder().setTaskName(String.format("%-14s", phase)).setInitialMax((long) epochs * batchesPerEpoch)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).setConsumer(
                         new me.tongfei.progressbar.ConsoleProgressBarConsumer(err)).setMaxRenderedLength(100)
                 .continuousUpdate().build();
+        if (stepsDone > 0) {
+            bar.stepTo(stepsDone);
+            err.println(phase + ": resuming at step " + stepsDone);
+        }
     }
 
     @Override

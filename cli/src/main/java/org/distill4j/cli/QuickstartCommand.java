@@ -40,7 +40,7 @@ final class QuickstartCommand implements Callable<Integer> {
         if (seed != null) {
             cfg = cfg.withSeed(seed);
         }
-        return TrainCommand.execute(cfg, options, main);
+        return TrainCommand.execute(cfg, options, main, "builtin:quickstart" + (fast ? " --fast" : ""));
     }
 
     static RunConfig config(boolean fast) throws ConfigException, IOException {

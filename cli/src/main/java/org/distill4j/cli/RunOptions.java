@@ -17,6 +17,15 @@ final class RunOptions {
             description = "where run directories are created (default: ${DEFAULT-VALUE})")
     Path runs;
 
+    static final String FROZEN_CONFIG = "config.yaml";
+    static final String CONFIG_SOURCE = "config-source.txt";
+
+    /** Records the effective config (and where it came from) in a new run directory. */
+    static void freeze(java.nio.file.Path dir, org.distill4j.config.RunConfig cfg, String source) throws IOException {
+        org.distill4j.io.AtomicFile.writeString(dir.resolve(FROZEN_CONFIG), ConfigLoader.toYaml(cfg));
+        org.distill4j.io.AtomicFile.writeString(dir.resolve(CONFIG_SOURCE), source + "\n");
+    }
+
     /** Creates {@code runs/<timestamp>-<name>}, failing early and clearly if it cannot be written. */
     Path newRunDir(String name) throws IOException {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));

@@ -32,15 +32,16 @@ final class TrainCommand implements Callable<Integer> {
         if (seed != null) {
             cfg = cfg.withSeed(seed);
         }
-        return execute(cfg, options, main);
+        return execute(cfg, options, main, config.toAbsolutePath().toString());
     }
 
     /** Validates data and output first, then runs and prints the table. */
-    static int execute(RunConfig cfg, RunOptions options, Main main) throws Exception {
+    static int execute(RunConfig cfg, RunOptions options, Main main, String source) throws Exception {
         Path dataDir = DataLocator.locate(options.data, main.err);
         FashionMnist.Splits data = FashionMnist.load(dataDir);
         Path dir = options.newRunDir(cfg.name());
-        main.err.println("run directory " + dir + " · data " + dataDir);
+        RunOptions.freeze(dir, cfg, source);
+        main.err.println("run directory " + dir + " · data " + dataDir + " · resume with: ./distill resume " + dir);
         RunRecord record = new Experiment(cfg, data, dir, new ProgressListener(main.err)).run();
         RunPrinter.print(record, dir, main.out);
         return 0;

@@ -81,7 +81,7 @@ class ConfigLoaderTest {
     @Test
     void unknownKeyNamesItThePositionAndTheAllowedKeys() {
         assertContains(error(GOOD.replace("seed: 1", "sead: 1")), "bad.yaml:2:", "(top level): unknown key 'sead'",
-                "[data, name, seed, student, teacher]");
+                "[checkpoint, data, name, seed, student, teacher]");
         assertContains(error(GOOD.replace("lr: 0.001", "lrate: 0.001")), "bad.yaml:15:",
                 "student.train.optimizer", "unknown key 'lrate'", "beta1", "lr");
     }
