@@ -25,8 +25,8 @@ final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--fast", description = "a subset and fewer epochs: a check that everything works, in about 2 minutes")
     boolean fast;
 
-    @Option(names = "--seed", description = "override the seed")
-    Long seed;
+    @Mixin
+    SeedOption seed;
 
     @Mixin
     RunOptions options;
@@ -37,9 +37,7 @@ final class QuickstartCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RunConfig cfg = config(fast);
-        if (seed != null) {
-            cfg = cfg.withSeed(seed);
-        }
+        cfg = seed.apply(cfg);
         return TrainCommand.execute(cfg, options, main, "builtin:quickstart" + (fast ? " --fast" : ""));
     }
 
@@ -56,6 +54,6 @@ final class QuickstartCommand implements Callable<Integer> {
         StudentSpec s = cfg.student();
         return new RunConfig(cfg.name() + "-fast", cfg.seed(), new DataSpec(0.1, 6000, 2000),
                 new TeacherSpec(t.model(), t.train().withEpochs(3), null),
-                new StudentSpec(s.model(), s.train().withEpochs(3), s.method(), s.baseline()));
+                new StudentSpec(s.model(), s.train().withEpochs(3), s.method(), s.baseline()), cfg.checkpoint());
     }
 }

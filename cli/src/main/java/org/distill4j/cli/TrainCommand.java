@@ -17,8 +17,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "run config (YAML); see examples/")
     Path config;
 
-    @Option(names = "--seed", description = "override the config's seed")
-    Long seed;
+    @Mixin
+    SeedOption seed;
 
     @Mixin
     RunOptions options;
@@ -29,9 +29,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RunConfig cfg = ConfigLoader.load(config);
-        if (seed != null) {
-            cfg = cfg.withSeed(seed);
-        }
+        cfg = seed.apply(cfg);
         return execute(cfg, options, main, config.toAbsolutePath().toString());
     }
 
