@@ -66,6 +66,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void reliabilityAndKnowledgeKeysParseAndRoundTrip() throws Exception {
+        RunConfig c = ConfigLoader.parse(GOOD.replace("    schedule: {type: step, stepEvery: 1, gamma: 0.5}",
+                "    schedule: {type: step, stepEvery: 1, gamma: 0.5}\n    clipGradNorm: 5\n    onNonFinite: skip-batch\n"
+                        + "    augment: {shift: 2, flip: true}")
+                .replace("  method: {name: kd, temperature: 3, alpha: 0.8}", "  method: {name: kd, temperature: 3, alpha: 0.8}\n  knowledge: live")
+                + "checkpoint: {everySteps: 50, keepLast: 3}\n", "k.yaml");
+        assertEquals(5.0, c.student().train().clipGradNorm());
+        assertEquals(org.distill4j.train.TrainSpec.NonFinitePolicy.SKIP_BATCH, c.student().train().onNonFinite());
+        assertEquals(new org.distill4j.data.Augmentation(2, true), c.student().train().augment());
+        assertEquals(org.distill4j.config.StudentSpec.KnowledgeMode.LIVE, c.student().knowledge());
+        assertEquals(50, c.checkpoint().everySteps());
+        // the YAML frozen into run directories reads back to the same config
+        assertEquals(c, ConfigLoader.parse(ConfigLoader.toYaml(c), "frozen.yaml"));
+        assertContains(error(GOOD.replace("  method: {name: kd, temperature: 3, alpha: 0.8}",
+                "  method: {name: kd, temperature: 3, alpha: 0.8}\n  knowledge: cache")), "student.knowledge",
+                "[live, store]");
+    }
+
+    @Test
     void everyExampleAndTheQuickstartParse() throws Exception {
         try (Stream<Path> files = Files.list(Path.of("../examples"))) {
             List<Path> yamls = files.filter(p -> p.toString().endsWith(".yaml")).toList();

@@ -12,9 +12,24 @@ import org.distill4j.train.TrainSpec;
  * @param train schedule (the same for the baseline, so the comparison is fair)
  * @param method distillation method by name, e.g. {@code {name: kd, temperature: 4, alpha: 0.9}}
  * @param baseline also train the same student from scratch (method none) from the same initial weights
+ * @param knowledge where the teacher's outputs come from: {@code store} (default: computed once,
+ *     stored as safetensors, read by sample id) or {@code live} (the teacher runs on every batch).
+ *     With data augmentation the teacher always runs live.
  */
-public record StudentSpec(ModelSpec model, TrainSpec train, MethodSpec method, Boolean baseline) {
+public record StudentSpec(ModelSpec model, TrainSpec train, MethodSpec method, Boolean baseline,
+        KnowledgeMode knowledge) {
+    /** Where a distilling student's teacher outputs come from. */
+    public enum KnowledgeMode {
+        @com.fasterxml.jackson.annotation.JsonProperty("store") STORE,
+        @com.fasterxml.jackson.annotation.JsonProperty("live") LIVE
+    }
+
+    public StudentSpec(ModelSpec model, TrainSpec train, MethodSpec method, Boolean baseline) {
+        this(model, train, method, baseline, null);
+    }
+
     public StudentSpec {
+        knowledge = knowledge == null ? KnowledgeMode.STORE : knowledge;
         if (model == null) {
             throw new IllegalArgumentException("model: required (e.g. {type: cnn, channels: [8, 16]})");
         }

@@ -101,6 +101,11 @@ public final class BatchLoader {
      * @return inputs of shape (B, C, H, W) float32, labels of shape (B) int32, and ids
      */
     public Batch load(NDManager scope, int[] positions) {
+        return load(scope, positions, Augmentation.NONE, 0);
+    }
+
+    /** As {@link #load(NDManager, int[])}, with the inputs augmented from {@code seed}. */
+    public Batch load(NDManager scope, int[] positions, Augmentation augmentation, long seed) {
         Objects.requireNonNull(scope, "scope");
         Objects.requireNonNull(positions, "positions");
         if (positions.length == 0) {
@@ -122,6 +127,14 @@ public final class BatchLoader {
         dims[0] = positions.length;
         System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
 
+        if (augmentation.active()) {
+            if (sampleShape.length != 3) {
+                throw new IllegalArgumentException("augmentation needs image samples (C, H, W), got "
+                        + java.util.Arrays.toString(sampleShape));
+            }
+            augmentation.apply(inputs, positions.length, (int) sampleShape[0], (int) sampleShape[1],
+                    (int) sampleShape[2], seed);
+        }
         NDArray inputArray = scope.create(inputs, new Shape(dims));
         NDArray labelArray = scope.create(labels);
         return new Batch(inputArray, labelArray, ids, labels);

@@ -16,6 +16,7 @@ import org.distill4j.config.RunConfig;
 import org.distill4j.data.Dataset;
 import org.distill4j.data.FashionMnist;
 import org.distill4j.knowledge.KnowledgeSource;
+import org.distill4j.knowledge.KnowledgeStore;
 import org.distill4j.knowledge.LiveTeacher;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.method.MethodSpec;
@@ -119,10 +120,10 @@ public final class Experiment {
                 teacher = phases.trainOrResume(offline, root, "teacher", "teacher", new NoDistillation(), ts.model(),
                         ts.train(), null, null);
             }
+            teacher.freeze(); // it only answers from here on, whether live or through the store
             Predictions teacherTrain = Predictions.of(teacher, train, root);
             Predictions teacherTest = Predictions.of(teacher, test, root);
             phases.teacherPredictions = new Predictions[] {teacherTrain, teacherTest};
-            LiveTeacher live = new LiveTeacher(teacher);
 
             var ss = config.student();
             List<MethodSpec> methods = new ArrayList<>();
@@ -131,8 +132,10 @@ public final class Experiment {
             }
             methods.add(ss.method());
             for (MethodSpec method : methods) {
+                DistillationLoss loss = method.loss();
+                KnowledgeSource source = loss.needsTeacher() ? knowledge(teacher, train, loss, root) : null;
                 try (Network student = phases.trainOrResume(offline, root, "student-" + method.name(), "student", method,
-                        ss.model(), ss.train(), live, teacher)) {
+                        ss.model(), ss.train(), source, teacher)) {
                     // closed here; its results are recorded
                 }
             }
@@ -157,6 +160,30 @@ public final class Experiment {
             HtmlReport.write(record, runDir.resolve("report.html"));
             return record;
         }
+    }
+
+    /**
+     * The teacher's knowledge for a distilling student: stored once and read by sample id, unless
+     * the config asks for a live teacher or the inputs are augmented (then stored outputs would
+     * not match what the student sees, so the teacher runs on every batch).
+     */
+    private KnowledgeSource knowledge(Network teacher, Dataset train, DistillationLoss loss, NDManager root)
+            throws IOException {
+        var ss = config.student();
+        if (ss.train().augment().active()) {
+            listener.onMessage("data augmentation is on: the teacher runs live on every augmented batch "
+                    + "(stored outputs would not match the inputs)");
+            return new LiveTeacher(teacher);
+        }
+        if (ss.knowledge() == org.distill4j.config.StudentSpec.KnowledgeMode.LIVE) {
+            return new LiveTeacher(teacher);
+        }
+        List<String> taps = new ArrayList<>(List.of(org.distill4j.model.Outputs.LOGITS));
+        loss.teacherTaps().stream().filter(t -> !taps.contains(t)).sorted().forEach(taps::add);
+        String preprocessing = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");shape="
+                + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
+        return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve("teacher.safetensors"), teacher, train,
+                taps, preprocessing, root, listener::onMessage);
     }
 
     /** Runs the phases in order, skipping finished ones and resuming the one in progress. */

@@ -38,7 +38,7 @@ public final class StepRunner {
             double lr, long stepSeed) {
         Seeds.apply(stepSeed);
         try (NDManager scope = root.newSubManager()) {
-            Batch batch = loader.load(scope, positions);
+            Batch batch = loader.load(scope, positions, spec.augment(), stepSeed);
             Knowledge knowledge = teacher == null ? Knowledge.NONE : teacher.lookup(batch);
             LossValue value;
             NDArray logits;

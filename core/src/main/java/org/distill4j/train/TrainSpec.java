@@ -10,9 +10,11 @@ package org.distill4j.train;
  * @param clipGradNorm rescale gradients whose global L2 norm exceeds this (0 = off)
  * @param onNonFinite what a NaN/Inf loss or gradient does: {@code stop} the run (default) or
  *     {@code skip-batch} (no update; counted in the record)
+ * @param augment random shifts/flips of the training inputs (default none); with augmentation a
+ *     distilling student's teacher runs live on every augmented batch
  */
 public record TrainSpec(Integer epochs, Integer batchSize, OptimizerSpec optimizer, ScheduleSpec schedule,
-        Double clipGradNorm, NonFinitePolicy onNonFinite) {
+        Double clipGradNorm, NonFinitePolicy onNonFinite, org.distill4j.data.Augmentation augment) {
     /** What to do when a step's loss or gradient is not finite. */
     public enum NonFinitePolicy {
         @com.fasterxml.jackson.annotation.JsonProperty("stop") STOP,
@@ -20,12 +22,13 @@ public record TrainSpec(Integer epochs, Integer batchSize, OptimizerSpec optimiz
     }
 
     public TrainSpec(Integer epochs, Integer batchSize, OptimizerSpec optimizer, ScheduleSpec schedule) {
-        this(epochs, batchSize, optimizer, schedule, null, null);
+        this(epochs, batchSize, optimizer, schedule, null, null, null);
     }
 
     public TrainSpec {
         clipGradNorm = clipGradNorm == null ? 0.0 : clipGradNorm;
         onNonFinite = onNonFinite == null ? NonFinitePolicy.STOP : onNonFinite;
+        augment = augment == null ? org.distill4j.data.Augmentation.NONE : augment;
         if (!(clipGradNorm >= 0) || clipGradNorm.isInfinite()) {
             throw new IllegalArgumentException("clipGradNorm: must be a finite number ≥ 0, 0 meaning off (got "
                     + clipGradNorm + ")");
@@ -43,6 +46,6 @@ public record TrainSpec(Integer epochs, Integer batchSize, OptimizerSpec optimiz
     }
 
     public TrainSpec withEpochs(int e) {
-        return new TrainSpec(e, batchSize, optimizer, schedule, clipGradNorm, onNonFinite);
+        return new TrainSpec(e, batchSize, optimizer, schedule, clipGradNorm, onNonFinite, augment);
     }
 }

@@ -69,9 +69,30 @@ class ExperimentTest {
         assertEquals(java.util.Map.of("train", 480, "validation", 120, "test", 200), r.dataSizes());
         assertNotNull(r.teacherDigest());
 
+        assertTrue(Files.exists(dir.resolve("knowledge/teacher.safetensors")), "KD read the teacher from the store");
         String html = Files.readString(dir.resolve("report.html"));
         assertTrue(html.contains("data:image/png;base64,"), "learning curves are embedded pictures");
         assertTrue(html.contains("Validation accuracy per epoch") && html.contains("student-kd"));
+    }
+
+    @Test
+    void withAugmentationTheStoreIsRefusedAndTheTeacherRunsLive(@TempDir Path dir) throws Exception {
+        RunConfig base = tinyConfig();
+        TrainSpec augmented = new TrainSpec(1, 32, new OptimizerSpec.Sgd(0.01, 0.9, 0.0), null, null, null,
+                new org.distill4j.data.Augmentation(2, true));
+        RunConfig cfg = new RunConfig("aug", 3L, base.data(), base.teacher(),
+                new StudentSpec(base.student().model(), augmented, base.student().method(), false));
+        java.util.List<String> messages = new java.util.ArrayList<>();
+        RunRecord r = new Experiment(cfg, FashionMnist.load(Slice.dir()), dir, new org.distill4j.train.TrainListener() {
+            @Override
+            public void onMessage(String text) {
+                messages.add(text);
+            }
+        }).run();
+        assertEquals(1, messages.stream().filter(m -> m.contains("augmentation is on: the teacher runs live")).count(),
+                messages.toString());
+        assertTrue(Files.notExists(dir.resolve("knowledge")), "no store was built");
+        assertTrue(r.model("student-kd").metrics().testAccuracy() > 0.2);
     }
 
     @Test

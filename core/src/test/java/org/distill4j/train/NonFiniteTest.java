@@ -56,7 +56,7 @@ class NonFiniteTest {
     void stopPolicyNamesTheStepAndTheTerms() throws Exception {
         try (NDManager m = NDManager.newBaseManager();
                 Network net = Network.create(new MlpSpec(List.of(8), null), new long[] {1, 28, 28}, 10, m)) {
-            TrainSpec spec = new TrainSpec(1, 64, null, null, null, TrainSpec.NonFinitePolicy.STOP);
+            TrainSpec spec = new TrainSpec(1, 64, null, null, null, TrainSpec.NonFinitePolicy.STOP, null);
             NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> new Offline(m, TrainListener.NONE)
                     .train("p", net, spec, new PoisonedLoss(3), null, data(), data().head(0), 1));
             assertTrue(e.getMessage().contains("epoch 1, batch 3") && e.getMessage().contains("ce=NaN"), e.getMessage());
@@ -69,7 +69,7 @@ class NonFiniteTest {
     void skipPolicySkipsAndCountsWithoutTouchingWeights() throws Exception {
         try (NDManager m = NDManager.newBaseManager();
                 Network net = Network.create(new MlpSpec(List.of(8), null), new long[] {1, 28, 28}, 10, m)) {
-            TrainSpec spec = new TrainSpec(2, 64, null, null, null, TrainSpec.NonFinitePolicy.SKIP_BATCH);
+            TrainSpec spec = new TrainSpec(2, 64, null, null, null, TrainSpec.NonFinitePolicy.SKIP_BATCH, null);
             TrainingProgress end = new Offline(m, TrainListener.NONE).train("p", net, spec, new PoisonedLoss(2, 5, 6),
                     null, data(), data().head(0), 1, TrainingProgress.start(), o -> {}, Checkpointer.NONE);
             assertEquals(3, end.skippedBatches());
@@ -99,8 +99,8 @@ class NonFiniteTest {
 
     @Test
     void invalidClippingIsRejected() {
-        assertThrows(IllegalArgumentException.class, () -> new TrainSpec(1, 1, null, null, -1.0, null));
+        assertThrows(IllegalArgumentException.class, () -> new TrainSpec(1, 1, null, null, -1.0, null, null));
         assertThrows(IllegalArgumentException.class,
-                () -> new TrainSpec(1, 1, null, null, Double.POSITIVE_INFINITY, null));
+                () -> new TrainSpec(1, 1, null, null, Double.POSITIVE_INFINITY, null, null));
     }
 }

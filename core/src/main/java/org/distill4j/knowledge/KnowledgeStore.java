@@ -1,0 +1,225 @@
+package org.distill4j.knowledge;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.zip.CRC32;
+import org.distill4j.data.Batch;
+import org.distill4j.data.BatchLoader;
+import org.distill4j.data.Dataset;
+import org.distill4j.model.Network;
+import org.distill4j.model.Outputs;
+
+/**
+ * The teacher's outputs (logits and any requested taps) for every sample of a dataset, computed
+ * once in inference mode and stored as safetensors; read through a memory map by sample id, so
+ * shuffled batches, subsets and resumed runs stay aligned with the samples they belong to.
+ *
+ * <p>Layout: tensor {@code ids} (I32, [N]): the sample id of each row; one tensor per tap,
+ * named {@code tap.<name>} (F32, [N, …]): row r holds the teacher's output for sample
+ * {@code ids[r]}. Metadata: {@code format} = {@value #FORMAT}, the {@code teacher}, {@code data}
+ * and {@code preprocessing} digests the rows were computed from, and {@code crc32.<tensor>}
+ * for every tensor. A file whose digests differ from the current teacher and data is never
+ * used; {@link #openOrBuild} rebuilds it. A truncated or corrupt file is detected on open.
+ * Stored knowledge is only valid when the teacher sees identical inputs every epoch: with data
+ * augmentation the teacher must run live (Stanton et al. 2021).
+ */
+public final class KnowledgeStore implements KnowledgeSource {
+    public static final String FORMAT = "distill4j-knowledge/1";
+    private static final String TAP_PREFIX = "tap.";
+    private static final int BUILD_BATCH = 500;
+
+    /** What the stored rows were computed from. */
+    public record Key(String teacher, String data, String preprocessing) {}
+
+    private final Path file;
+    private final Map<String, SafeTensors.View> taps;
+    private final int[] rowOfId;
+
+    private KnowledgeStore(Path file, Map<String, SafeTensors.View> taps, int[] rowOfId) {
+        this.file = file;
+        this.taps = taps;
+        this.rowOfId = rowOfId;
+    }
+
+    /**
+     * Uses the store at {@code file} if it was built for this key and holds these taps;
+     * otherwise (missing, stale, truncated or corrupt) builds it from the teacher, saying why.
+     */
+    public static KnowledgeStore openOrBuild(Path file, Network teacher, Dataset data, List<String> tapNames,
+            String preprocessing, NDManager root, Consumer<String> notices) throws IOException {
+        Key key = new Key(teacher.weightsDigest(), data.digest(), preprocessing);
+        if (Files.exists(file)) {
+            try {
+                KnowledgeStore store = open(file, key);
+                if (store.taps.keySet().containsAll(tapNames)) {
+                    notices.accept("teacher knowledge read from " + file);
+                    return store;
+                }
+                notices.accept("knowledge store " + file + " lacks taps " + tapNames + ": rebuilding");
+            } catch (IOException e) {
+                notices.accept(e.getMessage() + ": rebuilding");
+            }
+        }
+        build(file, teacher, data, tapNames, key, root);
+        notices.accept("teacher knowledge computed once for " + data.size() + " samples into " + file);
+        return open(file, key);
+    }
+
+    /** Opens a store, refusing it unless it was built for {@code expected}. */
+    public static KnowledgeStore open(Path file, Key expected) throws IOException {
+        SafeTensors.Opened opened = SafeTensors.open(file);
+        Map<String, String> meta = opened.metadata();
+        if (!FORMAT.equals(meta.get("format"))) {
+            throw new IOException(file + " is not a distill4j knowledge store (format " + meta.get("format") + ")");
+        }
+        Key found = new Key(meta.get("teacher"), meta.get("data"), meta.get("preprocessing"));
+        if (!found.equals(expected)) {
+            List<String> stale = new ArrayList<>();
+            if (!expected.teacher().equals(found.teacher())) {
+                stale.add("teacher weights");
+            }
+            if (!expected.data().equals(found.data())) {
+                stale.add("data");
+            }
+            if (!expected.preprocessing().equals(found.preprocessing())) {
+                stale.add("preprocessing");
+            }
+            throw new IOException("knowledge store " + file + " is stale: it was built for other " + String.join(", ", stale));
+        }
+        for (var e : opened.tensors().entrySet()) {
+            String crc = meta.get("crc32." + e.getKey());
+            if (crc == null || Long.parseLong(crc) != crc32(e.getValue().data())) {
+                throw new IOException("knowledge store " + file + " is corrupt: tensor '" + e.getKey() + "' fails its checksum");
+            }
+        }
+        SafeTensors.View ids = opened.tensors().get("ids");
+        if (ids == null || !ids.dtype().equals("I32")) {
+            throw new IOException(file + " has no I32 'ids' tensor");
+        }
+        int n = Math.toIntExact(ids.rows());
+        int maxId = 0;
+        int[] idOfRow = new int[n];
+        for (int r = 0; r < n; r++) {
+            idOfRow[r] = ids.data().getInt(4 * r);
+            maxId = Math.max(maxId, idOfRow[r]);
+        }
+        int[] rowOfId = new int[maxId + 1];
+        java.util.Arrays.fill(rowOfId, -1);
+        for (int r = 0; r < n; r++) {
+            rowOfId[idOfRow[r]] = r;
+        }
+        Map<String, SafeTensors.View> taps = new LinkedHashMap<>();
+        for (var e : opened.tensors().entrySet()) {
+            if (e.getKey().startsWith(TAP_PREFIX)) {
+                if (e.getValue().rows() != n || !e.getValue().dtype().equals("F32")) {
+                    throw new IOException(file + ": tensor '" + e.getKey() + "' must be F32 with " + n + " rows");
+                }
+                taps.put(e.getKey().substring(TAP_PREFIX.length()), e.getValue());
+            }
+        }
+        if (!taps.containsKey(Outputs.LOGITS)) {
+            throw new IOException(file + " holds no logits");
+        }
+        return new KnowledgeStore(file, taps, rowOfId);
+    }
+
+    /** Runs the teacher over every sample in inference mode and writes the store. */
+    static void build(Path file, Network teacher, Dataset data, List<String> tapNames, Key key, NDManager root)
+            throws IOException {
+        List<String> names = new ArrayList<>(tapNames);
+        if (!names.contains(Outputs.LOGITS)) {
+            names.add(0, Outputs.LOGITS);
+        }
+        Map<String, float[]> values = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        BatchLoader loader = new BatchLoader(data, BUILD_BATCH, false, 0, false);
+        int done = 0;
+        for (int[] positions : loader.plan(0)) {
+            try (NDManager scope = root.newSubManager()) {
+                Batch batch = loader.load(scope, positions);
+                Outputs out = teacher.forward(batch.inputs(), false);
+                for (String tap : names) {
+                    NDArray a = out.get(tap);
+                    if (!values.containsKey(tap)) {
+                        long[] shape = a.getShape().getShape().clone();
+                        shape[0] = data.size();
+                        shapes.put(tap, shape);
+                        values.put(tap, new float[Math.toIntExact(new Shape(shape).size())]);
+                    }
+                    float[] part = a.toFloatArray();
+                    System.arraycopy(part, 0, values.get(tap), done * (part.length / positions.length), part.length);
+                }
+                done += positions.length;
+            }
+        }
+        Map<String, SafeTensors.Tensor> tensors = new LinkedHashMap<>();
+        tensors.put("ids", SafeTensors.Tensor.i32(data.ids(), data.size()));
+        values.forEach((tap, v) -> tensors.put(TAP_PREFIX + tap, SafeTensors.Tensor.f32(v, shapes.get(tap))));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("teacher", key.teacher());
+        meta.put("data", key.data());
+        meta.put("preprocessing", key.preprocessing());
+        for (var t : tensors.entrySet()) {
+            meta.put("crc32." + t.getKey(), Long.toString(crc32(t.getValue())));
+        }
+        SafeTensors.write(file, tensors, meta);
+    }
+
+    @Override
+    public Knowledge lookup(Batch batch) {
+        NDManager scope = batch.inputs().getManager();
+        int[] ids = batch.ids();
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (var e : taps.entrySet()) {
+            SafeTensors.View v = e.getValue();
+            int row = v.rowSize();
+            float[] dst = new float[ids.length * row];
+            var floats = v.data().asFloatBuffer();
+            for (int i = 0; i < ids.length; i++) {
+                int r = ids[i] < rowOfId.length ? rowOfId[ids[i]] : -1;
+                if (r < 0) {
+                    throw new IllegalArgumentException("sample id " + ids[i] + " is not in the knowledge store " + file
+                            + ": it was built for another dataset");
+                }
+                floats.get(r * row, dst, i * row, row);
+            }
+            long[] shape = v.shape().clone();
+            shape[0] = ids.length;
+            out.put(e.getKey(), scope.create(dst, new Shape(shape)));
+        }
+        return new Knowledge(new Outputs(out));
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    private static long crc32(ByteBuffer data) {
+        CRC32 crc = new CRC32();
+        crc.update(data.duplicate());
+        return crc.getValue();
+    }
+
+    private static long crc32(SafeTensors.Tensor t) {
+        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(t.bytes())).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (t.f32() != null) {
+            b.asFloatBuffer().put(t.f32());
+        } else {
+            b.asIntBuffer().put(t.i32());
+        }
+        CRC32 crc = new CRC32();
+        crc.update(b);
+        return crc.getValue();
+    }
+}
