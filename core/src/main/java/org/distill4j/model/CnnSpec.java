@@ -63,6 +63,21 @@ public record CnnSpec(List<Integer> channels, Integer hidden, Boolean batchNorm,
     }
 
     @Override
+    public long forwardFlops(long[] sampleShape, int numClasses) {
+        long c = sampleShape[0];
+        long h = sampleShape[1];
+        long w = sampleShape[2];
+        long flops = 0;
+        for (int out : channels) {
+            flops += 2 * c * out * 9 * h * w; // 3×3, same padding, then 2×2 pooling
+            c = out;
+            h /= 2;
+            w /= 2;
+        }
+        return flops + 2 * c * h * w * hidden + 2L * hidden * numClasses;
+    }
+
+    @Override
     public String describe() {
         return "cnn" + channels + "/" + hidden;
     }

@@ -46,6 +46,20 @@ public record MlpSpec(List<Integer> hidden, Double dropout) implements ModelSpec
     }
 
     @Override
+    public long forwardFlops(long[] sampleShape, int numClasses) {
+        long in = 1;
+        for (long d : sampleShape) {
+            in *= d;
+        }
+        long flops = 0;
+        for (int w : hidden) {
+            flops += 2 * in * w;
+            in = w;
+        }
+        return flops + 2 * in * numClasses;
+    }
+
+    @Override
     public String describe() {
         return "mlp" + hidden;
     }

@@ -20,6 +20,14 @@ public sealed interface ModelSpec permits MlpSpec, CnnSpec, ResNetSpec {
     /** Short human-readable description, e.g. "cnn[32,64,128]/256". */
     String describe();
 
+    /**
+     * Forward-pass floating-point operations per sample, counted analytically: 2 per
+     * multiply-add of convolutions and linear layers (batch norm, activations and pooling, a
+     * few percent at most, are left out). A training step costs about 3× this (the backward
+     * pass computes gradients for inputs and weights).
+     */
+    long forwardFlops(long[] sampleShape, int numClasses);
+
     static void require(boolean ok, String field, String rule, Object got) {
         if (!ok) {
             throw new IllegalArgumentException(field + ": " + rule + " (got " + got + ")");

@@ -78,6 +78,29 @@ public record ResNetSpec(Integer depth, Integer width) implements ModelSpec {
     }
 
     @Override
+    public long forwardFlops(long[] sampleShape, int numClasses) {
+        int n = (depth - 2) / 6;
+        long h = sampleShape[1];
+        long w = sampleShape[2];
+        long c = 16L * width;
+        long flops = 2 * sampleShape[0] * c * 9 * h * w; // stem
+        long in = c;
+        for (int s = 0; s < 3; s++) {
+            long out = (16L << s) * width;
+            if (s > 0) {
+                h = (h + 1) / 2;
+                w = (w + 1) / 2;
+                flops += 2 * in * out * h * w; // 1×1 projection shortcut
+            }
+            for (int b = 0; b < n; b++) {
+                flops += 2 * (b == 0 ? in : out) * out * 9 * h * w + 2 * out * out * 9 * h * w;
+            }
+            in = out;
+        }
+        return flops + 2 * in * numClasses;
+    }
+
+    @Override
     public String describe() {
         return "resnet" + depth + (width > 1 ? "x" + width : "");
     }

@@ -1,0 +1,185 @@
+package org.distill4j.cli;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.distill4j.data.Dataset;
+import org.distill4j.data.FashionMnist;
+import org.distill4j.io.AtomicFile;
+import org.distill4j.knowledge.KnowledgeSource;
+import org.distill4j.knowledge.KnowledgeStore;
+import org.distill4j.knowledge.LiveTeacher;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.method.HintonKd;
+import org.distill4j.method.NoDistillation;
+import org.distill4j.metric.Throughput;
+import org.distill4j.model.CnnSpec;
+import org.distill4j.model.MlpSpec;
+import org.distill4j.model.ModelSpec;
+import org.distill4j.model.Network;
+import org.distill4j.report.RunRecord;
+import org.distill4j.train.Optimizer;
+import org.distill4j.train.OptimizerSpec;
+import org.distill4j.train.Seeds;
+import org.distill4j.train.TrainSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code distill bench perf}: training speed close to the hardware. For the quickstart's
+ * teacher and student and an MLP 784-1200-1200-10, at batch 128: samples/s of (a) the model
+ * alone, (b) KD with the live teacher, (c) KD from the knowledge store; achieved GFLOP/s of the
+ * training step (analytic FLOPs) against a large matrix multiply timed in the same process;
+ * peak resident memory; resident memory growth from epoch 1 to epoch 5. Medians of repeats.
+ */
+@Command(name = "perf", mixinStandardHelpOptions = true, description = "Training throughput, GFLOP/s against a matmul, memory.")
+final class BenchPerfCommand implements Callable<Integer> {
+    static final ModelSpec TEACHER = new CnnSpec(List.of(32, 64, 128), 256, true, 0.3);
+    static final ModelSpec STUDENT = new CnnSpec(List.of(8, 16), 64, true, null);
+    static final ModelSpec MLP = new MlpSpec(List.of(1200, 1200), null);
+    static final int BATCH = 128;
+
+    @Option(names = "--repeats", defaultValue = "5", description = "timed blocks per measurement (median) (default: ${DEFAULT-VALUE})")
+    int repeats;
+
+    @Option(names = "--steps", defaultValue = "20", description = "training steps per timed block (default: ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--memory-epochs-samples", defaultValue = "12800",
+            description = "samples per epoch in the 5-epoch memory-growth run (default: ${DEFAULT-VALUE})")
+    int memorySamples;
+
+    @Option(names = "--out", defaultValue = "bench/results", paramLabel = "DIR")
+    Path outDir;
+
+    @Option(names = "--data", paramLabel = "DIR")
+    Path data;
+
+    @ParentCommand
+    BenchCommand bench;
+
+    record Row(String model, String mode, double samplesPerSecond, double gflops, double ofPeak) {}
+
+    @Override
+    public Integer call() throws Exception {
+        if (repeats < 1 || steps < 1) {
+            throw new ConfigException("--repeats and --steps must be ≥ 1");
+        }
+        PrintStream err = bench.main.err;
+        PrintStream out = bench.main.out;
+        FashionMnist.Splits splits = FashionMnist.load(DataLocator.locate(data, err));
+        Dataset train = splits.train();
+        long[] shape = train.sampleShape();
+        TrainSpec spec = new TrainSpec(1, BATCH, new OptimizerSpec.Sgd(0.01, 0.9, 5e-4), null);
+        List<Row> rows = new ArrayList<>();
+        Map<String, Object> json = new LinkedHashMap<>();
+        try (NDManager root = NDManager.newBaseManager()) {
+            double peak = Throughput.matmulGflops(root, 2048, repeats);
+            err.printf(Locale.ROOT, "matrix multiply 2048×2048: %.1f GFLOP/s (median of %d)%n", peak, repeats);
+            Seeds.apply(1);
+            try (Network teacher = Network.create(TEACHER, shape, 10, root)) {
+                rows.add(measure("teacher " + TEACHER.describe(), "a: alone", teacher, null, new NoDistillation().loss(),
+                        null, train, spec, root, peak));
+                teacher.freeze();
+                Path storeFile = Files.createTempDirectory("distill4j-perf").resolve("teacher.safetensors");
+                long t0 = System.nanoTime();
+                KnowledgeStore store = KnowledgeStore.openOrBuild(storeFile, teacher, train, List.of("logits"), "perf",
+                        root, err::println);
+                double buildSeconds = (System.nanoTime() - t0) / 1e9;
+                json.put("storeBuildSeconds", buildSeconds);
+                for (ModelSpec s : List.of(STUDENT, MLP)) {
+                    try (Network student = Network.create(s, shape, 10, root)) {
+                        String name = "student " + s.describe();
+                        rows.add(measure(name, "a: alone", student, null, new NoDistillation().loss(), null, train, spec,
+                                root, peak));
+                        rows.add(measure(name, "b: KD, live teacher", student, teacher, new HintonKd(4.0, 0.9).loss(),
+                                new LiveTeacher(teacher), train, spec, root, peak));
+                        rows.add(measure(name, "c: KD, store", student, null, new HintonKd(4.0, 0.9).loss(), store, train,
+                                spec, root, peak));
+                    }
+                }
+                Files.deleteIfExists(storeFile);
+                json.put("memory", memoryGrowth(teacher, store, train, spec, root, err));
+            }
+            json.put("matmulGflops", peak);
+        }
+        json.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
+        json.put("cores", Runtime.getRuntime().availableProcessors());
+        json.put("batch", BATCH);
+        json.put("repeats", repeats);
+        json.put("stepsPerRepeat", steps);
+        json.put("rows", rows);
+        String md = markdown(rows, json);
+        Files.createDirectories(outDir);
+        AtomicFile.writeString(outDir.resolve("perf.md"), md);
+        AtomicFile.write(outDir.resolve("perf.json"), o -> RunRecord.JSON.writeValue(o, json));
+        out.println(md);
+        out.println("written " + outDir.resolve("perf.md") + " and " + outDir.resolve("perf.json"));
+        return 0;
+    }
+
+    private Row measure(String model, String mode, Network student, Network liveTeacher, DistillationLoss loss,
+            KnowledgeSource source, Dataset train, TrainSpec spec, NDManager root, double peak) {
+        try (Optimizer opt = spec.optimizer().create(student.trainableParameters(), student.manager())) {
+            double sps = Throughput.samplesPerSecond(student, opt, loss, source, train, spec, root, 5, steps, repeats);
+            long flops = 3 * student.spec().forwardFlops(student.sampleShape(), 10)
+                    + (liveTeacher == null ? 0 : liveTeacher.spec().forwardFlops(student.sampleShape(), 10));
+            double gflops = sps * flops / 1e9;
+            bench.main.err.printf(Locale.ROOT, "%-32s %-22s %9.0f samples/s %7.1f GFLOP/s%n", model, mode, sps, gflops);
+            return new Row(model, mode, sps, gflops, gflops / peak);
+        }
+    }
+
+    /** Five epochs of KD from the store on a subset: resident memory after each. */
+    private Map<String, Object> memoryGrowth(Network teacher, KnowledgeStore store, Dataset train, TrainSpec spec,
+            NDManager root, PrintStream err) {
+        Dataset subset = train.head(memorySamples);
+        int perEpoch = memorySamples / BATCH;
+        List<Double> rss = new ArrayList<>();
+        try (Network student = Network.create(STUDENT, train.sampleShape(), 10, root);
+                Optimizer opt = spec.optimizer().create(student.trainableParameters(), student.manager())) {
+            for (int epoch = 0; epoch < 5; epoch++) {
+                Throughput.samplesPerSecond(student, opt, new HintonKd(4.0, 0.9).loss(), store, subset, spec, root, 0,
+                        perEpoch, 1);
+                System.gc();
+                rss.add(Throughput.residentMiB()[0]);
+            }
+        }
+        double growth = (rss.get(4) - rss.get(0)) / rss.get(0);
+        err.printf(Locale.ROOT, "resident memory after epochs 1..5 (MiB): %s; growth %.2f%%%n", rss, 100 * growth);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("residentMiBAfterEpoch", rss);
+        m.put("growthEpoch1To5", growth);
+        m.put("peakResidentMiB", Throughput.residentMiB()[1]);
+        return m;
+    }
+
+    @SuppressWarnings("unchecked")
+    static String markdown(List<Row> rows, Map<String, Object> json) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "%s, %s cores, batch %s; medians of %s blocks of %s steps. "
+                + "Matrix multiply 2048×2048 in the same process: **%.1f GFLOP/s**.%n%n", json.get("engine"),
+                json.get("cores"), json.get("batch"), json.get("repeats"), json.get("stepsPerRepeat"),
+                (Double) json.get("matmulGflops")));
+        b.append("| model | mode | samples/s | GFLOP/s | % of matmul |\n|---|---|---:|---:|---:|\n");
+        for (Row r : rows) {
+            b.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.1f | %.0f%% |%n", r.model(), r.mode(),
+                    r.samplesPerSecond(), r.gflops(), 100 * r.ofPeak()));
+        }
+        Map<String, Object> mem = (Map<String, Object>) json.get("memory");
+        b.append(String.format(Locale.ROOT, "%nStore built once in %.1f s. Resident memory after KD epochs 1–5 (MiB): %s; "
+                + "growth %.2f%%; peak resident %.0f MiB.%n", (Double) json.get("storeBuildSeconds"),
+                mem.get("residentMiBAfterEpoch"), 100 * (Double) mem.get("growthEpoch1To5"),
+                (Double) mem.get("peakResidentMiB")));
+        return b.toString();
+    }
+}
