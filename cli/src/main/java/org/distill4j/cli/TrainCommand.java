@@ -37,6 +37,9 @@ final class TrainCommand implements Callable<Integer> {
     static int execute(RunConfig cfg, RunOptions options, Main main, String source) throws Exception {
         Path dataDir = DataLocator.locate(options.data, main.err);
         FashionMnist.Splits data = FashionMnist.load(dataDir);
+        if (cfg.teacher().load() != null) {
+            org.distill4j.model.Network.checkSaved(Path.of(cfg.teacher().load()), cfg.teacher().model());
+        }
         Path dir = options.newRunDir(cfg.name());
         RunOptions.freeze(dir, cfg, source);
         main.err.println("run directory " + dir + " · data " + dataDir + " · resume with: ./distill resume " + dir);

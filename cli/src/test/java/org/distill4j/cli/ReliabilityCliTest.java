@@ -80,6 +80,7 @@ class ReliabilityCliTest {
         assertEquals(4, r.code(), r.err());
         assertTrue(r.err().contains("cnn[4]/16") && r.err().contains("resnet8"), r.err());
         assertFalse(r.err().contains("\tat "), "no stack trace");
+        assertFalse(Files.exists(dir.resolve("runs2")), "refused before a run directory was created");
     }
 
     @Test

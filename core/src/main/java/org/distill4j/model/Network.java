@@ -160,6 +160,32 @@ public final class Network implements AutoCloseable {
     }
 
     /**
+     * Checks, without loading weights, that a saved network exists, is readable and holds the
+     * {@code expected} architecture: lets a run fail before it creates anything.
+     */
+    public static void checkSaved(Path file, ModelSpec expected) throws IOException {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+            if (!MAGIC.equals(in.readUTF())) {
+                throw new IOException(file + " is not a distill4j network file");
+            }
+            int version = in.readInt();
+            if (version != FORMAT_VERSION) {
+                throw new IOException(file + " has network format version " + version
+                        + "; this distill4j reads version " + FORMAT_VERSION + ": retrain or convert it");
+            }
+            ModelSpec spec = JSON.readValue(in.readUTF(), ModelSpec.class);
+            if (!spec.equals(expected)) {
+                throw new IOException(file + " holds a " + spec.describe() + " (" + spec + ") but the config expects a "
+                        + expected.describe() + " (" + expected + ")");
+            }
+        } catch (NoSuchFileException e) {
+            throw new IOException("network file not found: " + file, e);
+        } catch (java.io.EOFException | java.io.UTFDataFormatException e) {
+            throw new IOException(file + " is not a distill4j network file (unreadable header)", e);
+        }
+    }
+
+    /**
      * Reads a network saved by {@link #save}. When {@code expected} is non-null, the saved
      * architecture must equal it, else the error names both.
      */

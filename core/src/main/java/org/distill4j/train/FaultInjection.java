@@ -11,6 +11,15 @@ public final class FaultInjection {
     public static final String DURING_CHECKPOINT = "haltDuringCheckpoint";
     public static final String AFTER_CHECKPOINT = "haltAfterCheckpoint";
     public static final String FAIL_CHECKPOINT_WRITE = "failCheckpointWrite";
+    public static final String NAN_LOSS = "nanLossAtStep";
+    private static final java.util.concurrent.atomic.AtomicLong STEPS = new java.util.concurrent.atomic.AtomicLong();
+    private static final String NAN_AT = System.getProperty("distill4j.fault." + NAN_LOSS);
+
+    /** Whether this training step (counted across the process) is the one to poison with NaN. */
+    public static boolean poisonThisStep() {
+        long step = STEPS.incrementAndGet();
+        return NAN_AT != null && Long.parseLong(NAN_AT) == step;
+    }
 
     private FaultInjection() {}
 

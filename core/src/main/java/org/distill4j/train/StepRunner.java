@@ -45,6 +45,9 @@ public final class StepRunner {
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 var outputs = student.forward(batch.inputs(), true);
                 value = loss.compute(outputs, knowledge, batch);
+                if (FaultInjection.poisonThisStep()) {
+                    value = new LossValue(value.total().mul(Float.NaN), value.terms());
+                }
                 logits = outputs.logits();
                 collector.backward(value.total());
             }
