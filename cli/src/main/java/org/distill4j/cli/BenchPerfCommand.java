@@ -69,6 +69,9 @@ final class BenchPerfCommand implements Callable<Integer> {
 
     record Row(String model, String mode, double samplesPerSecond, double gflops, double ofPeak) {}
 
+    /** One way of training a network: its loss, where teacher knowledge comes from, FLOPs per sample. */
+    record Mode(String name, DistillationLoss loss, KnowledgeSource source, long flopsPerSample) {}
+
     @Override
     public Integer call() throws Exception {
         if (repeats < 1 || steps < 1) {
@@ -85,32 +88,31 @@ final class BenchPerfCommand implements Callable<Integer> {
         try (NDManager root = NDManager.newBaseManager()) {
             double peak = Throughput.matmulGflops(root, 2048, repeats);
             err.printf(Locale.ROOT, "matrix multiply 2048×2048: %.1f GFLOP/s (median of %d)%n", peak, repeats);
+            json.put("matmulGflops", peak);
             Seeds.apply(1);
             try (Network teacher = Network.create(TEACHER, shape, 10, root)) {
-                rows.add(measure("teacher " + TEACHER.describe(), "a: alone", teacher, null, new NoDistillation().loss(),
-                        null, train, spec, root, peak));
+                rows.addAll(interleaved("teacher " + TEACHER.describe(), teacher, List.of(
+                        new Mode("a: alone", new NoDistillation().loss(), null, 3 * TEACHER.forwardFlops(shape, 10))),
+                        train, spec, root));
                 teacher.freeze();
                 Path storeFile = Files.createTempDirectory("distill4j-perf").resolve("teacher.safetensors");
                 long t0 = System.nanoTime();
                 KnowledgeStore store = KnowledgeStore.openOrBuild(storeFile, teacher, train, List.of("logits"), "perf",
                         root, err::println);
-                double buildSeconds = (System.nanoTime() - t0) / 1e9;
-                json.put("storeBuildSeconds", buildSeconds);
+                json.put("storeBuildSeconds", (System.nanoTime() - t0) / 1e9);
                 for (ModelSpec s : List.of(STUDENT, MLP)) {
                     try (Network student = Network.create(s, shape, 10, root)) {
-                        String name = "student " + s.describe();
-                        rows.add(measure(name, "a: alone", student, null, new NoDistillation().loss(), null, train, spec,
-                                root, peak));
-                        rows.add(measure(name, "b: KD, live teacher", student, teacher, new HintonKd(4.0, 0.9).loss(),
-                                new LiveTeacher(teacher), train, spec, root, peak));
-                        rows.add(measure(name, "c: KD, store", student, null, new HintonKd(4.0, 0.9).loss(), store, train,
-                                spec, root, peak));
+                        long f = 3 * s.forwardFlops(shape, 10);
+                        rows.addAll(interleaved("student " + s.describe(), student, List.of(
+                                new Mode("a: alone", new NoDistillation().loss(), null, f),
+                                new Mode("b: KD, live teacher", new HintonKd(4.0, 0.9).loss(), new LiveTeacher(teacher),
+                                        f + TEACHER.forwardFlops(shape, 10)),
+                                new Mode("c: KD, store", new HintonKd(4.0, 0.9).loss(), store, f)), train, spec, root));
                     }
                 }
                 Files.deleteIfExists(storeFile);
-                json.put("memory", memoryGrowth(teacher, store, train, spec, root, err));
+                json.put("memory", memoryGrowth(store, train, spec, root, err));
             }
-            json.put("matmulGflops", peak);
         }
         json.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
         json.put("cores", Runtime.getRuntime().availableProcessors());
@@ -127,20 +129,43 @@ final class BenchPerfCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Row measure(String model, String mode, Network student, Network liveTeacher, DistillationLoss loss,
-            KnowledgeSource source, Dataset train, TrainSpec spec, NDManager root, double peak) {
-        try (Optimizer opt = spec.optimizer().create(student.trainableParameters(), student.manager())) {
-            double sps = Throughput.samplesPerSecond(student, opt, loss, source, train, spec, root, 5, steps, repeats);
-            long flops = 3 * student.spec().forwardFlops(student.sampleShape(), 10)
-                    + (liveTeacher == null ? 0 : liveTeacher.spec().forwardFlops(student.sampleShape(), 10));
-            double gflops = sps * flops / 1e9;
-            bench.main.err.printf(Locale.ROOT, "%-32s %-22s %9.0f samples/s %7.1f GFLOP/s%n", model, mode, sps, gflops);
-            return new Row(model, mode, sps, gflops, gflops / peak);
+    /**
+     * Times the modes block by block in rounds (matmul, a, b, c, matmul, a, b, c …), so drift in
+     * the machine's speed affects all alike. Per mode: the median samples/s, and the median over
+     * rounds of its GFLOP/s divided by the same round's matmul GFLOP/s.
+     */
+    private List<Row> interleaved(String name, Network net, List<Mode> modes, Dataset train, TrainSpec spec,
+            NDManager root) {
+        int n = modes.size();
+        double[][] rates = new double[n][repeats];
+        double[][] ratios = new double[n][repeats];
+        try (Optimizer opt = spec.optimizer().create(net.trainableParameters(), net.manager())) {
+            for (Mode m : modes) { // warm-up
+                Throughput.samplesPerSecond(net, opt, m.loss(), m.source(), train, spec, root, 0, steps, 1);
+            }
+            for (int r = 0; r < repeats; r++) {
+                double matmul = Throughput.matmulGflops(root, 2048, 1);
+                for (int i = 0; i < n; i++) {
+                    Mode m = modes.get(i);
+                    rates[i][r] = Throughput.samplesPerSecond(net, opt, m.loss(), m.source(), train, spec, root, 0, steps, 1);
+                    ratios[i][r] = rates[i][r] * m.flopsPerSample() / 1e9 / matmul;
+                }
+            }
         }
+        List<Row> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            double sps = Throughput.median(rates[i]);
+            double gflops = sps * modes.get(i).flopsPerSample() / 1e9;
+            double ofPeak = Throughput.median(ratios[i]);
+            bench.main.err.printf(Locale.ROOT, "%-32s %-22s %9.0f samples/s %7.1f GFLOP/s %4.0f%% of matmul%n", name,
+                    modes.get(i).name(), sps, gflops, 100 * ofPeak);
+            out.add(new Row(name, modes.get(i).name(), sps, gflops, ofPeak));
+        }
+        return out;
     }
 
     /** Five epochs of KD from the store on a subset: resident memory after each. */
-    private Map<String, Object> memoryGrowth(Network teacher, KnowledgeStore store, Dataset train, TrainSpec spec,
+    private Map<String, Object> memoryGrowth(KnowledgeStore store, Dataset train, TrainSpec spec,
             NDManager root, PrintStream err) {
         Dataset subset = train.head(memorySamples);
         int perEpoch = memorySamples / BATCH;
@@ -166,7 +191,7 @@ final class BenchPerfCommand implements Callable<Integer> {
     @SuppressWarnings("unchecked")
     static String markdown(List<Row> rows, Map<String, Object> json) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%s, %s cores, batch %s; medians of %s blocks of %s steps. "
+        b.append(String.format(Locale.ROOT, "%s, %s cores, batch %s; medians of %s blocks of %s steps (the three modes of a student timed in turn, block by block). "
                 + "Matrix multiply 2048×2048 in the same process: **%.1f GFLOP/s**.%n%n", json.get("engine"),
                 json.get("cores"), json.get("batch"), json.get("repeats"), json.get("stepsPerRepeat"),
                 (Double) json.get("matmulGflops")));

@@ -23,8 +23,10 @@ import org.distill4j.io.AtomicFile;
  * Layout: an 8-byte little-endian header length {@code n}; {@code n} bytes of JSON mapping each
  * tensor name to {@code {"dtype", "shape", "data_offsets": [begin, end]}} (offsets relative to
  * the end of the header) plus an optional {@code "__metadata__"} object of strings; then the
- * tensors' bytes, little-endian, row-major. Files written by Python's {@code safetensors} load
- * here and the reverse. Only F32 and I32 are used by distill4j.
+ * tensors' bytes, little-endian, row-major. The layout follows the format's specification so
+ * that files of Python's {@code safetensors} can be read (tested with a file built by those
+ * rules, not with Python itself). Only F32 and I32 are used by distill4j. One tensor may not
+ * exceed 2 GiB (one memory map).
  */
 public final class SafeTensors {
     private static final ObjectMapper JSON = new ObjectMapper();
