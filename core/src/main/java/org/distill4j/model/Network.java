@@ -13,7 +13,6 @@ import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -159,46 +158,13 @@ public final class Network implements AutoCloseable {
         parameterStore = new ParameterStore(manager, false);
     }
 
-    /**
-     * Checks, without loading weights, that a saved network exists, is readable and holds the
-     * {@code expected} architecture: lets a run fail before it creates anything.
-     */
-    public static void checkSaved(Path file, ModelSpec expected) throws IOException {
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
-            if (!MAGIC.equals(in.readUTF())) {
-                throw new IOException(file + " is not a distill4j network file");
-            }
-            int version = in.readInt();
-            if (version != FORMAT_VERSION) {
-                throw new IOException(file + " has network format version " + version
-                        + "; this distill4j reads version " + FORMAT_VERSION + ": retrain or convert it");
-            }
-            ModelSpec spec = JSON.readValue(in.readUTF(), ModelSpec.class);
-            if (!spec.equals(expected)) {
-                throw new IOException(file + " holds a " + spec.describe() + " (" + spec + ") but the config expects a "
-                        + expected.describe() + " (" + expected + ")");
-            }
-        } catch (NoSuchFileException e) {
-            throw new IOException("network file not found: " + file, e);
-        } catch (java.io.EOFException | java.io.UTFDataFormatException e) {
-            throw new IOException(file + " is not a distill4j network file (unreadable header)", e);
-        }
-    }
+    /** What a saved network file says it holds. */
+    private record Header(ModelSpec spec, long[] sampleShape, int numClasses) {}
 
-    /**
-     * Reads a network saved by {@link #save}. When {@code expected} is non-null, the saved
-     * architecture must equal it, else the error names both.
-     */
-    public static Network load(Path file, ModelSpec expected, NDManager parent) throws IOException {
-        try (InputStream raw = Files.newInputStream(file);
-                DataInputStream in = new DataInputStream(new BufferedInputStream(raw))) {
-            String magic;
-            try {
-                magic = in.readUTF();
-            } catch (IOException e) {
-                throw new IOException(file + " is not a distill4j network file (unreadable header)", e);
-            }
-            if (!MAGIC.equals(magic)) {
+    /** Reads and checks a saved network's header; {@code expected}, if non-null, must match. */
+    private static Header readHeader(Path file, DataInputStream in, ModelSpec expected) throws IOException {
+        try {
+            if (!MAGIC.equals(in.readUTF())) {
                 throw new IOException(file + " is not a distill4j network file");
             }
             int version = in.readInt();
@@ -213,7 +179,32 @@ public final class Network implements AutoCloseable {
                 throw new IOException(file + " holds a " + spec.describe() + " (" + spec
                         + ") but the config expects a " + expected.describe() + " (" + expected + ")");
             }
-            Network n = new Network(spec, shape, classes, parent);
+            return new Header(spec, shape, classes);
+        } catch (java.io.EOFException | java.io.UTFDataFormatException e) {
+            throw new IOException(file + " is not a distill4j network file (unreadable header)", e);
+        }
+    }
+
+    /**
+     * Checks, without loading weights, that a saved network exists, is readable and holds the
+     * {@code expected} architecture: lets a run fail before it creates anything.
+     */
+    public static void checkSaved(Path file, ModelSpec expected) throws IOException {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+            readHeader(file, in, expected);
+        } catch (NoSuchFileException e) {
+            throw new IOException("network file not found: " + file, e);
+        }
+    }
+
+    /**
+     * Reads a network saved by {@link #save}. When {@code expected} is non-null, the saved
+     * architecture must equal it, else the error names both.
+     */
+    public static Network load(Path file, ModelSpec expected, NDManager parent) throws IOException {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+            Header h = readHeader(file, in, expected);
+            Network n = new Network(h.spec(), h.sampleShape(), h.numClasses(), parent);
             try {
                 n.readWeights(in);
             } catch (IOException | RuntimeException e) {
