@@ -57,7 +57,8 @@ public final class Main implements Callable<Integer> {
     }
 
     static int handle(Exception e, PrintStream err) {
-        if (e instanceof ConfigException || e instanceof org.distill4j.run.ConfigDriftException) {
+        if (e instanceof ConfigException || e instanceof org.distill4j.run.ConfigDriftException
+                || e instanceof org.distill4j.model.TapException) {
             err.println("config error: " + e.getMessage());
             return CONFIG_ERROR;
         }

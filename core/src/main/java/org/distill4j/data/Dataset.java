@@ -177,6 +177,15 @@ public final class Dataset {
         return ids.clone();
     }
 
+    /** One more than the largest sample id: arrays indexed by sample id need this many rows. */
+    public int idBound() {
+        int max = -1;
+        for (int id : ids) {
+            max = Math.max(max, id);
+        }
+        return max + 1;
+    }
+
     /** Internal feature array, shared without copying for batching within this package. */
     float[] features() {
         return features;

@@ -201,6 +201,13 @@ public final class KnowledgeStore implements KnowledgeSource {
         return new Knowledge(new Outputs(out));
     }
 
+    @Override
+    public org.distill4j.model.TapShapes tapShapes() {
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        taps.forEach((name, v) -> shapes.put(name, new Shape(v.shape()).slice(1)));
+        return new org.distill4j.model.TapShapes("teacher (stored)", shapes);
+    }
+
     public Path file() {
         return file;
     }

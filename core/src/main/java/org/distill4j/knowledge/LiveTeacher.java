@@ -19,4 +19,9 @@ public final class LiveTeacher implements KnowledgeSource {
     public Knowledge lookup(Batch batch) {
         return new Knowledge(teacher.forward(batch.inputs(), false));
     }
+
+    @Override
+    public org.distill4j.model.TapShapes tapShapes() {
+        return teacher.tapShapes("teacher");
+    }
 }

@@ -27,4 +27,15 @@ public interface DistillationLoss {
     default boolean needsTeacher() {
         return true;
     }
+
+    /**
+     * Called once before training, with both networks' tap shapes: checks the taps fit (errors
+     * name both taps and their shapes) and registers trainable extras in
+     * {@code binding.adapters()}. The engine is seeded, so adapters' initial weights are
+     * reproducible.
+     */
+    default void bind(Binding binding) {}
+
+    /** Called at the start of every epoch (0-based), also when a run resumes mid-epoch. */
+    default void startEpoch(int epoch, int epochs) {}
 }

@@ -100,6 +100,25 @@ public final class Network implements AutoCloseable {
         return net.tapNames();
     }
 
+    /**
+     * The per-sample shape of every tap, found by one inference pass over two blank samples
+     * (no weights change: batch norm uses its running statistics in inference mode).
+     */
+    public TapShapes tapShapes(String role) {
+        long[] dims = new long[sampleShape.length + 1];
+        dims[0] = 2;
+        System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
+        try (NDManager scope = manager.newSubManager()) {
+            Outputs out = forward(scope.zeros(new Shape(dims)), false);
+            java.util.Map<String, Shape> shapes = new java.util.LinkedHashMap<>();
+            for (String tap : out.names()) {
+                Shape s = out.get(tap).getShape();
+                shapes.put(tap, s.slice(1));
+            }
+            return new TapShapes(role, shapes);
+        }
+    }
+
     public long parameterCount() {
         return net.parameterCount();
     }

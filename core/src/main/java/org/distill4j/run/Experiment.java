@@ -132,6 +132,9 @@ public final class Experiment {
             }
             methods.add(ss.method());
             for (MethodSpec method : methods) {
+                checkTaps(method, teacher, train, root);
+            }
+            for (MethodSpec method : methods) {
                 DistillationLoss loss = method.loss();
                 KnowledgeSource source = loss.needsTeacher() ? knowledge(teacher, train, loss, root) : null;
                 try (Network student = phases.trainOrResume(offline, root, "student-" + method.name(), "student", method,
@@ -159,6 +162,23 @@ public final class Experiment {
             record.write(runDir.resolve("record.json"));
             HtmlReport.write(record, runDir.resolve("report.html"));
             return record;
+        }
+    }
+
+    /**
+     * Binds a throwaway instance of the method's loss to the student's and teacher's taps, so an
+     * incompatible or missing tap fails now, before the knowledge store is built or anything
+     * trains. (Building a network here draws from the engine's generator; every phase reseeds.)
+     */
+    private void checkTaps(MethodSpec method, Network teacher, Dataset train, NDManager root) {
+        DistillationLoss probe = method.loss();
+        if (!probe.needsTeacher()) {
+            return;
+        }
+        try (Network student = Network.create(config.student().model(), train.sampleShape(), train.numClasses(), root);
+                org.distill4j.loss.Adapters scratch = new org.distill4j.loss.Adapters(root)) {
+            probe.bind(new org.distill4j.loss.Binding(student.tapShapes("student"), teacher.tapShapes("teacher"),
+                    train.size(), train.idBound(), scratch));
         }
     }
 
@@ -231,11 +251,22 @@ public final class Experiment {
             Seeds.apply(Seeds.derive(config.seed(), role));
             Network net = Network.create(spec, train.sampleShape(), train.numClasses(), root);
             TrainingProgress progress = TrainingProgress.start();
-            Offline.OptimizerRestore restore = o -> {};
+            Offline.Restore restore = Offline.Restore.NONE;
             if (resume != null && name.equals(resume.meta().path("phase").asText())) {
                 resume.restoreWeights(net);
                 progress = CheckpointStore.JSON.treeToValue(resume.meta().path("progress"), TrainingProgress.class);
-                restore = resume::restoreOptimizer;
+                CheckpointStore.Loaded from = resume;
+                restore = new Offline.Restore() {
+                    @Override
+                    public void adapters(org.distill4j.loss.Adapters adapters) throws IOException {
+                        from.restoreAdapters(adapters);
+                    }
+
+                    @Override
+                    public void optimizer(Optimizer optimizer) throws IOException {
+                        from.restoreOptimizer(optimizer);
+                    }
+                };
             }
             DistillationLoss loss = method.loss();
             TrainingProgress end;
@@ -284,14 +315,14 @@ public final class Experiment {
                 }
 
                 @Override
-                public void save(String phase, Network student, Optimizer optimizer, TrainingProgress progress,
-                        double validationAccuracy) throws IOException {
+                public void save(String phase, Network student, org.distill4j.loss.Adapters adapters,
+                        Optimizer optimizer, TrainingProgress progress, double validationAccuracy) throws IOException {
                     ObjectNode meta = CheckpointStore.JSON.createObjectNode();
                     meta.put("phase", phase);
                     meta.put("validationAccuracy", validationAccuracy);
                     meta.set("progress", CheckpointStore.JSON.valueToTree(progress));
                     meta.set("completed", CheckpointStore.JSON.valueToTree(completed));
-                    lastCheckpoint = store.save(meta, student, optimizer, phase, validationAccuracy);
+                    lastCheckpoint = store.save(meta, student, adapters, optimizer, phase, validationAccuracy);
                 }
             };
         }

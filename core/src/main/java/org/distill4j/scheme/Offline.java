@@ -10,6 +10,9 @@ import java.util.Map;
 import org.distill4j.data.BatchLoader;
 import org.distill4j.data.Dataset;
 import org.distill4j.knowledge.KnowledgeSource;
+import ai.djl.nn.Parameter;
+import org.distill4j.loss.Adapters;
+import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.metric.Metrics;
 import org.distill4j.metric.Predictions;
@@ -31,10 +34,19 @@ import org.distill4j.train.TrainingProgress;
  * its state to a {@link Checkpointer} at fixed positions.
  */
 public final class Offline {
-    /** Restores saved optimizer state into the optimizer the loop creates. */
-    @FunctionalInterface
-    public interface OptimizerRestore {
-        void restore(Optimizer optimizer) throws IOException;
+    /** Restores saved state into what the loop creates: the loss's adapters, then the optimizer. */
+    public interface Restore {
+        Restore NONE = new Restore() {
+            @Override
+            public void adapters(Adapters adapters) {}
+
+            @Override
+            public void optimizer(Optimizer optimizer) {}
+        };
+
+        void adapters(Adapters adapters) throws IOException;
+
+        void optimizer(Optimizer optimizer) throws IOException;
     }
 
     private final NDManager root;
@@ -49,7 +61,7 @@ public final class Offline {
     public List<EpochSummary> train(String phase, Network student, TrainSpec spec, DistillationLoss loss,
             KnowledgeSource teacher, Dataset train, Dataset validation, long shuffleSeed) throws IOException {
         return train(phase, student, spec, loss, teacher, train, validation, shuffleSeed, TrainingProgress.start(),
-                o -> {}, Checkpointer.NONE).history();
+                Restore.NONE, Checkpointer.NONE).history();
     }
 
     /**
@@ -59,7 +71,7 @@ public final class Offline {
      */
     public TrainingProgress train(String phase, Network student, TrainSpec spec, DistillationLoss loss,
             KnowledgeSource teacher, Dataset train, Dataset validation, long shuffleSeed, TrainingProgress start,
-            OptimizerRestore restore, Checkpointer checkpointer) throws IOException {
+            Restore restore, Checkpointer checkpointer) throws IOException {
         if (loss.needsTeacher() && teacher == null) {
             throw new IllegalArgumentException(phase + ": this method needs a teacher");
         }
@@ -75,9 +87,16 @@ public final class Offline {
         List<EpochSummary> history = new ArrayList<>(start.history());
         double seconds = start.seconds();
         listener.onStart(phase, spec.epochs(), perEpoch, (long) start.epoch() * perEpoch + start.batch());
-        try (Optimizer optimizer = spec.optimizer().create(student.trainableParameters(), student.manager())) {
-            restore.restore(optimizer);
+        try (Adapters adapters = new Adapters(student.manager())) {
+            loss.bind(new Binding(student.tapShapes("student"), teacher == null ? null : teacher.tapShapes(),
+                    train.size(), train.idBound(), adapters));
+            restore.adapters(adapters);
+            List<Parameter> parameters = new ArrayList<>(student.trainableParameters());
+            parameters.addAll(adapters.trainableParameters());
+            try (Optimizer optimizer = spec.optimizer().create(parameters, student.manager())) {
+            restore.optimizer(optimizer);
             for (int epoch = start.epoch(); epoch < spec.epochs(); epoch++) {
+                loss.startEpoch(epoch, spec.epochs());
                 int[][] plan = loader.plan(epoch);
                 double lr = 0;
                 for (int b = epoch == start.epoch() ? start.batch() : 0; b < plan.length; b++) {
@@ -100,7 +119,7 @@ public final class Offline {
                     listener.onStep(epoch, b, r.loss(), lr);
                     if (checkpointer.everySteps() > 0 && globalStep % checkpointer.everySteps() == 0
                             && b + 1 < plan.length) {
-                        checkpointer.save(phase, student, optimizer, new TrainingProgress(epoch, b + 1, lossSum,
+                        checkpointer.save(phase, student, adapters, optimizer, new TrainingProgress(epoch, b + 1, lossSum,
                                 termSums, correct, seen, skipped, history, seconds), Double.NaN);
                     }
                 }
@@ -123,9 +142,10 @@ public final class Offline {
                 termSums.clear();
                 correct = 0;
                 seen = 0;
-                checkpointer.save(phase, student, optimizer,
+                checkpointer.save(phase, student, adapters, optimizer,
                         new TrainingProgress(epoch + 1, 0, 0, Map.of(), 0, 0, skipped, history, seconds), valAcc);
                 listener.onEpochEnd(summary);
+            }
             }
         } catch (UncheckedIOException e) {
             throw e.getCause();

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import org.distill4j.io.AtomicFile;
+import org.distill4j.loss.Adapters;
 import org.distill4j.model.Network;
 
 /**
@@ -32,15 +33,28 @@ import org.distill4j.model.Network;
 public final class CheckpointStore {
     private static final String MAGIC = "distill4j-checkpoint";
     /** Bumped when the layout changes; other versions are refused with a clear message. */
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
+    /** Version 1 had no adapters block; it is still read (as a checkpoint without adapters). */
+    private static final int OLDEST_READABLE = 1;
     public static final ObjectMapper JSON = JsonMapper.builder()
             .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
     /** A checkpoint read back and verified. */
     public record Loaded(Path file, long sequence, String configDigest, JsonNode meta, byte[] weights,
-            byte[] optimizerState) {
+            byte[] optimizerState, byte[] adapters) {
         public void restoreWeights(Network net) throws IOException {
             net.readWeights(new DataInputStream(new ByteArrayInputStream(weights)));
+        }
+
+        /** Restores the loss's adapters (a checkpoint without any restores into none). */
+        public void restoreAdapters(Adapters target) throws IOException {
+            if (adapters.length == 0) {
+                if (!target.isEmpty()) {
+                    throw new IOException(file + " holds no adapters, but this method has trainable extras");
+                }
+                return;
+            }
+            target.read(new DataInputStream(new ByteArrayInputStream(adapters)));
         }
 
         public void restoreOptimizer(Optimizer optimizer) throws IOException {
@@ -117,13 +131,17 @@ public final class CheckpointStore {
     }
 
     /** Writes a checkpoint, then applies retention. Returns its path. */
-    public Path save(JsonNode meta, Network net, Optimizer optimizer, String phase, double validationAccuracy)
-            throws IOException {
+    public Path save(JsonNode meta, Network net, Adapters adapters, Optimizer optimizer, String phase,
+            double validationAccuracy) throws IOException {
         long sequence = entries.isEmpty() ? 1 : entries.get(entries.size() - 1).sequence() + 1;
         ByteArrayOutputStream weights = new ByteArrayOutputStream();
         net.writeWeights(new DataOutputStream(weights));
         ByteArrayOutputStream state = new ByteArrayOutputStream();
         optimizer.writeState(new DataOutputStream(state));
+        ByteArrayOutputStream extras = new ByteArrayOutputStream();
+        if (adapters != null && !adapters.isEmpty()) {
+            adapters.write(new DataOutputStream(extras));
+        }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(body);
         out.writeUTF(MAGIC);
@@ -133,6 +151,7 @@ public final class CheckpointStore {
         writeBlock(out, JSON.writeValueAsBytes(meta));
         writeBlock(out, weights.toByteArray());
         writeBlock(out, state.toByteArray());
+        writeBlock(out, extras.toByteArray());
         CRC32 crc = new CRC32();
         crc.update(body.toByteArray());
         out.writeLong(crc.getValue());
@@ -186,7 +205,7 @@ public final class CheckpointStore {
                 throw new IOException(file + " is not a distill4j checkpoint");
             }
             int version = in.readInt();
-            if (version != FORMAT_VERSION) {
+            if (version < OLDEST_READABLE || version > FORMAT_VERSION) {
                 throw new UnsupportedVersionException(file + " has checkpoint format version " + version
                         + "; this distill4j reads version " + FORMAT_VERSION
                         + ": resume it with the distill4j that wrote it, or start the run again");
@@ -196,6 +215,7 @@ public final class CheckpointStore {
             byte[] meta = readBlock(in);
             byte[] weights = readBlock(in);
             byte[] state = readBlock(in);
+            byte[] adapters = version >= 2 ? readBlock(in) : new byte[0];
             int bodyLength = all.length - in.available();
             long crc = in.readLong();
             CRC32 check = new CRC32();
@@ -204,7 +224,7 @@ public final class CheckpointStore {
                 throw new IOException(file + " is corrupt (checksum mismatch)");
             }
             return new Loaded(file, sequence, digest, JSON.readTree(new String(meta, StandardCharsets.UTF_8)), weights,
-                    state);
+                    state, adapters);
         } catch (EOFException e) {
             throw new IOException(file + " is truncated", e);
         }

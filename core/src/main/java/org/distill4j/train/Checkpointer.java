@@ -1,6 +1,7 @@
 package org.distill4j.train;
 
 import java.io.IOException;
+import org.distill4j.loss.Adapters;
 import org.distill4j.model.Network;
 
 /** Saves the state of a phase in training; schemes call it at fixed step positions and epoch ends. */
@@ -12,16 +13,17 @@ public interface Checkpointer {
         }
 
         @Override
-        public void save(String phase, Network student, Optimizer optimizer, TrainingProgress progress,
-                double validationAccuracy) {}
+        public void save(String phase, Network student, Adapters adapters, Optimizer optimizer,
+                TrainingProgress progress, double validationAccuracy) {}
     };
 
     /** Save every this many steps within an epoch (0 = only at epoch ends). */
     int everySteps();
 
     /**
+     * @param adapters the loss's trainable extras and state, saved with the student
      * @param validationAccuracy the epoch's validation accuracy at an epoch end; NaN mid-epoch
      */
-    void save(String phase, Network student, Optimizer optimizer, TrainingProgress progress, double validationAccuracy)
-            throws IOException;
+    void save(String phase, Network student, Adapters adapters, Optimizer optimizer, TrainingProgress progress,
+            double validationAccuracy) throws IOException;
 }

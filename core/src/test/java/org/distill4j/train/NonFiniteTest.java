@@ -71,7 +71,7 @@ class NonFiniteTest {
                 Network net = Network.create(new MlpSpec(List.of(8), null), new long[] {1, 28, 28}, 10, m)) {
             TrainSpec spec = new TrainSpec(2, 64, null, null, null, TrainSpec.NonFinitePolicy.SKIP_BATCH, null);
             TrainingProgress end = new Offline(m, TrainListener.NONE).train("p", net, spec, new PoisonedLoss(2, 5, 6),
-                    null, data(), data().head(0), 1, TrainingProgress.start(), o -> {}, Checkpointer.NONE);
+                    null, data(), data().head(0), 1, TrainingProgress.start(), Offline.Restore.NONE, Checkpointer.NONE);
             assertEquals(3, end.skippedBatches());
             for (var e : end.history()) {
                 assertTrue(Double.isFinite(e.trainLoss()), "skipped batches do not enter the means");
