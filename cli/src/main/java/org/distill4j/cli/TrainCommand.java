@@ -37,7 +37,7 @@ final class TrainCommand implements Callable<Integer> {
     static int execute(RunConfig cfg, RunOptions options, Main main, String source) throws Exception {
         Path dataDir = DataLocator.locate(options.data, main.err);
         FashionMnist.Splits data = FashionMnist.load(dataDir);
-        if (cfg.teacher().load() != null) {
+        if (cfg.teacher() != null && cfg.teacher().load() != null) {
             org.distill4j.model.Network.checkSaved(Path.of(cfg.teacher().load()), cfg.teacher().model());
         }
         Path dir = options.newRunDir(cfg.name());

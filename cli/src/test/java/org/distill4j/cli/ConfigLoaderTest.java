@@ -100,7 +100,7 @@ class ConfigLoaderTest {
     @Test
     void unknownKeyNamesItThePositionAndTheAllowedKeys() {
         assertContains(error(GOOD.replace("seed: 1", "sead: 1")), "bad.yaml:2:", "(top level): unknown key 'sead'",
-                "[checkpoint, data, name, seed, student, teacher]");
+                "[checkpoint, data, name, scheme, seed, student, teacher]");
         assertContains(error(GOOD.replace("lr: 0.001", "lrate: 0.001")), "bad.yaml:15:",
                 "student.train.optimizer", "unknown key 'lrate'", "beta1", "lr");
     }
@@ -136,6 +136,13 @@ class ConfigLoaderTest {
                 "[constant, cosine, step]");
         assertContains(error(GOOD.replace("{type: mlp, hidden: [16]}", "{hidden: [16]}")), "student.model",
                 "missing 'type'");
+        assertContains(error(GOOD + "scheme: {name: telepathy}\n"), "scheme", "'telepathy'", "offline");
+    }
+
+    @Test
+    void schemeDefaultsToOffline() throws Exception {
+        assertEquals("offline", ConfigLoader.parse(GOOD, "good.yaml").scheme().name());
+        assertEquals("offline", ConfigLoader.parse(GOOD + "scheme: {name: offline}\n", "good.yaml").scheme().name());
     }
 
     @Test

@@ -1,5 +1,8 @@
 package org.distill4j.config;
 
+import org.distill4j.scheme.OfflineScheme;
+import org.distill4j.scheme.SchemeSpec;
+
 /**
  * A whole run as written in YAML: data, teacher, student. Parsed strictly: unknown keys, wrong
  * types and out-of-range values are errors naming the key and the file position.
@@ -7,11 +10,17 @@ package org.distill4j.config;
  * @param name run name, used in the run directory (letters, digits, '-', '_', '.')
  * @param seed master seed: initial weights, shuffles and splits derive from it
  * @param checkpoint when the run saves its state (default: every 200 steps and every epoch end)
+ * @param scheme who learns when (default {@code offline}); online and self schemes need no teacher
  */
 public record RunConfig(String name, Long seed, DataSpec data, TeacherSpec teacher, StudentSpec student,
-        CheckpointSpec checkpoint) {
+        CheckpointSpec checkpoint, SchemeSpec scheme) {
     public RunConfig(String name, Long seed, DataSpec data, TeacherSpec teacher, StudentSpec student) {
-        this(name, seed, data, teacher, student, null);
+        this(name, seed, data, teacher, student, null, null);
+    }
+
+    public RunConfig(String name, Long seed, DataSpec data, TeacherSpec teacher, StudentSpec student,
+            CheckpointSpec checkpoint) {
+        this(name, seed, data, teacher, student, checkpoint, null);
     }
 
     public RunConfig {
@@ -19,11 +28,12 @@ public record RunConfig(String name, Long seed, DataSpec data, TeacherSpec teach
         seed = seed == null ? 42L : seed;
         data = data == null ? DataSpec.defaults() : data;
         checkpoint = checkpoint == null ? CheckpointSpec.defaults() : checkpoint;
+        scheme = scheme == null ? new OfflineScheme() : scheme;
         if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
             throw new IllegalArgumentException("name: 1–64 of letters, digits, '.', '_', '-' (got '" + name + "')");
         }
-        if (teacher == null) {
-            throw new IllegalArgumentException("teacher: required");
+        if (teacher == null && scheme.needsTeacher()) {
+            throw new IllegalArgumentException("teacher: required by scheme '" + scheme.name() + "'");
         }
         if (student == null) {
             throw new IllegalArgumentException("student: required");
@@ -31,11 +41,11 @@ public record RunConfig(String name, Long seed, DataSpec data, TeacherSpec teach
     }
 
     public RunConfig withSeed(long s) {
-        return new RunConfig(name, s, data, teacher, student, checkpoint);
+        return new RunConfig(name, s, data, teacher, student, checkpoint, scheme);
     }
 
     public RunConfig withData(DataSpec d) {
-        return new RunConfig(name, seed, d, teacher, student, checkpoint);
+        return new RunConfig(name, seed, d, teacher, student, checkpoint, scheme);
     }
 
     /** SHA-256 of the config's canonical JSON: what checkpoints and records are tied to. */

@@ -15,7 +15,8 @@ import org.distill4j.io.AtomicFile;
 /**
  * Everything a run did, written as {@code record.json} beside its models: config, seed,
  * versions, data and teacher digests, each model's learning curve and metrics. The HTML report
- * is rendered from it.
+ * is rendered from it. {@code schemeResults} holds what a scheme measures beyond its models
+ * (e.g. churn between online peers, per-exit accuracy); null for offline runs.
  */
 public record RunRecord(
         int formatVersion,
@@ -28,7 +29,8 @@ public record RunRecord(
         Map<String, Integer> dataSizes,
         String teacherDigest,
         List<ModelResult> models,
-        double totalSeconds) {
+        double totalSeconds,
+        com.fasterxml.jackson.databind.JsonNode schemeResults) {
     public static final int FORMAT_VERSION = 1;
 
     /** JSON mapper for records: NaN (no validation set) is written as the string "NaN". */

@@ -3,7 +3,6 @@ package org.distill4j.run;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -21,23 +20,15 @@ import org.distill4j.knowledge.LiveTeacher;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.method.MethodSpec;
 import org.distill4j.method.NoDistillation;
-import org.distill4j.metric.Latency;
-import org.distill4j.metric.Metrics;
 import org.distill4j.metric.Predictions;
-import org.distill4j.model.ModelSpec;
 import org.distill4j.model.Network;
 import org.distill4j.report.HtmlReport;
-import org.distill4j.report.ModelMetrics;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
 import org.distill4j.scheme.Offline;
 import org.distill4j.train.CheckpointStore;
-import org.distill4j.train.Checkpointer;
-import org.distill4j.train.NonFiniteLossException;
-import org.distill4j.train.Optimizer;
 import org.distill4j.train.Seeds;
 import org.distill4j.train.TrainListener;
-import org.distill4j.train.TrainSpec;
 import org.distill4j.train.TrainingProgress;
 
 /**
@@ -55,7 +46,6 @@ import org.distill4j.train.TrainingProgress;
 public final class Experiment {
     /** distill4j's version, recorded in every run. */
     public static final String VERSION = "0.1.0";
-    private static final int ECE_BINS = 15;
 
     private final RunConfig config;
     private final FashionMnist.Splits data;
@@ -103,9 +93,48 @@ public final class Experiment {
             listener.onMessage("resuming from " + resume.file().getFileName() + " (phase "
                     + resume.meta().path("phase").asText() + ")");
         }
-        Phases phases = new Phases(train, validation, test, store, resume, completed);
+        Phases phases = new Phases(config, runDir, listener, train, validation, test, store, resume, completed);
 
         try (NDManager root = NDManager.newBaseManager()) {
+            String teacherDigest = null;
+            com.fasterxml.jackson.databind.JsonNode schemeResults = null;
+            // One branch per scheme: each runs its phases through `phases` and may return results
+            // beyond its models (they go into the record's schemeResults).
+            if (config.scheme() instanceof org.distill4j.scheme.OfflineScheme) {
+                teacherDigest = runOffline(phases, root);
+            } else {
+                throw new IllegalArgumentException("scheme '" + config.scheme().name() + "' has no runner");
+            }
+            Map<String, String> versions = new LinkedHashMap<>();
+            versions.put("distill4j", VERSION);
+            versions.put("djl", Engine.getDjlVersion());
+            versions.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
+            versions.put("java", System.getProperty("java.version"));
+            Map<String, String> digests = new LinkedHashMap<>();
+            digests.put("train", train.digest());
+            digests.put("validation", validation.digest());
+            digests.put("test", test.digest());
+            Map<String, Integer> sizes = new LinkedHashMap<>();
+            sizes.put("train", train.size());
+            sizes.put("validation", validation.size());
+            sizes.put("test", test.size());
+            RunRecord record = new RunRecord(RunRecord.FORMAT_VERSION, runDir.getFileName().toString(),
+                    Instant.now().toString(), versions, config.seed(), config, digests, sizes, teacherDigest,
+                    List.copyOf(completed), (System.nanoTime() - start) / 1e9, schemeResults);
+            record.write(runDir.resolve("record.json"));
+            HtmlReport.write(record, runDir.resolve("report.html"));
+            return record;
+        }
+    }
+
+    /**
+     * The offline scheme: train (or load) the teacher, freeze it, then train the student with the
+     * method (and from scratch, when a baseline is asked for). Returns the teacher's digest.
+     */
+    private String runOffline(Phases phases, NDManager root) throws IOException {
+        Dataset train = phases.train;
+        Dataset test = phases.test;
+        {
             Offline offline = new Offline(root, listener);
             var ts = config.teacher();
             Network teacher;
@@ -142,26 +171,9 @@ public final class Experiment {
                     // closed here; its results are recorded
                 }
             }
-            Map<String, String> versions = new LinkedHashMap<>();
-            versions.put("distill4j", VERSION);
-            versions.put("djl", Engine.getDjlVersion());
-            versions.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
-            versions.put("java", System.getProperty("java.version"));
-            Map<String, String> digests = new LinkedHashMap<>();
-            digests.put("train", train.digest());
-            digests.put("validation", validation.digest());
-            digests.put("test", test.digest());
-            Map<String, Integer> sizes = new LinkedHashMap<>();
-            sizes.put("train", train.size());
-            sizes.put("validation", validation.size());
-            sizes.put("test", test.size());
-            RunRecord record = new RunRecord(RunRecord.FORMAT_VERSION, runDir.getFileName().toString(),
-                    Instant.now().toString(), versions, config.seed(), config, digests, sizes, teacher.weightsDigest(),
-                    List.copyOf(completed), (System.nanoTime() - start) / 1e9);
+            String digest = teacher.weightsDigest();
             teacher.close();
-            record.write(runDir.resolve("record.json"));
-            HtmlReport.write(record, runDir.resolve("report.html"));
-            return record;
+            return digest;
         }
     }
 
@@ -204,127 +216,5 @@ public final class Experiment {
                 + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
         return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve("teacher.safetensors"), teacher, train,
                 taps, preprocessing, root, listener::onMessage);
-    }
-
-    /** Runs the phases in order, skipping finished ones and resuming the one in progress. */
-    private final class Phases {
-        final Dataset train;
-        final Dataset validation;
-        final Dataset test;
-        final CheckpointStore store;
-        final CheckpointStore.Loaded resume;
-        final List<ModelResult> completed;
-        Predictions[] teacherPredictions;
-        Path lastCheckpoint;
-
-        Phases(Dataset train, Dataset validation, Dataset test, CheckpointStore store, CheckpointStore.Loaded resume,
-                List<ModelResult> completed) {
-            this.train = train;
-            this.validation = validation;
-            this.test = test;
-            this.store = store;
-            this.resume = resume;
-            this.completed = completed;
-            this.lastCheckpoint = store.latestFile();
-        }
-
-        ModelResult done(String name) {
-            return completed.stream().filter(m -> m.name().equals(name)).findFirst().orElse(null);
-        }
-
-        Network trainOrResume(Offline offline, NDManager root, String name, String role, MethodSpec method,
-                ModelSpec spec, TrainSpec trainSpec, KnowledgeSource teacherSource, Network teacherNet)
-                throws IOException {
-            Path file = runDir.resolve(name + ".model");
-            ModelResult finished = done(name);
-            if (finished != null) {
-                Network net = Network.load(file, spec, root);
-                if (!net.weightsDigest().equals(finished.weightsDigest())) {
-                    net.close();
-                    throw new IOException(file + " does not match the network this run trained (digest differs); "
-                            + "it was modified or replaced: start the run again");
-                }
-                listener.onMessage(name + ": finished before the interruption, loaded " + file.getFileName());
-                return net;
-            }
-            // Same initial weights for every student: only the method differs.
-            Seeds.apply(Seeds.derive(config.seed(), role));
-            Network net = Network.create(spec, train.sampleShape(), train.numClasses(), root);
-            TrainingProgress progress = TrainingProgress.start();
-            Offline.Restore restore = Offline.Restore.NONE;
-            if (resume != null && name.equals(resume.meta().path("phase").asText())) {
-                resume.restoreWeights(net);
-                progress = CheckpointStore.JSON.treeToValue(resume.meta().path("progress"), TrainingProgress.class);
-                CheckpointStore.Loaded from = resume;
-                restore = new Offline.Restore() {
-                    @Override
-                    public void adapters(org.distill4j.loss.Adapters adapters) throws IOException {
-                        from.restoreAdapters(adapters);
-                    }
-
-                    @Override
-                    public void optimizer(Optimizer optimizer) throws IOException {
-                        from.restoreOptimizer(optimizer);
-                    }
-                };
-            }
-            DistillationLoss loss = method.loss();
-            TrainingProgress end;
-            try {
-                end = offline.train(name, net, trainSpec, loss, loss.needsTeacher() ? teacherSource : null, train,
-                        validation, Seeds.derive(config.seed(), role + "-shuffle"), progress, restore,
-                        checkpointer());
-            } catch (NonFiniteLossException e) {
-                net.close();
-                throw e.withLastCheckpoint(lastCheckpoint == null ? null : lastCheckpoint.toString());
-            }
-            net.save(file);
-            evaluated(name, role, method.name(), net, false, end, teacherNet, root);
-            return net;
-        }
-
-        void evaluated(String name, String role, String method, Network net, boolean loaded, TrainingProgress end,
-                Network teacherNet, NDManager root) {
-            listener.onMessage("evaluating " + name);
-            Predictions onTest = Predictions.of(net, test, root);
-            Double agreeTrain = null;
-            Double agreeTest = null;
-            Double klTrain = null;
-            Double klTest = null;
-            if (teacherNet != null) {
-                Predictions onTrain = Predictions.of(net, train, root);
-                agreeTrain = Metrics.agreement(teacherPredictions[0], onTrain);
-                klTrain = Metrics.klDivergence(teacherPredictions[0], onTrain);
-                agreeTest = Metrics.agreement(teacherPredictions[1], onTest);
-                klTest = Metrics.klDivergence(teacherPredictions[1], onTest);
-            }
-            ModelMetrics metrics = new ModelMetrics(Metrics.accuracy(onTest, test.labels()),
-                    Metrics.crossEntropy(onTest, test.labels()),
-                    Metrics.expectedCalibrationError(onTest, test.labels(), ECE_BINS), agreeTrain, agreeTest, klTrain,
-                    klTest, Latency.millisPerSample(net, root, 1, 200), Latency.millisPerSample(net, root, 256, 10));
-            completed.add(new ModelResult(name, role, method, net.spec().describe(), net.parameterCount(),
-                    net.parameterCount() * Float.BYTES, net.weightsDigest(), name + ".model", loaded, end.seconds(),
-                    end.skippedBatches(), end.history(), metrics));
-        }
-
-        Checkpointer checkpointer() {
-            return new Checkpointer() {
-                @Override
-                public int everySteps() {
-                    return config.checkpoint().everySteps();
-                }
-
-                @Override
-                public void save(String phase, Network student, org.distill4j.loss.Adapters adapters,
-                        Optimizer optimizer, TrainingProgress progress, double validationAccuracy) throws IOException {
-                    ObjectNode meta = CheckpointStore.JSON.createObjectNode();
-                    meta.put("phase", phase);
-                    meta.put("validationAccuracy", validationAccuracy);
-                    meta.set("progress", CheckpointStore.JSON.valueToTree(progress));
-                    meta.set("completed", CheckpointStore.JSON.valueToTree(completed));
-                    lastCheckpoint = store.save(meta, student, adapters, optimizer, phase, validationAccuracy);
-                }
-            };
-        }
     }
 }
