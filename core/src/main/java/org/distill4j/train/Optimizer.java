@@ -48,6 +48,22 @@ public abstract sealed class Optimizer implements AutoCloseable {
         }
     }
 
+    /**
+     * The squared global L2 norm of all gradients as a scalar array in {@code scope}, without
+     * copying anything to the JVM: the step reads it together with the loss in one transfer.
+     */
+    public final NDArray gradientNormSquared(NDManager scope) {
+        NDList norms = new NDList(parameters.size());
+        for (Parameter p : parameters) {
+            try (NDArray g = p.getArray().getGradient()) {
+                NDArray n = g.norm();
+                n.attach(scope); // it was created in the weights' manager
+                norms.add(n);
+            }
+        }
+        return ai.djl.ndarray.NDArrays.stack(norms).square().sum();
+    }
+
     /** Global L2 norm of all gradients; NaN or infinite if any gradient is. */
     public final double gradientNorm() {
         double sumSquares = 0;

@@ -2,7 +2,10 @@ package org.distill4j.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -51,10 +54,24 @@ public final class StepRunner {
                 logits = outputs.logits();
                 collector.backward(value.total());
             }
-            double total = value.total().getFloat();
+            // Everything the step reports, read back in ONE transfer: the loss, each term, the
+            // squared gradient norm and the number of correct predictions. (Reading each with its
+            // own getFloat costs a JNI round trip apiece; see bench/README.md, perf.)
+            NDList report = new NDList();
+            report.add(value.total().reshape(1));
+            value.terms().values().forEach(v -> report.add(v.reshape(1)));
+            report.add(optimizer.gradientNormSquared(scope).reshape(1));
+            report.add(logits.argMax(1).eq(batch.labels().toType(DataType.INT64, false)).sum()
+                    .toType(DataType.FLOAT32, false).reshape(1));
+            float[] read = NDArrays.concat(report).toType(DataType.FLOAT32, false).toFloatArray();
+            double total = read[0];
             Map<String, Double> terms = new LinkedHashMap<>();
-            value.terms().forEach((k, v) -> terms.put(k, (double) v.getFloat()));
-            double gradNorm = optimizer.gradientNorm();
+            int t = 1;
+            for (String name : value.terms().keySet()) {
+                terms.put(name, (double) read[t++]);
+            }
+            double gradNorm = Math.sqrt(read[t++]);
+            int correct = Math.round(read[t]);
             if (!Double.isFinite(total) || !Double.isFinite(gradNorm)) {
                 optimizer.zeroGradients();
                 if (spec.onNonFinite() == TrainSpec.NonFinitePolicy.STOP) {
@@ -66,13 +83,7 @@ public final class StepRunner {
                 optimizer.scaleGradients(spec.clipGradNorm() / (gradNorm + 1e-6));
             }
             optimizer.step(lr);
-            long[] predicted = logits.argMax(1).toLongArray();
-            int[] labels = batch.labelValues();
-            int correct = 0;
-            for (int i = 0; i < labels.length; i++) {
-                correct += predicted[i] == labels[i] ? 1 : 0;
-            }
-            return new StepResult(total, terms, correct, labels.length, false, gradNorm);
+            return new StepResult(total, terms, correct, batch.size(), false, gradNorm);
         }
     }
 }
