@@ -1,5 +1,9 @@
 package org.distill4j.data;
 
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -23,6 +27,10 @@ public final class BatchLoader {
     private final boolean shuffle;
     private final long seed;
     private final boolean dropLast;
+    private Future<Host> pending;
+    private int[] pendingPositions;
+    private Augmentation pendingAugmentation;
+    private long pendingSeed;
 
     /**
      * @param data samples to batch
@@ -111,6 +119,48 @@ public final class BatchLoader {
         if (positions.length == 0) {
             throw new IllegalArgumentException("a batch needs at least one position");
         }
+        Host host = null;
+        Future<Host> ahead = pending;
+        if (ahead != null && pendingPositions == positions && pendingSeed == seed
+                && pendingAugmentation.equals(augmentation)) {
+            try {
+                host = ahead.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while loading a batch", e);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            }
+        }
+        pending = null;
+        if (host == null) {
+            host = gather(positions, augmentation, seed);
+        }
+        long[] sampleShape = data.sampleShape();
+        long[] dims = new long[sampleShape.length + 1];
+        dims[0] = positions.length;
+        System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
+        NDArray inputArray = scope.create(host.inputs(), new Shape(dims));
+        NDArray labelArray = scope.create(host.labels());
+        return new Batch(inputArray, labelArray, host.ids(), host.labels());
+    }
+
+    /**
+     * Starts gathering (and augmenting) the batch at {@code positions} on a background thread, so
+     * the next {@link #load} with the same arguments only copies it into native memory. The
+     * result is the same as without prefetching: gathering is a pure function of its arguments.
+     */
+    public void prefetch(int[] positions, Augmentation augmentation, long seed) {
+        pendingPositions = positions;
+        pendingAugmentation = augmentation;
+        pendingSeed = seed;
+        pending = PREFETCH.submit(() -> gather(positions, augmentation, seed));
+    }
+
+    /** A batch gathered in JVM memory, not yet copied into native arrays. */
+    private record Host(float[] inputs, int[] labels, int[] ids) {}
+
+    private Host gather(int[] positions, Augmentation augmentation, long seed) {
         int featureSize = data.featureSize();
         // One contiguous buffer and one native copy, instead of an NDArray per sample.
         float[] inputs = new float[Math.multiplyExact(positions.length, featureSize)];
@@ -123,10 +173,6 @@ public final class BatchLoader {
             ids[i] = data.id(p);
         }
         long[] sampleShape = data.sampleShape();
-        long[] dims = new long[sampleShape.length + 1];
-        dims[0] = positions.length;
-        System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
-
         if (augmentation.active()) {
             if (sampleShape.length != 3) {
                 throw new IllegalArgumentException("augmentation needs image samples (C, H, W), got "
@@ -135,8 +181,13 @@ public final class BatchLoader {
             augmentation.apply(inputs, positions.length, (int) sampleShape[0], (int) sampleShape[1],
                     (int) sampleShape[2], seed);
         }
-        NDArray inputArray = scope.create(inputs, new Shape(dims));
-        NDArray labelArray = scope.create(labels);
-        return new Batch(inputArray, labelArray, ids, labels);
+        return new Host(inputs, labels, ids);
     }
+
+    /** One daemon thread shared by all loaders: gathering is cheap, it only has to overlap the step. */
+    private static final ExecutorService PREFETCH = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "distill4j-batch-prefetch");
+        t.setDaemon(true);
+        return t;
+    });
 }

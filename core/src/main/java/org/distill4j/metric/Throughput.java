@@ -35,6 +35,7 @@ public final class Throughput {
         int[][] plan = loader.plan(0);
         int b = 0;
         for (int i = 0; i < warmup; i++, b++) {
+            loader.prefetch(plan[(b + 1) % plan.length], spec.augment(), b + 1);
             runner.step("bench", student, optimizer, loss, teacher, loader, spec, plan[b % plan.length], 0, b, 1e-3, b);
         }
         double[] rates = new double[repeats];
@@ -42,6 +43,7 @@ public final class Throughput {
             long t0 = System.nanoTime();
             long samples = 0;
             for (int i = 0; i < steps; i++, b++) {
+                loader.prefetch(plan[(b + 1) % plan.length], spec.augment(), b + 1); // as Offline does
                 samples += runner.step("bench", student, optimizer, loss, teacher, loader, spec, plan[b % plan.length], 0,
                         b, 1e-3, b).samples();
             }

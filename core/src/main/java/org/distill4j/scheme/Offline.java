@@ -103,6 +103,9 @@ public final class Offline {
                     long t0 = System.nanoTime();
                     lr = spec.schedule().rate(spec.optimizer().lr(), epoch, b, plan.length, spec.epochs());
                     long stepSeed = Seeds.derive(shuffleSeed, "step " + epoch + " " + b);
+                    if (b + 1 < plan.length) { // gather the next batch while this step computes
+                        loader.prefetch(plan[b + 1], spec.augment(), Seeds.derive(shuffleSeed, "step " + epoch + " " + (b + 1)));
+                    }
                     StepRunner.StepResult r = runner.step(phase, student, optimizer, loss, teacher, loader, spec,
                             plan[b], epoch, b, lr, stepSeed);
                     if (r.skipped()) {

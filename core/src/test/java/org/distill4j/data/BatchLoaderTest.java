@@ -109,4 +109,32 @@ class BatchLoaderTest {
             assertThrows(IllegalArgumentException.class, () -> loader.load(manager, new int[0]));
         }
     }
+
+    @Test
+    void prefetchedBatchesEqualDirectlyLoadedOnes() {
+        Dataset d = data();
+        BatchLoader loader = new BatchLoader(d, 4, true, 5, false);
+        int[][] plan = loader.plan(1);
+        Augmentation aug = new Augmentation(1, true);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            for (int b = 0; b < plan.length; b++) {
+                Batch direct = loader.load(manager, plan[b], aug, 100 + b);
+                loader.prefetch(plan[b], aug, 100 + b);
+                Batch ahead = loader.load(manager, plan[b], aug, 100 + b);
+                assertArrayEquals(direct.inputs().toFloatArray(), ahead.inputs().toFloatArray());
+                assertArrayEquals(direct.ids(), ahead.ids());
+                assertArrayEquals(direct.labelValues(), ahead.labelValues());
+            }
+            // a prefetch for other positions or another seed is never handed out
+            loader.prefetch(plan[1], aug, 7);
+            Batch other = loader.load(manager, plan[0], aug, 7);
+            assertArrayEquals(loader.load(manager, plan[0], aug, 7).inputs().toFloatArray(), other.inputs().toFloatArray());
+            loader.prefetch(plan[0], aug, 8);
+            assertArrayEquals(loader.load(manager, plan[0], aug, 7).inputs().toFloatArray(),
+                    loader.load(manager, plan[0], aug, 7).inputs().toFloatArray());
+            loader.prefetch(plan[0], aug, 8);
+            Batch seed7 = loader.load(manager, plan[0], aug, 7);
+            assertArrayEquals(loader.load(manager, plan[0], aug, 7).inputs().toFloatArray(), seed7.inputs().toFloatArray());
+        }
+    }
 }
