@@ -81,6 +81,15 @@ public final class ConfigLoader {
     }
 
     public static RunConfig load(Path file) throws ConfigException {
+        return load(file, RunConfig.class);
+    }
+
+    public static RunConfig parse(String yaml, String source) throws ConfigException {
+        return parse(yaml, source, RunConfig.class);
+    }
+
+    /** Reads a YAML document into {@code type} (a run config, a benchmark's config) with the same strictness and messages. */
+    public static <T> T load(Path file, Class<T> type) throws ConfigException {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -89,15 +98,15 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read config: " + e.getMessage());
         }
-        return parse(text, file.toString());
+        return parse(text, file.toString(), type);
     }
 
-    public static RunConfig parse(String yaml, String source) throws ConfigException {
+    static <T> T parse(String yaml, String source, Class<T> type) throws ConfigException {
         if (yaml.isBlank()) {
             throw new ConfigException(source + ": the config is empty; see examples/ for a complete one");
         }
         try {
-            RunConfig c = YAML.readValue(yaml, RunConfig.class);
+            T c = YAML.readValue(yaml, type);
             if (c == null) {
                 throw new ConfigException(source + ": the config is empty; see examples/ for a complete one");
             }
@@ -117,7 +126,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static RunConfig fail(String message) throws ConfigException {
+    private static <T> T fail(String message) throws ConfigException {
         throw new ConfigException(message);
     }
 

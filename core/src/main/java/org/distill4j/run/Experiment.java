@@ -160,12 +160,14 @@ public final class Experiment {
                 methods.add(new NoDistillation());
             }
             methods.add(ss.method());
+            Map<MethodSpec, java.util.Set<String>> teacherTaps = new LinkedHashMap<>();
             for (MethodSpec method : methods) {
-                checkTaps(method, teacher, train, root);
+                teacherTaps.put(method, checkTaps(method, teacher, train, root));
             }
             for (MethodSpec method : methods) {
                 DistillationLoss loss = method.loss();
-                KnowledgeSource source = loss.needsTeacher() ? knowledge(teacher, train, loss, root) : null;
+                KnowledgeSource source = loss.needsTeacher()
+                        ? knowledge(teacher, train, teacherTaps.get(method), root) : null;
                 try (Network student = phases.trainOrResume(offline, root, "student-" + method.name(), "student", method,
                         ss.model(), ss.train(), source, teacher)) {
                     // closed here; its results are recorded
@@ -180,17 +182,20 @@ public final class Experiment {
     /**
      * Binds a throwaway instance of the method's loss to the student's and teacher's taps, so an
      * incompatible or missing tap fails now, before the knowledge store is built or anything
-     * trains. (Building a network here draws from the engine's generator; every phase reseeds.)
+     * trains. Returns the teacher taps the bound loss reads (a method may choose its taps from the
+     * shapes, so only a bound loss knows them). (Building a network here draws from the engine's
+     * generator; every phase reseeds.)
      */
-    private void checkTaps(MethodSpec method, Network teacher, Dataset train, NDManager root) {
+    private java.util.Set<String> checkTaps(MethodSpec method, Network teacher, Dataset train, NDManager root) {
         DistillationLoss probe = method.loss();
         if (!probe.needsTeacher()) {
-            return;
+            return java.util.Set.of();
         }
         try (Network student = Network.create(config.student().model(), train.sampleShape(), train.numClasses(), root);
                 org.distill4j.loss.Adapters scratch = new org.distill4j.loss.Adapters(root)) {
             probe.bind(new org.distill4j.loss.Binding(student.tapShapes("student"), teacher.tapShapes("teacher"),
                     train.size(), train.idBound(), scratch));
+            return probe.teacherTaps();
         }
     }
 
@@ -199,7 +204,8 @@ public final class Experiment {
      * the config asks for a live teacher or the inputs are augmented (then stored outputs would
      * not match what the student sees, so the teacher runs on every batch).
      */
-    private KnowledgeSource knowledge(Network teacher, Dataset train, DistillationLoss loss, NDManager root)
+    private KnowledgeSource knowledge(Network teacher, Dataset train, java.util.Set<String> teacherTaps,
+            NDManager root)
             throws IOException {
         var ss = config.student();
         if (ss.train().augment().active()) {
@@ -211,7 +217,7 @@ public final class Experiment {
             return new LiveTeacher(teacher);
         }
         List<String> taps = new ArrayList<>(List.of(org.distill4j.model.Outputs.LOGITS));
-        loss.teacherTaps().stream().filter(t -> !taps.contains(t)).sorted().forEach(taps::add);
+        teacherTaps.stream().filter(t -> !taps.contains(t)).sorted().forEach(taps::add);
         String preprocessing = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");shape="
                 + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
         return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve("teacher.safetensors"), teacher, train,
