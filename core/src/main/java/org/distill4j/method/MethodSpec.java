@@ -14,8 +14,9 @@ import org.distill4j.loss.DistillationLoss;
 @JsonSubTypes({
     @JsonSubTypes.Type(value = NoDistillation.class, name = "none"),
     @JsonSubTypes.Type(value = HintonKd.class, name = "kd"),
+    @JsonSubTypes.Type(value = Dkd.class, name = "dkd"),
 })
-public sealed interface MethodSpec permits NoDistillation, HintonKd {
+public sealed interface MethodSpec permits NoDistillation, HintonKd, Dkd {
     DistillationLoss loss();
 
     /** Registry name as written in YAML. */
