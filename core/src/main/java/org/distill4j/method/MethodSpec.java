@@ -15,8 +15,9 @@ import org.distill4j.loss.DistillationLoss;
     @JsonSubTypes.Type(value = NoDistillation.class, name = "none"),
     @JsonSubTypes.Type(value = HintonKd.class, name = "kd"),
     @JsonSubTypes.Type(value = Dkd.class, name = "dkd"),
+    @JsonSubTypes.Type(value = FitNet.class, name = "fitnet"),
 })
-public sealed interface MethodSpec permits NoDistillation, HintonKd, Dkd {
+public sealed interface MethodSpec permits NoDistillation, HintonKd, Dkd, FitNet {
     DistillationLoss loss();
 
     /** Registry name as written in YAML. */
