@@ -16,8 +16,9 @@ import org.distill4j.loss.DistillationLoss;
     @JsonSubTypes.Type(value = HintonKd.class, name = "kd"),
     @JsonSubTypes.Type(value = Dkd.class, name = "dkd"),
     @JsonSubTypes.Type(value = FitNet.class, name = "fitnet"),
+    @JsonSubTypes.Type(value = AttentionTransfer.class, name = "at"),
 })
-public sealed interface MethodSpec permits NoDistillation, HintonKd, Dkd, FitNet {
+public sealed interface MethodSpec permits NoDistillation, HintonKd, Dkd, FitNet, AttentionTransfer {
     DistillationLoss loss();
 
     /** Registry name as written in YAML. */
