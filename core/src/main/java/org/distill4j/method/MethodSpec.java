@@ -17,8 +17,9 @@ import org.distill4j.loss.DistillationLoss;
     @JsonSubTypes.Type(value = Dkd.class, name = "dkd"),
     @JsonSubTypes.Type(value = FitNet.class, name = "fitnet"),
     @JsonSubTypes.Type(value = AttentionTransfer.class, name = "at"),
+    @JsonSubTypes.Type(value = Fsp.class, name = "fsp"),
 })
-public sealed interface MethodSpec permits NoDistillation, HintonKd, Dkd, FitNet, AttentionTransfer {
+public sealed interface MethodSpec permits NoDistillation, HintonKd, Dkd, FitNet, AttentionTransfer, Fsp {
     DistillationLoss loss();
 
     /** Registry name as written in YAML. */
