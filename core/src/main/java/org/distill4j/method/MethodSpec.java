@@ -18,8 +18,9 @@ import org.distill4j.loss.DistillationLoss;
     @JsonSubTypes.Type(value = FitNet.class, name = "fitnet"),
     @JsonSubTypes.Type(value = AttentionTransfer.class, name = "at"),
     @JsonSubTypes.Type(value = Fsp.class, name = "fsp"),
+    @JsonSubTypes.Type(value = Vid.class, name = "vid"),
 })
-public sealed interface MethodSpec permits NoDistillation, HintonKd, Dkd, FitNet, AttentionTransfer, Fsp {
+public sealed interface MethodSpec permits NoDistillation, HintonKd, Dkd, FitNet, AttentionTransfer, Fsp, Vid {
     DistillationLoss loss();
 
     /** Registry name as written in YAML. */
