@@ -203,8 +203,11 @@ final class BenchMethodsCommand implements Callable<Integer> {
             }
         }
         String name = pair.name().replaceAll("[^A-Za-z0-9]+", "-");
+        // network order, as the store hands tap shapes back in its order (see Experiment.storedTaps)
+        List<String> ordered = new ArrayList<>(List.of(Outputs.LOGITS));
+        teacher.tapNames().stream().filter(t -> taps.contains(t) && !ordered.contains(t)).forEach(ordered::add);
         return KnowledgeStore.openOrBuild(work.resolve("knowledge-" + name + ".safetensors"), teacher, subset,
-                new ArrayList<>(taps), "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");augment=none",
+                ordered, "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");augment=none",
                 root, err::println);
     }
 

@@ -16,7 +16,13 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.distill4j.config.RunConfig;
+import org.distill4j.method.AttentionTransfer;
+import org.distill4j.method.Dkd;
+import org.distill4j.method.FitNet;
+import org.distill4j.method.Fsp;
 import org.distill4j.method.HintonKd;
+import org.distill4j.method.MethodSpec;
+import org.distill4j.method.Vid;
 import org.distill4j.model.CnnSpec;
 import org.distill4j.train.OptimizerSpec;
 import org.junit.jupiter.api.Test;
@@ -200,6 +206,65 @@ class ConfigLoaderTest {
             }
         }
         assertTrue(rejected > 200, "most mutations are invalid: " + rejected + " rejected, " + parsed + " parsed");
+    }
+
+    private static final String KD_LINE = "  method: {name: kd, temperature: 3, alpha: 0.8}";
+
+    /** GOOD with its method line replaced. */
+    private static String withMethod(String method) {
+        return GOOD.replace(KD_LINE, "  method: " + method);
+    }
+
+    private static MethodSpec method(String method) throws ConfigException {
+        RunConfig c = ConfigLoader.parse(withMethod(method), "m.yaml");
+        // and the YAML frozen into run directories reads back to the same method
+        assertEquals(c, ConfigLoader.parse(ConfigLoader.toYaml(c), "frozen.yaml"));
+        return c.student().method();
+    }
+
+    @Test
+    void featureAndDecoupledMethodsParseByNameWithTheirParameters() throws Exception {
+        assertEquals(new Dkd(2.0, 6.0, 3.0, 5, 0.5),
+                method("{name: dkd, alpha: 2, beta: 6, temperature: 3, warmup: 5, ceWeight: 0.5}"));
+        assertEquals(new Dkd(1.0, 8.0, 4.0, 20, 1.0), method("{name: dkd}"));
+        assertEquals(new FitNet("conv2", "conv1", 3, 50.0, 0.0),
+                method("{name: fitnet, studentTap: conv2, teacherTap: conv1, kernel: 3, beta: 50, ceWeight: 0}"));
+        assertEquals(new FitNet("embedding", "embedding", 1, 100.0, 1.0), method("{name: fitnet}"));
+        assertEquals(new AttentionTransfer(List.of("conv1", "conv2"), List.of("stage2", "stage3"), false, 500.0, 1.0),
+                method("{name: at, studentTaps: [conv1, conv2], teacherTaps: [stage2, stage3], pool: false, beta: 500}"));
+        AttentionTransfer at = (AttentionTransfer) method("{name: at}");
+        assertEquals(new AttentionTransfer(null, null, true, 1000.0, 1.0), at);
+        assertEquals(new Fsp(List.of("conv1", "conv2"), List.of("conv1", "conv2"), false, 0.5, 0.0), method(
+                "{name: fsp, studentTaps: [conv1, conv2], teacherTaps: [conv1, conv2], pool: false, beta: 0.5, ceWeight: 0}"));
+        assertEquals(new Fsp(null, null, true, 1.0, 1.0), method("{name: fsp}"));
+        assertEquals(new Vid("conv2", "stage3", 32, 1.5, 0.001, 10.0, 1.0), method(
+                "{name: vid, studentTap: conv2, teacherTap: stage3, hidden: 32, initSigma: 1.5, eps: 0.001, beta: 10}"));
+        assertEquals(new Vid("embedding", "embedding", null, Math.sqrt(5), 1e-5, 100.0, 1.0), method("{name: vid}"));
+        assertEquals("vid", method("{name: vid}").name());
+    }
+
+    @Test
+    void badFeatureMethodValuesNameTheKey() {
+        assertContains(error(withMethod("{name: fitnet, beta: -1}")), "bad.yaml:17:",
+                "student.method.beta", "[0, 1e9]", "got -1.0");
+        assertContains(error(withMethod("{name: dkd, beta: -8}")), "student.method.beta", "got -8.0");
+        assertContains(error(withMethod("{name: dkd, warmup: -1}")), "student.method.warmup", "[0, 10000]");
+        assertContains(error(withMethod("{name: dkd, temperature: 0}")), "student.method.temperature");
+        assertContains(error(withMethod("{name: fitnet, kernel: 2}")), "student.method.kernel", "1 or 3");
+        assertContains(error(withMethod("{name: fitnet, studentTap: ' '}")), "student.method.studentTap");
+        assertContains(error(withMethod("{name: at, studentTaps: [conv1]}")), "student.method.teacherTaps",
+                "together");
+        assertContains(error(withMethod("{name: at, studentTaps: [a, b], teacherTaps: [x]}")),
+                "student.method.teacherTaps", "one to one");
+        assertContains(error(withMethod("{name: at, pool: 'yes'}")), "student.method.pool", "true or false");
+        assertContains(error(withMethod("{name: fsp, studentTaps: [a], teacherTaps: [x]}")),
+                "student.method.studentTaps", "at least 2");
+        assertContains(error(withMethod("{name: vid, eps: 0}")), "student.method.eps", "(0, 0.1]");
+        assertContains(error(withMethod("{name: vid, hidden: 0}")), "student.method.hidden");
+        assertContains(error(withMethod("{name: vid, initSigma: -1}")), "student.method.initSigma");
+        assertContains(error(withMethod("{name: fitnet, betta: 1}")), "student.method", "unknown key 'betta'",
+                "beta", "ceWeight", "kernel", "studentTap", "teacherTap");
+        assertContains(error(withMethod("{name: fitnets}")), "'fitnets'", "at", "dkd", "fitnet", "fsp", "vid");
     }
 
     @Test

@@ -67,9 +67,16 @@ public final class Adapters implements AutoCloseable {
         return b.forward(parameterStore, new NDList(input), true).singletonOrThrow();
     }
 
-    /** The current value of the free tensor {@code name}, on the graph (gradients reach it). */
+    /**
+     * The current value of the free tensor {@code name}, on the graph (gradients reach it), as a
+     * differentiable copy owned by {@code scope}: arrays computed from it then die with the step
+     * instead of accumulating in the adapters' long-lived manager.
+     */
     public NDArray tensor(String name, NDManager scope) {
-        return forward(name, scope.zeros(new Shape(1)));
+        NDArray value = forward(name, scope.zeros(new Shape(1)));
+        // Not duplicate(): PyTorch's clone through DJL drops the graph. An addition to a zero array
+        // of the scope keeps the graph and puts the result (and all derived arrays) in the scope.
+        return scope.zeros(value.getShape(), value.getDataType()).add(value);
     }
 
     /**

@@ -14,8 +14,13 @@ import org.distill4j.loss.DistillationLoss;
 @JsonSubTypes({
     @JsonSubTypes.Type(value = NoDistillation.class, name = "none"),
     @JsonSubTypes.Type(value = HintonKd.class, name = "kd"),
+    @JsonSubTypes.Type(value = Dkd.class, name = "dkd"),
+    @JsonSubTypes.Type(value = FitNet.class, name = "fitnet"),
+    @JsonSubTypes.Type(value = AttentionTransfer.class, name = "at"),
+    @JsonSubTypes.Type(value = Fsp.class, name = "fsp"),
+    @JsonSubTypes.Type(value = Vid.class, name = "vid"),
 })
-public sealed interface MethodSpec permits NoDistillation, HintonKd {
+public sealed interface MethodSpec permits NoDistillation, HintonKd, Dkd, FitNet, AttentionTransfer, Fsp, Vid {
     DistillationLoss loss();
 
     /** Registry name as written in YAML. */

@@ -160,14 +160,14 @@ public final class Experiment {
                 methods.add(new NoDistillation());
             }
             methods.add(ss.method());
-            Map<MethodSpec, java.util.Set<String>> teacherTaps = new LinkedHashMap<>();
+            List<DistillationLoss> bound = new ArrayList<>();
             for (MethodSpec method : methods) {
-                teacherTaps.put(method, checkTaps(method, teacher, train, root));
+                bound.add(checkTaps(method, teacher, train, root));
             }
-            for (MethodSpec method : methods) {
-                DistillationLoss loss = method.loss();
-                KnowledgeSource source = loss.needsTeacher()
-                        ? knowledge(teacher, train, teacherTaps.get(method), root) : null;
+            for (int i = 0; i < methods.size(); i++) {
+                MethodSpec method = methods.get(i);
+                DistillationLoss loss = bound.get(i);
+                KnowledgeSource source = loss.needsTeacher() ? knowledge(teacher, train, loss, root) : null;
                 try (Network student = phases.trainOrResume(offline, root, "student-" + method.name(), "student", method,
                         ss.model(), ss.train(), source, teacher)) {
                     // closed here; its results are recorded
@@ -182,21 +182,21 @@ public final class Experiment {
     /**
      * Binds a throwaway instance of the method's loss to the student's and teacher's taps, so an
      * incompatible or missing tap fails now, before the knowledge store is built or anything
-     * trains. Returns the teacher taps the bound loss reads (a method may choose its taps from the
-     * shapes, so only a bound loss knows them). (Building a network here draws from the engine's
-     * generator; every phase reseeds.)
+     * trains. Returns that bound instance: a loss may choose its taps from the shapes in bind()
+     * (e.g. attention transfer's default pairs), so only a bound loss can say which teacher taps
+     * to store. (Building a network here draws from the engine's generator; every phase reseeds.)
      */
-    private java.util.Set<String> checkTaps(MethodSpec method, Network teacher, Dataset train, NDManager root) {
+    private DistillationLoss checkTaps(MethodSpec method, Network teacher, Dataset train, NDManager root) {
         DistillationLoss probe = method.loss();
         if (!probe.needsTeacher()) {
-            return java.util.Set.of();
+            return probe;
         }
         try (Network student = Network.create(config.student().model(), train.sampleShape(), train.numClasses(), root);
                 org.distill4j.loss.Adapters scratch = new org.distill4j.loss.Adapters(root)) {
             probe.bind(new org.distill4j.loss.Binding(student.tapShapes("student"), teacher.tapShapes("teacher"),
                     train.size(), train.idBound(), scratch));
-            return probe.teacherTaps();
         }
+        return probe;
     }
 
     /**
@@ -204,8 +204,7 @@ public final class Experiment {
      * the config asks for a live teacher or the inputs are augmented (then stored outputs would
      * not match what the student sees, so the teacher runs on every batch).
      */
-    private KnowledgeSource knowledge(Network teacher, Dataset train, java.util.Set<String> teacherTaps,
-            NDManager root)
+    private KnowledgeSource knowledge(Network teacher, Dataset train, DistillationLoss loss, NDManager root)
             throws IOException {
         var ss = config.student();
         if (ss.train().augment().active()) {
@@ -216,11 +215,23 @@ public final class Experiment {
         if (ss.knowledge() == org.distill4j.config.StudentSpec.KnowledgeMode.LIVE) {
             return new LiveTeacher(teacher);
         }
-        List<String> taps = new ArrayList<>(List.of(org.distill4j.model.Outputs.LOGITS));
-        teacherTaps.stream().filter(t -> !taps.contains(t)).sorted().forEach(taps::add);
+        List<String> taps = storedTaps(teacher, loss);
         String preprocessing = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");shape="
                 + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
         return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve("teacher.safetensors"), teacher, train,
                 taps, preprocessing, root, listener::onMessage);
+    }
+
+    /**
+     * The teacher taps a store must hold for a bound {@code loss}: logits, then the loss's teacher
+     * taps in the teacher's network order. The store hands its tap shapes back in this order, and
+     * a loss that pairs taps by depth ({@code TapShapes.mapTaps}, e.g. attention transfer's
+     * defaults) binds against them again when it trains: a sorted order would put ResNet's
+     * "stem" after "stage3".
+     */
+    static List<String> storedTaps(Network teacher, DistillationLoss loss) {
+        List<String> taps = new ArrayList<>(List.of(org.distill4j.model.Outputs.LOGITS));
+        teacher.tapNames().stream().filter(t -> loss.teacherTaps().contains(t) && !taps.contains(t)).forEach(taps::add);
+        return taps;
     }
 }
