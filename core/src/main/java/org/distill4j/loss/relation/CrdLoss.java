@@ -147,15 +147,15 @@ public final class CrdLoss implements DistillationLoss {
         NDIndex negRows = new NDIndex("{}", negIds);
         NDArray fromTeacherBank = teacherBank.get(scope, negRows).toType(vs.getDataType(), false);
         NDArray fromStudentBank = studentBank.get(scope, negRows).toType(vs.getDataType(), false);
-        NDArray crd = infoNce(vs, vt, fromTeacherBank, excluded, tau)
-                .add(infoNce(vt, vs, fromStudentBank, excluded, tau)).mul(weight);
+        NDArray crd = Pairwise.scaled(infoNce(vs, vt, fromTeacherBank, excluded, tau)
+                .add(infoNce(vt, vs, fromStudentBank, excluded, tau)), weight);
 
         // after the negatives were read: this batch's rows take its new embeddings
         NDIndex rows = new NDIndex("{}", ids);
         update(studentBank, rows, vs.stopGradient(), scope);
         update(teacherBank, rows, vt.stopGradient(), scope);
 
-        NDArray ce = CrossEntropy.of(student.logits(), batch.labels()).mul(ceWeight);
+        NDArray ce = Pairwise.scaled(CrossEntropy.of(student.logits(), batch.labels()), ceWeight);
         Map<String, NDArray> terms = new LinkedHashMap<>();
         terms.put(CrossEntropy.TERM, ce);
         terms.put(TERM, crd);

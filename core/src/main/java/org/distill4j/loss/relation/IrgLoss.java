@@ -108,11 +108,11 @@ public final class IrgLoss implements DistillationLoss {
     public LossValue compute(Outputs student, Knowledge teacher, Batch batch) {
         Outputs t = teacher.outputs();
         Map<String, NDArray> terms = new LinkedHashMap<>();
-        NDArray total = CrossEntropy.of(student.logits(), batch.labels()).mul(ceWeight);
+        NDArray total = Pairwise.scaled(CrossEntropy.of(student.logits(), batch.labels()), ceWeight);
         terms.put(CrossEntropy.TERM, total);
         if (vertexWeight > 0) {
-            NDArray v = Pairwise.mse(Pairwise.flatten(student.get(vertexTap)),
-                    Pairwise.flatten(t.get(vertexTap).stopGradient())).mul(vertexWeight);
+            NDArray v = Pairwise.scaled(Pairwise.mse(Pairwise.flatten(student.get(vertexTap)),
+                    Pairwise.flatten(t.get(vertexTap).stopGradient())), vertexWeight);
             terms.put(VERTEX, v);
             total = total.add(v);
         }
@@ -124,7 +124,7 @@ public final class IrgLoss implements DistillationLoss {
                         edges(t.get(teacherTaps.get(l)).stopGradient()));
                 sum = sum == null ? e : sum.add(e);
             }
-            NDArray e = sum.div(layers).mul(edgeWeight);
+            NDArray e = Pairwise.scaled(sum.div(layers), edgeWeight);
             terms.put(EDGE, e);
             total = total.add(e);
         }
@@ -138,7 +138,7 @@ public final class IrgLoss implements DistillationLoss {
                 NDArray m = Pairwise.mse(ts, tt);
                 sum = sum == null ? m : sum.add(m);
             }
-            NDArray tr = sum.div(layers - 1).mul(transformWeight);
+            NDArray tr = Pairwise.scaled(sum.div(layers - 1), transformWeight);
             terms.put(TRANSFORM, tr);
             total = total.add(tr);
         }

@@ -1,6 +1,7 @@
 package org.distill4j.loss.relation;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 
 /**
  * The arithmetic the relation losses share: per-sample vectors, their normalisation and the
@@ -46,6 +47,14 @@ final class Pairwise {
     static NDArray offDiagonal(NDArray m) {
         int b = (int) m.getShape().get(0);
         return m.mul(m.getManager().eye(b, b, 0, m.getDataType()).neg().add(1));
+    }
+
+    /**
+     * {@code x·w} in x's precision. A double scalar would make torch promote a 0-dim float32 loss to
+     * float64 (two 0-dim operands promote), which the float32 training step cannot read.
+     */
+    static NDArray scaled(NDArray x, double w) {
+        return x.getDataType() == DataType.FLOAT64 ? x.mul(w) : x.mul((float) w);
     }
 
     /** Mean squared error over all elements (torch's F.mse_loss). */

@@ -61,8 +61,8 @@ public final class PktLoss implements DistillationLoss {
 
     @Override
     public LossValue compute(Outputs student, Knowledge teacher, Batch batch) {
-        NDArray ce = CrossEntropy.of(student.logits(), batch.labels()).mul(ceWeight);
-        NDArray pkt = of(student.get(studentTap), teacher.outputs().get(teacherTap).stopGradient()).mul(weight);
+        NDArray ce = Pairwise.scaled(CrossEntropy.of(student.logits(), batch.labels()), ceWeight);
+        NDArray pkt = Pairwise.scaled(of(student.get(studentTap), teacher.outputs().get(teacherTap).stopGradient()), weight);
         Map<String, NDArray> terms = new LinkedHashMap<>();
         terms.put(CrossEntropy.TERM, ce);
         terms.put(TERM, pkt);

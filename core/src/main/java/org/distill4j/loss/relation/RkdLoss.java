@@ -95,15 +95,15 @@ public final class RkdLoss implements DistillationLoss {
         NDArray s = student.get(studentTap);
         NDArray t = teacher.outputs().get(teacherTap).stopGradient();
         Map<String, NDArray> terms = new LinkedHashMap<>();
-        NDArray total = CrossEntropy.of(student.logits(), batch.labels()).mul(ceWeight);
+        NDArray total = Pairwise.scaled(CrossEntropy.of(student.logits(), batch.labels()), ceWeight);
         terms.put(CrossEntropy.TERM, total);
         if (distanceWeight > 0) {
-            NDArray d = distanceLoss(s, t).mul(distanceWeight);
+            NDArray d = Pairwise.scaled(distanceLoss(s, t), distanceWeight);
             terms.put(DISTANCE, d);
             total = total.add(d);
         }
         if (angleWeight > 0) {
-            NDArray a = angleLoss(s, t).mul(angleWeight);
+            NDArray a = Pairwise.scaled(angleLoss(s, t), angleWeight);
             terms.put(ANGLE, a);
             total = total.add(a);
         }

@@ -55,8 +55,8 @@ public final class SpLoss implements DistillationLoss {
 
     @Override
     public LossValue compute(Outputs student, Knowledge teacher, Batch batch) {
-        NDArray ce = CrossEntropy.of(student.logits(), batch.labels()).mul(ceWeight);
-        NDArray sp = of(student.get(studentTap), teacher.outputs().get(teacherTap).stopGradient()).mul(gamma);
+        NDArray ce = Pairwise.scaled(CrossEntropy.of(student.logits(), batch.labels()), ceWeight);
+        NDArray sp = Pairwise.scaled(of(student.get(studentTap), teacher.outputs().get(teacherTap).stopGradient()), gamma);
         Map<String, NDArray> terms = new LinkedHashMap<>();
         terms.put(CrossEntropy.TERM, ce);
         terms.put(TERM, sp);

@@ -23,12 +23,12 @@ import org.junit.jupiter.api.Test;
 
 class IrgLossTest {
     static final int B = 3;
-    // Student: conv1 (2, 4, 4) then embedding (4). Teacher: stage1 (4, 4, 4) then stage2 (2, 2, 2).
-    static final Shape S1 = new Shape(2, 4, 4);
+    // Student: conv1 (2, 2, 2) then embedding (4). Teacher: stage1 (4, 4, 4) then stage2 (2, 2, 2).
+    static final Shape S1 = new Shape(2, 2, 2);
     static final Shape S2 = new Shape(4);
     static final Shape T1 = new Shape(4, 4, 4);
     static final Shape T2 = new Shape(2, 2, 2);
-    static final double[] SA = values(1, B * 32);
+    static final double[] SA = values(1, B * 8);
     static final double[] SB = values(2, B * 4);
     static final double[] TA = values(3, B * 64);
     static final double[] TB = values(4, B * 8);
@@ -151,7 +151,7 @@ class IrgLossTest {
         double[][] rsb = new double[B][];
         double[][] rta = new double[B][];
         for (int i = 0; i < B; i++) {
-            rsa[i] = globalAverage(fsa[i], 2); // conv1 (2,4,4) meets a vector: global average → 2
+            rsa[i] = globalAverage(fsa[i], 2); // conv1 (2,2,2) meets a vector: global average → 2
             rsb[i] = groupChannels(fsb[i], 2, 1); // embedding 4 → 2
             rta[i] = groupChannels(pool(fta[i], 4, 4, 2), 2, 4); // stage1 (4,4,4) → (4,2,2) → (2,2,2)
         }
