@@ -14,8 +14,14 @@ import org.distill4j.loss.DistillationLoss;
 @JsonSubTypes({
     @JsonSubTypes.Type(value = NoDistillation.class, name = "none"),
     @JsonSubTypes.Type(value = HintonKd.class, name = "kd"),
+    @JsonSubTypes.Type(value = SimilarityPreserving.class, name = "sp"),
+    @JsonSubTypes.Type(value = RelationalKd.class, name = "rkd"),
+    @JsonSubTypes.Type(value = ProbabilisticTransfer.class, name = "pkt"),
+    @JsonSubTypes.Type(value = ContrastiveRepresentation.class, name = "crd"),
+    @JsonSubTypes.Type(value = InstanceRelationGraph.class, name = "irg"),
 })
-public sealed interface MethodSpec permits NoDistillation, HintonKd {
+public sealed interface MethodSpec permits NoDistillation, HintonKd,
+        SimilarityPreserving, RelationalKd, ProbabilisticTransfer, ContrastiveRepresentation, InstanceRelationGraph {
     DistillationLoss loss();
 
     /** Registry name as written in YAML. */
