@@ -22,11 +22,15 @@ import org.distill4j.method.ProbabilisticTransfer;
 import org.distill4j.method.RelationalKd;
 import org.distill4j.method.SimilarityPreserving;
 import org.distill4j.model.CnnSpec;
+import org.distill4j.model.MlpSpec;
 import org.distill4j.model.Network;
 import org.distill4j.model.Outputs;
 import org.distill4j.scheme.Offline;
 import org.distill4j.testing.Slice;
+import org.distill4j.train.CheckpointStore;
+import org.distill4j.train.Checkpointer;
 import org.distill4j.train.EpochSummary;
+import org.distill4j.train.TrainingProgress;
 import org.distill4j.train.Seeds;
 import org.distill4j.train.TrainListener;
 import org.distill4j.train.TrainSpec;
@@ -83,6 +87,67 @@ class RelationTrainingTest {
                     if (source instanceof AutoCloseable c) {
                         c.close();
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * A crd run resumed from a mid-epoch checkpoint ends with the same weights as the uninterrupted
+     * run: heads and memory banks are restored from the checkpoint, and the negatives replay because
+     * the engine is reseeded at every step.
+     */
+    @Test
+    void crdResumesExactlyFromAMidEpochCheckpoint(@TempDir Path dir) throws Exception {
+        Dataset data = FashionMnist.load(Slice.dir()).train().head(128);
+        TrainSpec spec = new TrainSpec(2, 32, null, null);
+        MethodSpec method = new ContrastiveRepresentation(null, null, 16, null, null, null, null, null);
+        Map<Path, TrainingProgress> saved = new java.util.LinkedHashMap<>();
+        try (NDManager m = NDManager.newBaseManager()) {
+            Seeds.apply(1);
+            try (Network teacher = Network.create(new CnnSpec(List.of(4), 16, true, null), SAMPLE, 10, m)) {
+                LiveTeacher live = new LiveTeacher(teacher);
+                CheckpointStore store = new CheckpointStore(dir, "d", 100);
+                Checkpointer every2 = new Checkpointer() {
+                    @Override
+                    public int everySteps() {
+                        return 2;
+                    }
+
+                    @Override
+                    public void save(String phase, Network student, org.distill4j.loss.Adapters adapters,
+                            org.distill4j.train.Optimizer optimizer, TrainingProgress progress, double acc)
+                            throws java.io.IOException {
+                        saved.put(store.save(CheckpointStore.JSON.createObjectNode().put("phase", phase), student,
+                                adapters, optimizer, phase, acc), progress);
+                    }
+                };
+                String uninterrupted;
+                Seeds.apply(2);
+                try (Network student = Network.create(new MlpSpec(List.of(16), null), SAMPLE, 10, m)) {
+                    new Offline(m, TrainListener.NONE).train("s", student, spec, method.loss(), live, data,
+                            data.head(0), 3, TrainingProgress.start(), Offline.Restore.NONE, every2);
+                    uninterrupted = student.weightsDigest();
+                }
+                var mid = saved.entrySet().stream().filter(e -> e.getValue().epoch() == 1 && e.getValue().batch() == 2)
+                        .findFirst().orElseThrow();
+                CheckpointStore.Loaded loaded = CheckpointStore.read(mid.getKey());
+                Seeds.apply(7); // a different initialisation: everything must come from the checkpoint
+                try (Network student = Network.create(new MlpSpec(List.of(16), null), SAMPLE, 10, m)) {
+                    loaded.restoreWeights(student);
+                    new Offline(m, TrainListener.NONE).train("s", student, spec, method.loss(), live, data,
+                            data.head(0), 3, mid.getValue(), new Offline.Restore() {
+                                @Override
+                                public void adapters(org.distill4j.loss.Adapters adapters) throws java.io.IOException {
+                                    loaded.restoreAdapters(adapters);
+                                }
+
+                                @Override
+                                public void optimizer(org.distill4j.train.Optimizer optimizer) throws java.io.IOException {
+                                    loaded.restoreOptimizer(optimizer);
+                                }
+                            }, Checkpointer.NONE);
+                    assertEquals(uninterrupted, student.weightsDigest());
                 }
             }
         }
