@@ -108,6 +108,19 @@ public final class Experiment {
         try (NDManager root = NDManager.newBaseManager()) {
             Offline offline = new Offline(root, listener);
             var ts = config.teacher();
+            var ss = config.student();
+            List<MethodSpec> methods = new ArrayList<>();
+            if (ss.baseline() && !(ss.method() instanceof NoDistillation)) {
+                methods.add(new NoDistillation());
+            }
+            methods.add(ss.method());
+            // Tap shapes do not depend on weights: an untrained teacher of the configured architecture
+            // lets a wrong tap fail now, before the teacher trains.
+            try (Network probe = Network.create(ts.model(), train.sampleShape(), train.numClasses(), root)) {
+                for (MethodSpec method : methods) {
+                    checkTaps(method, probe, train, root);
+                }
+            }
             Network teacher;
             if (ts.load() != null) {
                 listener.onMessage("loading teacher from " + ts.load());
@@ -125,15 +138,6 @@ public final class Experiment {
             Predictions teacherTest = Predictions.of(teacher, test, root);
             phases.teacherPredictions = new Predictions[] {teacherTrain, teacherTest};
 
-            var ss = config.student();
-            List<MethodSpec> methods = new ArrayList<>();
-            if (ss.baseline() && !(ss.method() instanceof NoDistillation)) {
-                methods.add(new NoDistillation());
-            }
-            methods.add(ss.method());
-            for (MethodSpec method : methods) {
-                checkTaps(method, teacher, train, root);
-            }
             for (MethodSpec method : methods) {
                 DistillationLoss loss = method.loss();
                 KnowledgeSource source = loss.needsTeacher() ? knowledge(teacher, train, loss, root) : null;
