@@ -76,7 +76,7 @@ final class BenchMethodsCommand implements Callable<Integer> {
 
     /** One finished cell. */
     record Cell(String row, String pair, long seed, String status, double testAccuracy, double agreement,
-            double klTest, double seconds, String note) {}
+            double klTest, double seconds, String note, String setup) {}
 
     @Override
     public Integer call() throws Exception {
@@ -97,7 +97,9 @@ final class BenchMethodsCommand implements Callable<Integer> {
         Dataset test = splits.test();
         Files.createDirectories(work);
         Path cellsFile = work.resolve("cells.json");
-        String digest = digest(spec);
+        // A finished cell is reused only if everything it depends on is unchanged: the data, the
+        // teacher and the schedule (here), and its own student and method (the cell's setup).
+        String digest = digest(List.of(spec.data(), spec.teacher(), spec.train()));
         Map<String, Cell> cells = readCells(cellsFile, digest, err);
 
         try (NDManager root = NDManager.newBaseManager()) {
@@ -117,19 +119,21 @@ final class BenchMethodsCommand implements Callable<Integer> {
                     for (String row : rows) {
                         done++;
                         String key = pair.name() + "|" + row + "|" + seed;
-                        if (cells.containsKey(key)) {
+                        MethodSpec method = pair.methods().get(row);
+                        String setup = digest(List.of(pair.student(), method == null ? "n/a" : method));
+                        if (cells.containsKey(key) && setup.equals(cells.get(key).setup())) {
                             continue;
                         }
-                        MethodSpec method = pair.methods().get(row);
                         Cell cell;
                         if (method == null) {
                             cell = new Cell(row, pair.name(), seed, "n/a", Double.NaN, Double.NaN, Double.NaN, 0,
-                                    pair.notApplicable().get(row));
+                                    pair.notApplicable().get(row), setup);
                         } else {
                             if (store == null) {
                                 store = store(pair, teacher, subset, root, err);
                             }
-                            cell = train(pair, row, method, seed, spec, teacher, store, subset, test, teacherTest, root);
+                            cell = train(pair, row, method, seed, spec, teacher, store, subset, test, teacherTest, root,
+                                    setup);
                             trainedNow++;
                         }
                         cells.put(key, cell);
@@ -148,7 +152,7 @@ final class BenchMethodsCommand implements Callable<Integer> {
                 }
             }
             teacher.close();
-            Map<String, Object> json = summary(spec, rows, cells, teacherAccuracy);
+            Map<String, Object> json = summary(spec, rows, cells, teacherAccuracy, seeds);
             String md = markdown(spec, rows, json, subset.size());
             Files.createDirectories(outDir);
             AtomicFile.writeString(outDir.resolve("methods.md"), md);
@@ -213,7 +217,7 @@ final class BenchMethodsCommand implements Callable<Integer> {
 
     private Cell train(MethodsBenchSpec.Pair pair, String row, MethodSpec method, long seed, MethodsBenchSpec spec,
             Network teacher, KnowledgeStore store, Dataset subset, Dataset test, Predictions teacherTest,
-            NDManager root) throws Exception {
+            NDManager root, String setup) throws Exception {
         long t0 = System.nanoTime();
         // The same initial weights and batch order for every row of a seed: only the method differs.
         Seeds.apply(Seeds.derive(seed, "student"));
@@ -223,20 +227,21 @@ final class BenchMethodsCommand implements Callable<Integer> {
                 new Offline(root, TrainListener.NONE).train(row, student, spec.train(), loss,
                         loss.needsTeacher() ? store : null, subset, subset.head(0), Seeds.derive(seed, "shuffle"));
             } catch (TapException e) {
-                return new Cell(row, pair.name(), seed, "n/a", Double.NaN, Double.NaN, Double.NaN, 0, e.getMessage());
+                return new Cell(row, pair.name(), seed, "n/a", Double.NaN, Double.NaN, Double.NaN, 0, e.getMessage(),
+                        setup);
             } catch (NonFiniteLossException e) {
                 return new Cell(row, pair.name(), seed, "diverged", Double.NaN, Double.NaN, Double.NaN,
-                        (System.nanoTime() - t0) / 1e9, e.getMessage());
+                        (System.nanoTime() - t0) / 1e9, e.getMessage(), setup);
             }
             Predictions p = Predictions.of(student, test, root);
             return new Cell(row, pair.name(), seed, "ok", Metrics.accuracy(p, test.labels()),
                     Metrics.agreement(teacherTest, p), Metrics.klDivergence(teacherTest, p),
-                    (System.nanoTime() - t0) / 1e9, null);
+                    (System.nanoTime() - t0) / 1e9, null, setup);
         }
     }
 
     static Map<String, Object> summary(MethodsBenchSpec spec, List<String> rows, Map<String, Cell> cells,
-            double teacherAccuracy) {
+            double teacherAccuracy, int seeds) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("teacher", spec.teacher().model().describe());
         json.put("teacherTestAccuracy", teacherAccuracy);
@@ -247,7 +252,7 @@ final class BenchMethodsCommand implements Callable<Integer> {
             Map<String, Object> byPair = new LinkedHashMap<>();
             for (MethodsBenchSpec.Pair pair : spec.pairs()) {
                 List<Cell> mine = cells.values().stream()
-                        .filter(c -> c.row().equals(row) && c.pair().equals(pair.name())).toList();
+                        .filter(c -> c.row().equals(row) && c.pair().equals(pair.name()) && c.seed() <= seeds).toList();
                 Map<String, Object> agg = new LinkedHashMap<>();
                 double[] acc = mine.stream().filter(c -> c.status().equals("ok")).mapToDouble(Cell::testAccuracy).toArray();
                 double[] agree = mine.stream().filter(c -> c.status().equals("ok")).mapToDouble(Cell::agreement).toArray();

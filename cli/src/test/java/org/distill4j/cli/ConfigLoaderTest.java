@@ -151,6 +151,63 @@ class ConfigLoaderTest {
         assertEquals("offline", ConfigLoader.parse(GOOD + "scheme: {name: offline}\n", "good.yaml").scheme().name());
     }
 
+
+    @Test
+    void relationMethodsParseByNameWithTheirParameters() throws Exception {
+        assertEquals(new org.distill4j.method.SimilarityPreserving("fc", "pool", 1000.0, 0.5),
+                method("{name: sp, studentTap: fc, teacherTap: pool, gamma: 1000, ceWeight: 0.5}"));
+        assertEquals(new org.distill4j.method.RelationalKd("embedding", "embedding", 25.0, 0.0, 1.0),
+                method("{name: rkd, angleWeight: 0}"));
+        assertEquals(new org.distill4j.method.ProbabilisticTransfer("fc1", "embedding", 20000.0, 1.0),
+                method("{name: pkt, studentTap: fc1, weight: 20000}"));
+        assertEquals(new org.distill4j.method.ContrastiveRepresentation("embedding", "pool", 64, 0.1, 0.8, 4096, 0.9,
+                1.0), method("{name: crd, teacherTap: pool, embedDim: 64, tau: 0.1, negatives: 4096, momentum: 0.9}"));
+        assertEquals(new org.distill4j.method.InstanceRelationGraph(List.of("conv1", "embedding"),
+                List.of("stage2", "pool"), "logits", 0.0, 2.0, 1.0, false, 1.0),
+                method("{name: irg, studentTaps: [conv1, embedding], teacherTaps: [stage2, pool], vertexWeight: 0, "
+                        + "edgeWeight: 2, transformWeight: 1, squared: false}"));
+    }
+
+    @Test
+    void relationMethodDefaults() throws Exception {
+        assertEquals(new org.distill4j.method.SimilarityPreserving("embedding", "embedding", 3000.0, 1.0),
+                method("{name: sp}"));
+        assertEquals(new org.distill4j.method.RelationalKd("embedding", "embedding", 25.0, 50.0, 1.0),
+                method("{name: rkd}"));
+        assertEquals(new org.distill4j.method.ProbabilisticTransfer("embedding", "embedding", 30000.0, 1.0),
+                method("{name: pkt}"));
+        assertEquals(new org.distill4j.method.ContrastiveRepresentation("embedding", "embedding", 128, 0.07, 0.8,
+                16384, 0.5, 1.0), method("{name: crd}"));
+        assertEquals(new org.distill4j.method.InstanceRelationGraph(List.of("embedding"), List.of("embedding"),
+                "logits", 0.1, 5.0, 5.0, true, 1.0), method("{name: irg}"));
+        assertEquals(java.util.Set.of("embedding"), method("{name: crd}").loss().teacherTaps());
+    }
+
+    @Test
+    void relationMethodBadValuesNameTheKey() {
+        String line = "bad.yaml:" + (GOOD.lines().toList().indexOf(KD_LINE) + 1) + ":";
+        assertContains(error(GOOD.replace(KD_LINE, "  method: {name: sp, gamma: -1}")), line, "student.method.gamma",
+                ">= 0", "got -1.0");
+        assertContains(error(GOOD.replace(KD_LINE, "  method: {name: rkd, distanceWeight: -25}")),
+                "student.method.distanceWeight", ">= 0");
+        assertContains(error(GOOD.replace(KD_LINE, "  method: {name: pkt, weight: -3}")), "student.method.weight");
+        assertContains(error(GOOD.replace(KD_LINE, "  method: {name: crd, tau: 0}")), "student.method.tau",
+                "(0, 10]", "got 0.0");
+        assertContains(error(GOOD.replace(KD_LINE, "  method: {name: crd, momentum: 1}")), "student.method.momentum",
+                "[0, 1)");
+        assertContains(error(GOOD.replace(KD_LINE, "  method: {name: crd, negatives: 0}")),
+                "student.method.negatives");
+        assertContains(error(GOOD.replace(KD_LINE, "  method: {name: crd, embedDim: 1.5}")), "student.method.embedDim",
+                "whole number");
+        assertContains(error(GOOD.replace(KD_LINE, "  method: {name: irg, studentTaps: []}")),
+                "student.method.studentTaps", "non-empty");
+        assertContains(error(GOOD.replace(KD_LINE, "  method: {name: irg, ceWeight: -1}")), "student.method.ceWeight");
+        assertContains(error(GOOD.replace(KD_LINE, "  method: {name: sp, studentTap: ''}")),
+                "student.method.studentTap", "must name a tap");
+        assertContains(error(GOOD.replace(KD_LINE, "  method: {name: sp, temperature: 4}")),
+                "student.method", "unknown key 'temperature'", "gamma", "studentTap");
+    }
+
     @Test
     void structuralMistakes() {
         assertContains(error(GOOD + "seed: 2\n"), "seed");

@@ -22,11 +22,11 @@ public record AttentionTransfer(List<String> studentTaps, List<String> teacherTa
         pool = pool == null ? Boolean.TRUE : pool;
         beta = beta == null ? 1000.0 : beta;
         ceWeight = ceWeight == null ? 1.0 : ceWeight;
-        ParameterChecks.pairedLists(studentTaps, teacherTaps, 1);
+        MethodChecks.pairedLists(studentTaps, teacherTaps, 1);
         studentTaps = studentTaps == null ? null : List.copyOf(studentTaps);
         teacherTaps = teacherTaps == null ? null : List.copyOf(teacherTaps);
-        ParameterChecks.require(beta, "beta");
-        ParameterChecks.require(ceWeight, "ceWeight");
+        MethodChecks.require(beta, "beta");
+        MethodChecks.require(ceWeight, "ceWeight");
     }
 
     @Override

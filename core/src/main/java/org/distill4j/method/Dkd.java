@@ -21,9 +21,9 @@ public record Dkd(Double alpha, Double beta, Double temperature, Integer warmup,
         temperature = temperature == null ? 4.0 : temperature;
         warmup = warmup == null ? 20 : warmup;
         ceWeight = ceWeight == null ? 1.0 : ceWeight;
-        ParameterChecks.require(alpha, "alpha");
-        ParameterChecks.require(beta, "beta");
-        ParameterChecks.require(ceWeight, "ceWeight");
+        MethodChecks.require(alpha, "alpha");
+        MethodChecks.require(beta, "beta");
+        MethodChecks.require(ceWeight, "ceWeight");
         if (!(temperature > 0 && temperature <= 1000)) {
             throw new IllegalArgumentException("temperature: must be in (0, 1000] (got " + temperature + ")");
         }

@@ -20,13 +20,13 @@ public record FitNet(String studentTap, String teacherTap, Integer kernel, Doubl
         kernel = kernel == null ? 1 : kernel;
         beta = beta == null ? 100.0 : beta;
         ceWeight = ceWeight == null ? 1.0 : ceWeight;
-        ParameterChecks.tap(studentTap, "studentTap");
-        ParameterChecks.tap(teacherTap, "teacherTap");
+        MethodChecks.tap(studentTap, "studentTap");
+        MethodChecks.tap(teacherTap, "teacherTap");
         if (kernel != 1 && kernel != 3) {
             throw new IllegalArgumentException("kernel: must be 1 or 3 (got " + kernel + ")");
         }
-        ParameterChecks.require(beta, "beta");
-        ParameterChecks.require(ceWeight, "ceWeight");
+        MethodChecks.require(beta, "beta");
+        MethodChecks.require(ceWeight, "ceWeight");
     }
 
     @Override

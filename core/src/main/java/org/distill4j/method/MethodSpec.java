@@ -17,10 +17,17 @@ import org.distill4j.loss.DistillationLoss;
     @JsonSubTypes.Type(value = Dkd.class, name = "dkd"),
     @JsonSubTypes.Type(value = FitNet.class, name = "fitnet"),
     @JsonSubTypes.Type(value = AttentionTransfer.class, name = "at"),
+    @JsonSubTypes.Type(value = SimilarityPreserving.class, name = "sp"),
+    @JsonSubTypes.Type(value = RelationalKd.class, name = "rkd"),
+    @JsonSubTypes.Type(value = ProbabilisticTransfer.class, name = "pkt"),
     @JsonSubTypes.Type(value = Fsp.class, name = "fsp"),
+    @JsonSubTypes.Type(value = ContrastiveRepresentation.class, name = "crd"),
     @JsonSubTypes.Type(value = Vid.class, name = "vid"),
+    @JsonSubTypes.Type(value = InstanceRelationGraph.class, name = "irg"),
 })
-public sealed interface MethodSpec permits NoDistillation, HintonKd, Dkd, FitNet, AttentionTransfer, Fsp, Vid {
+public sealed interface MethodSpec permits NoDistillation, HintonKd, Dkd, FitNet, AttentionTransfer,
+        SimilarityPreserving, RelationalKd, ProbabilisticTransfer, Fsp, ContrastiveRepresentation, Vid,
+        InstanceRelationGraph {
     DistillationLoss loss();
 
     /** Registry name as written in YAML. */

@@ -25,8 +25,8 @@ public record Vid(String studentTap, String teacherTap, Integer hidden, Double i
         eps = eps == null ? 1e-5 : eps;
         beta = beta == null ? 100.0 : beta;
         ceWeight = ceWeight == null ? 1.0 : ceWeight;
-        ParameterChecks.tap(studentTap, "studentTap");
-        ParameterChecks.tap(teacherTap, "teacherTap");
+        MethodChecks.tap(studentTap, "studentTap");
+        MethodChecks.tap(teacherTap, "teacherTap");
         if (hidden != null && (hidden < 1 || hidden > 65536)) {
             throw new IllegalArgumentException("hidden: must be in [1, 65536] (got " + hidden + ")");
         }
@@ -36,8 +36,8 @@ public record Vid(String studentTap, String teacherTap, Integer hidden, Double i
         if (!(initSigma > eps && initSigma <= 1000)) {
             throw new IllegalArgumentException("initSigma: must be in (eps, 1000] (got " + initSigma + ")");
         }
-        ParameterChecks.require(beta, "beta");
-        ParameterChecks.require(ceWeight, "ceWeight");
+        MethodChecks.require(beta, "beta");
+        MethodChecks.require(ceWeight, "ceWeight");
     }
 
     @Override

@@ -137,6 +137,21 @@ public final class Experiment {
         {
             Offline offline = new Offline(root, listener);
             var ts = config.teacher();
+            var ss = config.student();
+            List<MethodSpec> methods = new ArrayList<>();
+            if (ss.baseline() && !(ss.method() instanceof NoDistillation)) {
+                methods.add(new NoDistillation());
+            }
+            methods.add(ss.method());
+            // Tap shapes do not depend on weights: an untrained teacher of the configured architecture
+            // lets a wrong tap fail now, before the teacher trains.
+            // The bound probes also say which teacher taps to store (a method may pick taps from shapes).
+            List<DistillationLoss> bound = new ArrayList<>();
+            try (Network probe = Network.create(ts.model(), train.sampleShape(), train.numClasses(), root)) {
+                for (MethodSpec method : methods) {
+                    bound.add(checkTaps(method, probe, train, root));
+                }
+            }
             Network teacher;
             if (ts.load() != null) {
                 listener.onMessage("loading teacher from " + ts.load());
@@ -154,16 +169,6 @@ public final class Experiment {
             Predictions teacherTest = Predictions.of(teacher, test, root);
             phases.teacherPredictions = new Predictions[] {teacherTrain, teacherTest};
 
-            var ss = config.student();
-            List<MethodSpec> methods = new ArrayList<>();
-            if (ss.baseline() && !(ss.method() instanceof NoDistillation)) {
-                methods.add(new NoDistillation());
-            }
-            methods.add(ss.method());
-            List<DistillationLoss> bound = new ArrayList<>();
-            for (MethodSpec method : methods) {
-                bound.add(checkTaps(method, teacher, train, root));
-            }
             for (int i = 0; i < methods.size(); i++) {
                 MethodSpec method = methods.get(i);
                 DistillationLoss loss = bound.get(i);

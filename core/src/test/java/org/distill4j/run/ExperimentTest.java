@@ -75,6 +75,22 @@ class ExperimentTest {
         assertTrue(html.contains("Validation accuracy per epoch") && html.contains("student-kd"));
     }
 
+    /** A wrong tap name is a TapException before the teacher trains (the CLI: config error, exit 2). */
+    @Test
+    void aMissingTapFailsBeforeTheTeacherTrains(@TempDir Path dir) throws Exception {
+        RunConfig base = tinyConfig();
+        RunConfig cfg = new RunConfig(base.name(), base.seed(), base.data(), base.teacher(), new StudentSpec(
+                base.student().model(), base.student().train(),
+                new org.distill4j.method.SimilarityPreserving("stage9", null, null, null), true));
+        org.distill4j.model.TapException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.distill4j.model.TapException.class,
+                () -> new Experiment(cfg, FashionMnist.load(Slice.dir()), dir, org.distill4j.train.TrainListener.NONE)
+                        .run());
+        assertTrue(e.getMessage().contains("'stage9'") && e.getMessage().contains("teacher tap 'embedding'"),
+                e.getMessage());
+        assertTrue(!Files.exists(dir.resolve("teacher.model")), "no time was spent training the teacher");
+    }
+
     @Test
     void withAugmentationTheStoreIsRefusedAndTheTeacherRunsLive(@TempDir Path dir) throws Exception {
         RunConfig base = tinyConfig();

@@ -1,0 +1,75 @@
+package org.distill4j.loss.relation;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+
+/**
+ * The arithmetic the relation losses share: per-sample vectors, their normalisation and the
+ * B×B distance matrices between the samples of a batch. Every guard here keeps gradients finite
+ * where a naive formula divides by zero (all-zero rows after a ReLU, the zero diagonal).
+ */
+final class Pairwise {
+    /** F.normalize's eps: norms below it count as this, so a zero row stays zero. */
+    static final double NORM_EPS = 1e-12;
+    /** RepDistiller's clamp of squared distances before the square root. */
+    static final double DISTANCE_EPS = 1e-12;
+
+    private Pairwise() {}
+
+    /** (B, …) → (B, D): feature maps become one vector per sample. */
+    static NDArray flatten(NDArray x) {
+        return x.getShape().dimension() == 2 ? x : x.reshape(x.getShape().get(0), -1);
+    }
+
+    /**
+     * {@code x / max(‖x‖₂, 1e-12)} along {@code axis}, as torch's F.normalize. Written as the square
+     * root of a clamped sum of squares: the norm's own gradient is undefined at zero, this one is 0.
+     */
+    static NDArray normalize(NDArray x, int axis) {
+        return x.div(x.square().sum(new int[] {axis}, true).maximum(NORM_EPS * NORM_EPS).sqrt());
+    }
+
+    /**
+     * Euclidean distances between the rows of {@code f} (B, D), squared or not: B×B, computed from the
+     * Gram matrix, clamped at 1e-12 before the square root (its gradient at 0 is infinite) and with the
+     * diagonal zeroed after it (so the clamp leaves no 1e-6 self-distances).
+     */
+    static NDArray distances(NDArray f, boolean squared) {
+        NDArray sq = f.square().sum(new int[] {1}, true);
+        NDArray d = sq.add(sq.transpose()).sub(f.matMul(f.transpose()).mul(2)).maximum(DISTANCE_EPS);
+        if (!squared) {
+            d = d.sqrt();
+        }
+        return offDiagonal(d);
+    }
+
+    /** The matrix with its diagonal set to 0 (by a product, so the diagonal's gradient is 0 too). */
+    static NDArray offDiagonal(NDArray m) {
+        int b = (int) m.getShape().get(0);
+        return m.mul(m.getManager().eye(b, b, 0, m.getDataType()).neg().add(1));
+    }
+
+    /**
+     * {@code x·w} in x's precision. A double scalar would make torch promote a 0-dim float32 loss to
+     * float64 (two 0-dim operands promote), which the float32 training step cannot read.
+     */
+    static NDArray scaled(NDArray x, double w) {
+        return x.getDataType() == DataType.FLOAT64 ? x.mul(w) : x.mul((float) w);
+    }
+
+    /** Mean squared error over all elements (torch's F.mse_loss). */
+    static NDArray mse(NDArray a, NDArray b) {
+        return a.sub(b).square().mean();
+    }
+
+    /**
+     * Huber loss with δ = 1, which is torch's smooth L1 ({@code 0.5x²} below 1, {@code |x| − 0.5} above),
+     * averaged over all elements. With {@code q = min(|x|, 1)} it is {@code 0.5q² + |x| − q}: one
+     * branch-free expression whose gradient is right on both sides.
+     */
+    static NDArray smoothL1(NDArray a, NDArray b) {
+        NDArray x = a.sub(b).abs();
+        NDArray q = x.minimum(1);
+        return q.square().mul(0.5).add(x.sub(q)).mean();
+    }
+}
