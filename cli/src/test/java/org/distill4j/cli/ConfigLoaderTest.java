@@ -146,6 +146,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void stagedSchemeParsesRoundTripsAndNamesItsMistakes() throws Exception {
+        String staged = GOOD + """
+                scheme:
+                  name: staged
+                  stages:
+                    - method: {name: kd, temperature: 2}
+                      train: {epochs: 1, optimizer: {type: sgd, lr: 0.1}}
+                    - method: {name: none}
+                """;
+        RunConfig c = ConfigLoader.parse(staged, "staged.yaml");
+        var s = (org.distill4j.scheme.StagedScheme) c.scheme();
+        assertEquals(2, s.stages().size());
+        assertEquals(new HintonKd(2.0, null), s.stages().get(0).method());
+        assertEquals(1, s.stages().get(0).train().epochs());
+        assertEquals(null, s.stages().get(1).train(), "no schedule: the stage uses student.train");
+        assertEquals(c, ConfigLoader.parse(ConfigLoader.toYaml(c), "frozen.yaml"));
+        assertContains(error(GOOD + "scheme: {name: staged, stages: []}\n"), "scheme", "at least one stage");
+        assertContains(error(GOOD + "scheme: {name: staged}\n"), "scheme", "at least one stage");
+        assertContains(error(staged.replace("{name: none}", "{name: nonee}")), "scheme.stages", "'nonee'", "kd");
+        assertContains(error(staged.replace("- method: {name: none}", "- train: {epochs: 1}")), "method: required");
+        assertContains(error(staged.replace("train: {epochs: 1,", "train: {epochs: 0,")), "epochs", "[1, 10000]");
+        // (Jackson builds the record before it reports the unknown key: the missing one is named)
+        assertContains(error(staged.replace("  stages:", "  stagez:")), "scheme.stages", "at least one stage");
+    }
+
+    @Test
     void structuralMistakes() {
         assertContains(error(GOOD + "seed: 2\n"), "seed");
         assertContains(error(GOOD.replace("  train:\n    epochs: 2\n    optimizer: {type: sgd, lr: 0.05}",

@@ -13,8 +13,9 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "name")
 @JsonSubTypes({
     @JsonSubTypes.Type(value = OfflineScheme.class, name = "offline"),
+    @JsonSubTypes.Type(value = StagedScheme.class, name = "staged"),
 })
-public sealed interface SchemeSpec permits OfflineScheme {
+public sealed interface SchemeSpec permits OfflineScheme, StagedScheme {
     /** Registry name as written in YAML. */
     String name();
 
