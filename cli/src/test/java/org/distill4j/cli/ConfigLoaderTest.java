@@ -172,6 +172,34 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void takdSchemeParsesRoundTripsAndNamesItsMistakes() throws Exception {
+        String takd = GOOD + """
+                scheme:
+                  name: takd
+                  assistants:
+                    - {type: cnn, channels: [4], hidden: 16}
+                    - {type: mlp, hidden: [24]}
+                  method: {name: kd, alpha: 0.5}
+                """;
+        RunConfig c = ConfigLoader.parse(takd, "takd.yaml");
+        var t = (org.distill4j.scheme.TakdScheme) c.scheme();
+        assertEquals(List.of(new CnnSpec(List.of(4), 16, null, null), new org.distill4j.model.MlpSpec(List.of(24), null)),
+                t.assistants());
+        assertEquals(new HintonKd(null, 0.5), t.method());
+        assertEquals(true, t.baseline());
+        assertEquals(null, t.assistantTrain(), "assistants train with student.train");
+        assertEquals(c, ConfigLoader.parse(ConfigLoader.toYaml(c), "frozen.yaml"));
+        var none = (org.distill4j.scheme.TakdScheme) ConfigLoader.parse(GOOD + "scheme: {name: takd}\n", "t.yaml").scheme();
+        assertEquals(List.of(), none.assistants(), "no assistants: plain KD");
+        assertEquals(new HintonKd(null, null), none.method());
+        assertContains(error(GOOD + "scheme: {name: takd, method: {name: none}}\n"), "scheme", "uses no teacher");
+        assertContains(error(takd.replace("{type: mlp, hidden: [24]}", "{type: mlpp, hidden: [24]}")), "scheme.assistants", "'mlpp'", "cnn");
+        assertContains(error(takd.replace("hidden: [24]", "hidden: []")), "scheme.assistants", "hidden");
+        assertContains(error("name: x\nstudent:\n  model: {type: mlp}\nscheme: {name: takd}\n"), "teacher: required",
+                "takd");
+    }
+
+    @Test
     void structuralMistakes() {
         assertContains(error(GOOD + "seed: 2\n"), "seed");
         assertContains(error(GOOD.replace("  train:\n    epochs: 2\n    optimizer: {type: sgd, lr: 0.05}",

@@ -106,6 +106,10 @@ public final class Experiment {
                 StagedRun run = new StagedRun(config, staged, phases);
                 schemeResults = run.run(root);
                 teacherDigest = run.teacherDigest();
+            } else if (config.scheme() instanceof org.distill4j.scheme.TakdScheme takd) {
+                TakdRun run = new TakdRun(config, takd, phases);
+                schemeResults = run.run(root);
+                teacherDigest = run.teacherDigest();
             } else {
                 throw new IllegalArgumentException("scheme '" + config.scheme().name() + "' has no runner");
             }

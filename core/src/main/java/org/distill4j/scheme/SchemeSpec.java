@@ -14,8 +14,9 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 @JsonSubTypes({
     @JsonSubTypes.Type(value = OfflineScheme.class, name = "offline"),
     @JsonSubTypes.Type(value = StagedScheme.class, name = "staged"),
+    @JsonSubTypes.Type(value = TakdScheme.class, name = "takd"),
 })
-public sealed interface SchemeSpec permits OfflineScheme, StagedScheme {
+public sealed interface SchemeSpec permits OfflineScheme, StagedScheme, TakdScheme {
     /** Registry name as written in YAML. */
     String name();
 
