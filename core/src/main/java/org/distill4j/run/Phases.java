@@ -175,12 +175,15 @@ final class Phases {
      * Binds a throwaway instance of {@code method}'s loss to freshly built networks of both
      * architectures (tap shapes do not depend on weights), so an incompatible or missing tap fails
      * before anything trains; {@code link} (e.g. "stage 2", "assistant1 → student") prefixes the
-     * error. Building networks draws from the engine's generator; every phase reseeds.
+     * error. Returns the bound instance: a loss may choose its taps in bind() (e.g. default
+     * pairs), so only a bound loss can say which teacher taps to store. Building networks draws
+     * from the engine's generator; every phase reseeds.
      */
-    void checkTaps(String link, MethodSpec method, ModelSpec studentSpec, ModelSpec teacherSpec, NDManager root) {
+    DistillationLoss checkTaps(String link, MethodSpec method, ModelSpec studentSpec, ModelSpec teacherSpec,
+            NDManager root) {
         DistillationLoss probe = method.loss();
         if (!probe.needsTeacher()) {
-            return;
+            return probe;
         }
         try (Network student = Network.create(studentSpec, train.sampleShape(), train.numClasses(), root);
                 Network teacher = Network.create(teacherSpec, train.sampleShape(), train.numClasses(), root);
@@ -190,13 +193,16 @@ final class Phases {
         } catch (org.distill4j.model.TapException e) {
             throw new org.distill4j.model.TapException(link + ": " + e.getMessage());
         }
+        return probe;
     }
 
     /**
      * The knowledge of {@code teacher} for a network trained with {@code trainSpec}: stored once in
-     * {@code knowledge/<teacherName>.safetensors} (logits and {@code taps}) and read by sample id,
-     * unless the config asks for a live teacher ({@code student.knowledge: live}) or the inputs
-     * are augmented (stored outputs would not match what the learner sees).
+     * {@code knowledge/<teacherName>.safetensors} (logits and {@code taps}, the teacher taps of
+     * losses bound by {@link #checkTaps}) and read by sample id, unless the config asks for a live
+     * teacher ({@code student.knowledge: live}) or the inputs are augmented (stored outputs would
+     * not match what the learner sees). Stored taps keep the teacher's network order: the store
+     * hands its shapes back in that order, and losses that pair taps by depth bind against them.
      */
     KnowledgeSource knowledge(Network teacher, String teacherName, TrainSpec trainSpec,
             java.util.Collection<String> taps, NDManager root) throws IOException {
@@ -209,7 +215,7 @@ final class Phases {
             return new org.distill4j.knowledge.LiveTeacher(teacher);
         }
         List<String> stored = new java.util.ArrayList<>(List.of(org.distill4j.model.Outputs.LOGITS));
-        taps.stream().filter(t -> !stored.contains(t)).sorted().forEach(stored::add);
+        teacher.tapNames().stream().filter(t -> taps.contains(t) && !stored.contains(t)).forEach(stored::add);
         String preprocessing = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");shape="
                 + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
         return org.distill4j.knowledge.KnowledgeStore.openOrBuild(

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Set;
 import org.distill4j.config.RunConfig;
 import org.distill4j.knowledge.KnowledgeSource;
-import org.distill4j.loss.DistillationLoss;
 import org.distill4j.method.NoDistillation;
 import org.distill4j.model.Network;
 import org.distill4j.report.RunRecord;
@@ -49,19 +48,17 @@ final class StagedRun {
     JsonNode run(NDManager root) throws IOException {
         var ss = config.student();
         List<StagedScheme.Stage> stages = scheme.stages();
+        // Every stage's taps are checked before the teacher trains; one store serves every stage
+        // (unless live): it holds the union of the teacher taps the bound losses read.
+        Set<String> taps = new LinkedHashSet<>();
         for (int k = 0; k < stages.size(); k++) {
-            phases.checkTaps("stage " + (k + 1) + " (" + stages.get(k).method().name() + ")", stages.get(k).method(),
-                    ss.model(), config.teacher().model(), root);
+            taps.addAll(phases.checkTaps("stage " + (k + 1) + " (" + stages.get(k).method().name() + ")",
+                    stages.get(k).method(), ss.model(), config.teacher().model(), root).teacherTaps());
         }
         Offline offline = new Offline(root, phases.listener);
         Network teacher = phases.teacher(offline, root);
         teacherDigest = teacher.weightsDigest();
 
-        // One store serves every stage (unless live): it holds the union of the taps they read.
-        Set<String> taps = new LinkedHashSet<>();
-        for (StagedScheme.Stage s : stages) {
-            taps.addAll(s.method().loss().teacherTaps());
-        }
 
         if (ss.baseline()) {
             phases.trainOrResume(offline, root, "student-none", "student", new NoDistillation(), ss.model(),
@@ -72,8 +69,9 @@ final class StagedRun {
         for (int k = 0; k < stages.size(); k++) {
             StagedScheme.Stage stage = stages.get(k);
             TrainSpec train = stage.train() == null ? ss.train() : stage.train();
-            DistillationLoss probe = stage.method().loss();
-            KnowledgeSource source = probe.needsTeacher() ? phases.knowledge(teacher, "teacher", train, taps, root) : null;
+            KnowledgeSource source = stage.method().loss().needsTeacher()
+                    ? phases.knowledge(teacher, "teacher", train, taps, root)
+                    : null;
             String name = stageName(k + 1);
             Network net = phases.trainOrResume(offline, root, name, "student", stage.method(), ss.model(), train,
                     source, teacher, previous);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.distill4j.config.RunConfig;
 import org.distill4j.knowledge.KnowledgeSource;
 import org.distill4j.method.MethodSpec;
@@ -58,25 +59,31 @@ final class TakdRun {
         names.add("student");
         specs.add(ss.model());
         boolean direct = scheme.baseline() && !assistants.isEmpty();
-        // Every link's taps are checked before the teacher trains.
+        // Every link's taps are checked before the teacher trains; each bound probe says which
+        // taps of its teacher to store.
+        List<Set<String>> taps = new ArrayList<>(List.of(Set.of()));
         for (int k = 1; k < specs.size(); k++) {
-            phases.checkTaps(names.get(k - 1) + " → " + names.get(k), method, specs.get(k), specs.get(k - 1), root);
+            taps.add(phases.checkTaps(names.get(k - 1) + " → " + names.get(k), method, specs.get(k), specs.get(k - 1),
+                    root).teacherTaps());
         }
         if (direct) {
-            phases.checkTaps("teacher → student-direct", method, ss.model(), config.teacher().model(), root);
+            // The teacher's one store serves assistant1 and student-direct: it holds both's taps.
+            Set<String> both = new java.util.LinkedHashSet<>(taps.get(1));
+            both.addAll(phases.checkTaps("teacher → student-direct", method, ss.model(), config.teacher().model(), root)
+                    .teacherTaps());
+            taps.set(1, both);
         }
 
         Offline offline = new Offline(root, phases.listener);
         Network teacher = phases.teacher(offline, root);
         teacherDigest = teacher.weightsDigest();
-        var taps = method.loss().teacherTaps();
 
         ArrayNode chain = RunRecord.JSON.createArrayNode();
         Network source = teacher;
         for (int k = 1; k < specs.size(); k++) {
             boolean last = k == specs.size() - 1;
             TrainSpec train = last ? ss.train() : assistantTrain;
-            KnowledgeSource knowledge = phases.knowledge(source, names.get(k - 1), train, taps, root);
+            KnowledgeSource knowledge = phases.knowledge(source, names.get(k - 1), train, taps.get(k), root);
             Network net = phases.trainOrResume(offline, root, names.get(k), last ? "student" : "assistant", method,
                     specs.get(k), train, knowledge, teacher);
             ObjectNode link = chain.addObject();
@@ -94,7 +101,7 @@ final class TakdRun {
         source.close();
 
         if (direct) {
-            KnowledgeSource knowledge = phases.knowledge(teacher, "teacher", ss.train(), taps, root);
+            KnowledgeSource knowledge = phases.knowledge(teacher, "teacher", ss.train(), taps.get(1), root);
             phases.trainOrResume(offline, root, "student-direct", "student", method, ss.model(), ss.train(), knowledge,
                     teacher).close();
         }
