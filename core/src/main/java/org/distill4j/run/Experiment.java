@@ -102,6 +102,14 @@ public final class Experiment {
             // beyond its models (they go into the record's schemeResults).
             if (config.scheme() instanceof org.distill4j.scheme.OfflineScheme) {
                 teacherDigest = runOffline(phases, root);
+            } else if (config.scheme() instanceof org.distill4j.scheme.StagedScheme staged) {
+                StagedRun run = new StagedRun(config, staged, phases);
+                schemeResults = run.run(root);
+                teacherDigest = run.teacherDigest();
+            } else if (config.scheme() instanceof org.distill4j.scheme.TakdScheme takd) {
+                TakdRun run = new TakdRun(config, takd, phases);
+                schemeResults = run.run(root);
+                teacherDigest = run.teacherDigest();
             } else {
                 throw new IllegalArgumentException("scheme '" + config.scheme().name() + "' has no runner");
             }

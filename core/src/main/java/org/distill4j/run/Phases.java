@@ -71,6 +71,18 @@ final class Phases {
     Network trainOrResume(Offline offline, NDManager root, String name, String role, MethodSpec method,
             ModelSpec spec, TrainSpec trainSpec, KnowledgeSource teacherSource, Network teacherNet)
             throws IOException {
+        return trainOrResume(offline, root, name, role, method, spec, trainSpec, teacherSource, teacherNet, null);
+    }
+
+    /**
+     * As above; {@code startFrom}, when non-null, is the network whose weights (every parameter,
+     * running statistics included) this phase starts from instead of a fresh initialisation: the
+     * hand-over between stages. Only the weights cross: the loss, its adapters and the optimizer
+     * are the new phase's own. A phase resumed mid-way starts from its checkpoint instead.
+     */
+    Network trainOrResume(Offline offline, NDManager root, String name, String role, MethodSpec method,
+            ModelSpec spec, TrainSpec trainSpec, KnowledgeSource teacherSource, Network teacherNet,
+            Network startFrom) throws IOException {
         Path file = runDir.resolve(name + ".model");
         ModelResult finished = done(name);
         if (finished != null) {
@@ -86,9 +98,15 @@ final class Phases {
         // Same initial weights for every student: only the method differs.
         Seeds.apply(Seeds.derive(config.seed(), role));
         Network net = Network.create(spec, train.sampleShape(), train.numClasses(), root);
+        boolean resuming = resume != null && name.equals(resume.meta().path("phase").asText());
+        if (startFrom != null && !resuming) {
+            handOver(startFrom, net);
+            listener.onMessage(name + ": starts from the previous phase's weights (digest "
+                    + net.weightsDigest().substring(0, 12) + "…)");
+        }
         TrainingProgress progress = TrainingProgress.start();
         Offline.Restore restore = Offline.Restore.NONE;
-        if (resume != null && name.equals(resume.meta().path("phase").asText())) {
+        if (resuming) {
             resume.restoreWeights(net);
             progress = CheckpointStore.JSON.treeToValue(resume.meta().path("progress"), TrainingProgress.class);
             CheckpointStore.Loaded from = resume;
@@ -117,6 +135,92 @@ final class Phases {
         net.save(file);
         evaluated(name, role, method.name(), net, false, end, teacherNet, root);
         return net;
+    }
+
+    /** Copies every parameter of {@code from} (running statistics included) into {@code to}. */
+    private static void handOver(Network from, Network to) throws IOException {
+        if (!from.spec().equals(to.spec())) {
+            throw new IllegalArgumentException("cannot hand " + from.spec().describe() + " weights to a "
+                    + to.spec().describe());
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        from.writeWeights(new java.io.DataOutputStream(bytes));
+        to.readWeights(new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+    }
+
+    /**
+     * The config's teacher, trained here or loaded (and evaluated once), then frozen; sets
+     * {@link #teacherPredictions}, against which every later model's fidelity is measured.
+     */
+    Network teacher(Offline offline, NDManager root) throws IOException {
+        var ts = config.teacher();
+        Network teacher;
+        if (ts.load() != null) {
+            listener.onMessage("loading teacher from " + ts.load());
+            teacher = Network.load(Path.of(ts.load()), ts.model(), root);
+            teacher.save(runDir.resolve("teacher.model"));
+            if (done("teacher") == null) {
+                evaluated("teacher", "teacher", "none", teacher, true, TrainingProgress.start(), null, root);
+            }
+        } else {
+            teacher = trainOrResume(offline, root, "teacher", "teacher", new org.distill4j.method.NoDistillation(),
+                    ts.model(), ts.train(), null, null);
+        }
+        teacher.freeze(); // it only answers from here on, whether live or through the store
+        teacherPredictions = new Predictions[] {Predictions.of(teacher, train, root), Predictions.of(teacher, test, root)};
+        return teacher;
+    }
+
+    /**
+     * Binds a throwaway instance of {@code method}'s loss to freshly built networks of both
+     * architectures (tap shapes do not depend on weights), so an incompatible or missing tap fails
+     * before anything trains; {@code link} (e.g. "stage 2", "assistant1 → student") prefixes the
+     * error. Returns the bound instance: a loss may choose its taps in bind() (e.g. default
+     * pairs), so only a bound loss can say which teacher taps to store. Building networks draws
+     * from the engine's generator; every phase reseeds.
+     */
+    DistillationLoss checkTaps(String link, MethodSpec method, ModelSpec studentSpec, ModelSpec teacherSpec,
+            NDManager root) {
+        DistillationLoss probe = method.loss();
+        if (!probe.needsTeacher()) {
+            return probe;
+        }
+        try (Network student = Network.create(studentSpec, train.sampleShape(), train.numClasses(), root);
+                Network teacher = Network.create(teacherSpec, train.sampleShape(), train.numClasses(), root);
+                Adapters scratch = new Adapters(root)) {
+            probe.bind(new org.distill4j.loss.Binding(student.tapShapes("student"), teacher.tapShapes("teacher"),
+                    train.size(), train.idBound(), scratch));
+        } catch (org.distill4j.model.TapException e) {
+            throw new org.distill4j.model.TapException(link + ": " + e.getMessage());
+        }
+        return probe;
+    }
+
+    /**
+     * The knowledge of {@code teacher} for a network trained with {@code trainSpec}: stored once in
+     * {@code knowledge/<teacherName>.safetensors} (logits and {@code taps}, the teacher taps of
+     * losses bound by {@link #checkTaps}) and read by sample id, unless the config asks for a live
+     * teacher ({@code student.knowledge: live}) or the inputs are augmented (stored outputs would
+     * not match what the learner sees). Stored taps keep the teacher's network order: the store
+     * hands its shapes back in that order, and losses that pair taps by depth bind against them.
+     */
+    KnowledgeSource knowledge(Network teacher, String teacherName, TrainSpec trainSpec,
+            java.util.Collection<String> taps, NDManager root) throws IOException {
+        if (trainSpec.augment().active()) {
+            listener.onMessage("data augmentation is on: " + teacherName + " runs live on every augmented batch "
+                    + "(stored outputs would not match the inputs)");
+            return new org.distill4j.knowledge.LiveTeacher(teacher);
+        }
+        if (config.student().knowledge() == org.distill4j.config.StudentSpec.KnowledgeMode.LIVE) {
+            return new org.distill4j.knowledge.LiveTeacher(teacher);
+        }
+        List<String> stored = new java.util.ArrayList<>(List.of(org.distill4j.model.Outputs.LOGITS));
+        teacher.tapNames().stream().filter(t -> taps.contains(t) && !stored.contains(t)).forEach(stored::add);
+        String preprocessing = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");shape="
+                + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
+        return org.distill4j.knowledge.KnowledgeStore.openOrBuild(
+                runDir.resolve("knowledge").resolve(teacherName + ".safetensors"), teacher, train, stored,
+                preprocessing, root, listener::onMessage);
     }
 
     void evaluated(String name, String role, String method, Network net, boolean loaded, TrainingProgress end,

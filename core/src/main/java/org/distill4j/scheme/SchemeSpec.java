@@ -13,8 +13,10 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "name")
 @JsonSubTypes({
     @JsonSubTypes.Type(value = OfflineScheme.class, name = "offline"),
+    @JsonSubTypes.Type(value = StagedScheme.class, name = "staged"),
+    @JsonSubTypes.Type(value = TakdScheme.class, name = "takd"),
 })
-public sealed interface SchemeSpec permits OfflineScheme {
+public sealed interface SchemeSpec permits OfflineScheme, StagedScheme, TakdScheme {
     /** Registry name as written in YAML. */
     String name();
 
