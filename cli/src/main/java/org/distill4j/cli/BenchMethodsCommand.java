@@ -207,9 +207,7 @@ final class BenchMethodsCommand implements Callable<Integer> {
             }
         }
         String name = pair.name().replaceAll("[^A-Za-z0-9]+", "-");
-        // network order, as the store hands tap shapes back in its order (see Experiment.storedTaps)
-        List<String> ordered = new ArrayList<>(List.of(Outputs.LOGITS));
-        teacher.tapNames().stream().filter(t -> taps.contains(t) && !ordered.contains(t)).forEach(ordered::add);
+        List<String> ordered = KnowledgeStore.tapsToStore(teacher, taps);
         return KnowledgeStore.openOrBuild(work.resolve("knowledge-" + name + ".safetensors"), teacher, subset,
                 ordered, "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");augment=none",
                 root, err::println);
@@ -247,6 +245,7 @@ final class BenchMethodsCommand implements Callable<Integer> {
         json.put("teacherTestAccuracy", teacherAccuracy);
         json.put("schedule", spec.train());
         json.put("data", spec.data());
+        json.put("intraOpThreads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
         Map<String, Object> table = new LinkedHashMap<>();
         for (String row : rows) {
             Map<String, Object> byPair = new LinkedHashMap<>();
@@ -277,9 +276,10 @@ final class BenchMethodsCommand implements Callable<Integer> {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "Teacher %s (test accuracy %.2f%%). Every cell: %d training images, %d epochs, "
                 + "batch %d, %s, same initial weights per seed; test accuracy %% on the 10,000 test images, mean ± sample "
-                + "std over seeds, and top-1 agreement with the teacher %% (mean).%n%n",
+                + "std over seeds, and top-1 agreement with the teacher %% (mean). PyTorch intra-op threads: %s.%n%n",
                 json.get("teacher"), 100 * (Double) json.get("teacherTestAccuracy"), trainSize, spec.train().epochs(),
-                spec.train().batchSize(), spec.train().optimizer() + ", " + spec.train().schedule()));
+                spec.train().batchSize(), spec.train().optimizer() + ", " + spec.train().schedule(),
+                json.get("intraOpThreads")));
         b.append("| method |");
         for (MethodsBenchSpec.Pair p : spec.pairs()) {
             b.append(' ').append(p.name()).append(" (").append(p.student().describe()).append(") | agreement |");

@@ -75,6 +75,18 @@ public final class KnowledgeStore implements KnowledgeSource {
         return open(file, key);
     }
 
+    /**
+     * What a store must hold for losses reading {@code taps} of {@code teacher}: logits first,
+     * then those taps in the teacher's network order. A store hands its tap shapes back in this
+     * order, and losses that pair taps by depth bind against them: a sorted order would put
+     * ResNet's "stem" after "stage3".
+     */
+    public static List<String> tapsToStore(Network teacher, java.util.Collection<String> taps) {
+        List<String> stored = new ArrayList<>(List.of(Outputs.LOGITS));
+        teacher.tapNames().stream().filter(t -> taps.contains(t) && !stored.contains(t)).forEach(stored::add);
+        return stored;
+    }
+
     /** Opens a store, refusing it unless it was built for {@code expected}. */
     public static KnowledgeStore open(Path file, Key expected) throws IOException {
         SafeTensors.Opened opened = SafeTensors.open(file);

@@ -15,12 +15,9 @@ import org.distill4j.config.RunConfig;
 import org.distill4j.data.Dataset;
 import org.distill4j.data.FashionMnist;
 import org.distill4j.knowledge.KnowledgeSource;
-import org.distill4j.knowledge.KnowledgeStore;
-import org.distill4j.knowledge.LiveTeacher;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.method.MethodSpec;
 import org.distill4j.method.NoDistillation;
-import org.distill4j.metric.Predictions;
 import org.distill4j.model.Network;
 import org.distill4j.report.HtmlReport;
 import org.distill4j.report.ModelResult;
@@ -29,7 +26,6 @@ import org.distill4j.scheme.Offline;
 import org.distill4j.train.CheckpointStore;
 import org.distill4j.train.Seeds;
 import org.distill4j.train.TrainListener;
-import org.distill4j.train.TrainingProgress;
 
 /**
  * One run of a {@link RunConfig}, start to finish: carve the validation split, train (or load)
@@ -140,111 +136,33 @@ public final class Experiment {
      * method (and from scratch, when a baseline is asked for). Returns the teacher's digest.
      */
     private String runOffline(Phases phases, NDManager root) throws IOException {
-        Dataset train = phases.train;
-        Dataset test = phases.test;
-        {
-            Offline offline = new Offline(root, listener);
-            var ts = config.teacher();
-            var ss = config.student();
-            List<MethodSpec> methods = new ArrayList<>();
-            if (ss.baseline() && !(ss.method() instanceof NoDistillation)) {
-                methods.add(new NoDistillation());
-            }
-            methods.add(ss.method());
-            // Tap shapes do not depend on weights: an untrained teacher of the configured architecture
-            // lets a wrong tap fail now, before the teacher trains.
-            // The bound probes also say which teacher taps to store (a method may pick taps from shapes).
-            List<DistillationLoss> bound = new ArrayList<>();
-            try (Network probe = Network.create(ts.model(), train.sampleShape(), train.numClasses(), root)) {
-                for (MethodSpec method : methods) {
-                    bound.add(checkTaps(method, probe, train, root));
-                }
-            }
-            Network teacher;
-            if (ts.load() != null) {
-                listener.onMessage("loading teacher from " + ts.load());
-                teacher = Network.load(Path.of(ts.load()), ts.model(), root);
-                teacher.save(runDir.resolve("teacher.model"));
-                if (phases.done("teacher") == null) {
-                    phases.evaluated("teacher", "teacher", "none", teacher, true, TrainingProgress.start(), null, root);
-                }
-            } else {
-                teacher = phases.trainOrResume(offline, root, "teacher", "teacher", new NoDistillation(), ts.model(),
-                        ts.train(), null, null);
-            }
-            teacher.freeze(); // it only answers from here on, whether live or through the store
-            Predictions teacherTrain = Predictions.of(teacher, train, root);
-            Predictions teacherTest = Predictions.of(teacher, test, root);
-            phases.teacherPredictions = new Predictions[] {teacherTrain, teacherTest};
-
-            for (int i = 0; i < methods.size(); i++) {
-                MethodSpec method = methods.get(i);
-                DistillationLoss loss = bound.get(i);
-                KnowledgeSource source = loss.needsTeacher() ? knowledge(teacher, train, loss, root) : null;
-                try (Network student = phases.trainOrResume(offline, root, "student-" + method.name(), "student", method,
-                        ss.model(), ss.train(), source, teacher)) {
-                    // closed here; its results are recorded
-                }
-            }
-            String digest = teacher.weightsDigest();
-            teacher.close();
-            return digest;
-        }
-    }
-
-    /**
-     * Binds a throwaway instance of the method's loss to the student's and teacher's taps, so an
-     * incompatible or missing tap fails now, before the knowledge store is built or anything
-     * trains. Returns that bound instance: a loss may choose its taps from the shapes in bind()
-     * (e.g. attention transfer's default pairs), so only a bound loss can say which teacher taps
-     * to store. (Building a network here draws from the engine's generator; every phase reseeds.)
-     */
-    private DistillationLoss checkTaps(MethodSpec method, Network teacher, Dataset train, NDManager root) {
-        DistillationLoss probe = method.loss();
-        if (!probe.needsTeacher()) {
-            return probe;
-        }
-        try (Network student = Network.create(config.student().model(), train.sampleShape(), train.numClasses(), root);
-                org.distill4j.loss.Adapters scratch = new org.distill4j.loss.Adapters(root)) {
-            probe.bind(new org.distill4j.loss.Binding(student.tapShapes("student"), teacher.tapShapes("teacher"),
-                    train.size(), train.idBound(), scratch));
-        }
-        return probe;
-    }
-
-    /**
-     * The teacher's knowledge for a distilling student: stored once and read by sample id, unless
-     * the config asks for a live teacher or the inputs are augmented (then stored outputs would
-     * not match what the student sees, so the teacher runs on every batch).
-     */
-    private KnowledgeSource knowledge(Network teacher, Dataset train, DistillationLoss loss, NDManager root)
-            throws IOException {
+        Offline offline = new Offline(root, listener);
+        var ts = config.teacher();
         var ss = config.student();
-        if (ss.train().augment().active()) {
-            listener.onMessage("data augmentation is on: the teacher runs live on every augmented batch "
-                    + "(stored outputs would not match the inputs)");
-            return new LiveTeacher(teacher);
+        List<MethodSpec> methods = new ArrayList<>();
+        if (ss.baseline() && !(ss.method() instanceof NoDistillation)) {
+            methods.add(new NoDistillation());
         }
-        if (ss.knowledge() == org.distill4j.config.StudentSpec.KnowledgeMode.LIVE) {
-            return new LiveTeacher(teacher);
+        methods.add(ss.method());
+        // Before the teacher trains: a wrong tap fails now, and the bound probes say which teacher
+        // taps to store (a method may pick its taps from the shapes).
+        List<DistillationLoss> bound = new ArrayList<>();
+        for (MethodSpec method : methods) {
+            bound.add(phases.checkTaps("student-" + method.name(), method, ss.model(), ts.model(), root));
         }
-        List<String> taps = storedTaps(teacher, loss);
-        String preprocessing = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");shape="
-                + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
-        return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve("teacher.safetensors"), teacher, train,
-                taps, preprocessing, root, listener::onMessage);
-    }
-
-    /**
-     * The teacher taps a store must hold for a bound {@code loss}: logits, then the loss's teacher
-     * taps in the teacher's network order. The store hands its tap shapes back in this order, and
-     * a loss that pairs taps by depth ({@code TapShapes.mapTaps}, e.g. attention transfer's
-     * defaults) binds against them again when it trains: a sorted order would put ResNet's
-     * "stem" after "stage3".
-     */
-    static List<String> storedTaps(Network teacher, DistillationLoss loss) {
-        List<String> taps = new ArrayList<>(List.of(org.distill4j.model.Outputs.LOGITS));
-        teacher.tapNames().stream().filter(t -> loss.teacherTaps().contains(t) && !taps.contains(t)).forEach(taps::add);
-        return taps;
+        Network teacher = phases.teacher(offline, root);
+        for (int i = 0; i < methods.size(); i++) {
+            MethodSpec method = methods.get(i);
+            DistillationLoss loss = bound.get(i);
+            KnowledgeSource source = loss.needsTeacher()
+                    ? phases.knowledge(teacher, "teacher", ss.train(), loss.teacherTaps(), root) : null;
+            try (Network student = phases.trainOrResume(offline, root, "student-" + method.name(), "student", method,
+                    ss.model(), ss.train(), source, teacher)) {
+                // closed here; its results are recorded
+            }
+        }
+        String digest = teacher.weightsDigest();
+        teacher.close();
+        return digest;
     }
 }

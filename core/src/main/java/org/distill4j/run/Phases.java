@@ -214,8 +214,7 @@ final class Phases {
         if (config.student().knowledge() == org.distill4j.config.StudentSpec.KnowledgeMode.LIVE) {
             return new org.distill4j.knowledge.LiveTeacher(teacher);
         }
-        List<String> stored = new java.util.ArrayList<>(List.of(org.distill4j.model.Outputs.LOGITS));
-        teacher.tapNames().stream().filter(t -> taps.contains(t) && !stored.contains(t)).forEach(stored::add);
+        List<String> stored = org.distill4j.knowledge.KnowledgeStore.tapsToStore(teacher, taps);
         String preprocessing = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");shape="
                 + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
         return org.distill4j.knowledge.KnowledgeStore.openOrBuild(

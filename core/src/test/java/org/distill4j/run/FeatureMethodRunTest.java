@@ -65,7 +65,7 @@ class FeatureMethodRunTest {
             TapShapes live = teacher.tapShapes("teacher");
             AttentionLoss probe = new AttentionLoss(null, null, true, 1000, 1);
             probe.bind(new Binding(student.tapShapes("student"), live, 10, 10, scratch));
-            List<String> taps = Experiment.storedTaps(teacher, probe);
+            List<String> taps = org.distill4j.knowledge.KnowledgeStore.tapsToStore(teacher, probe.teacherTaps());
             assertEquals(List.of("logits", "stem", "stage1", "stage2", "stage3"), taps);
 
             // what the trainer's loss sees when the teacher answers from the store
