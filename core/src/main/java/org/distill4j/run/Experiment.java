@@ -102,6 +102,8 @@ public final class Experiment {
             // beyond its models (they go into the record's schemeResults).
             if (config.scheme() instanceof org.distill4j.scheme.OfflineScheme) {
                 teacherDigest = runOffline(phases, root);
+            } else if (config.scheme() instanceof org.distill4j.scheme.OnlineScheme) {
+                schemeResults = new OnlineRun(phases, root).run();
             } else {
                 throw new IllegalArgumentException("scheme '" + config.scheme().name() + "' has no runner");
             }
