@@ -338,6 +338,40 @@ class OnlineTest {
         }
     }
 
+    /**
+     * Serving targets has no side effect on the serving peer: with the distillation weight at 0,
+     * dml peers (batch norm, targets in training mode, run again at every turn) end exactly as
+     * the same peers trained alone.
+     */
+    @Test
+    void servingTargetsLeavesThePeersAsIfAlone() throws Exception {
+        Random r = new Random(5);
+        float[] f = new float[32 * 64];
+        int[] y = new int[32];
+        for (int i = 0; i < 32; i++) {
+            y[i] = r.nextInt(C);
+            for (int j = 0; j < 64; j++) {
+                f[i * 64 + j] = (float) r.nextGaussian();
+            }
+        }
+        Dataset images = Dataset.of("images", f, y, new long[] {1, 8, 8}, C);
+        var cnn = new org.distill4j.model.CnnSpec(List.of(2), 4, true, null);
+        List<List<String>> digests = new ArrayList<>();
+        for (Online.Coupling coupling : List.of(new Online.Coupling(Online.Coupling.Kind.MUTUAL, 0, true, 1, 0),
+                Online.Coupling.alone())) {
+            try (NDManager m = NDManager.newBaseManager()) {
+                List<Online.Learner> learners = new ArrayList<>();
+                for (int i = 1; i <= 2; i++) {
+                    Seeds.apply(40 + i);
+                    learners.add(new Online.Learner("peer" + i, Network.create(cnn, images.sampleShape(), C, m), images, 6));
+                }
+                new Online(m, TrainListener.NONE).train("p", learners, sgd(2, 8), coupling, images.head(0), 3);
+                digests.add(learners.stream().map(l -> l.net().weightsDigest()).toList());
+            }
+        }
+        assertEquals(digests.get(1), digests.get(0));
+    }
+
     @Test
     void disjointShardsDoNotOverlapAndCoverTheSet() {
         Dataset data = randomData(101, 4);
