@@ -10,11 +10,13 @@ import org.distill4j.model.ModelSpec;
  * same time, each on its own batches; peer k minimises {@code CE(z_k, y) + w·KL(p̄ ‖ p_k)} at
  * temperature 1, where {@code p̄} is the mean <em>probability</em> of the other peers' <em>stale
  * copies</em> (real copies of their weights, running statistics included, run in inference
- * mode) on peer k's batch. The copies are refreshed from the live peers every
- * {@code refreshSteps} steps (at steps 0, N, 2N … of the phase, before the step), standing in
- * for the paper's infrequent checkpoint exchange between workers. The distillation term is
- * switched on only from step {@code burnInSteps} (0-based); before it, the term is 0 and the
- * peers train on labels alone. Each peer has its own batch order and optimizer.
+ * mode) on peer k's batch. The distillation term is switched on at step {@code burnInSteps}
+ * (0-based, counted over the phase); before it, the term is 0 and the peers train on labels
+ * alone. The copies are taken from the live peers when it switches on and refreshed every
+ * {@code refreshSteps} steps from then on (before steps B, B+N, B+2N …), standing in for the
+ * paper's infrequent checkpoint exchange between workers <em>(choice: refreshes are counted
+ * from the end of the burn-in, so distillation never starts from a copy of the untrained
+ * network)</em>. Each peer has its own batch order and optimizer.
  *
  * @param peers the peers' architectures, at least 2 (absent: two copies of {@code student.model})
  * @param refreshSteps steps between refreshes of the stale copies, ≥ 1 (default 50)

@@ -39,8 +39,8 @@ import org.distill4j.train.TrainingProgress;
  * over the phase) every peer takes one step, peer1 first; how they teach each other is the
  * {@link Coupling}: not at all (each peer alone: the controls), deep mutual learning (the other
  * live peers' predictions as they are at that peer's turn, see {@link DmlScheme}) or
- * codistillation (the mean prediction of the others' stale copies, refreshed every N steps,
- * after a burn-in, see {@link CodistillationScheme}). The loss is {@link PeerLoss}.
+ * codistillation (the mean prediction of the others' stale copies, taken when the burn-in ends
+ * and refreshed every N steps from then on, see {@link CodistillationScheme}). The loss is {@link PeerLoss}.
  *
  * <p>The loop can start from saved {@link State} (resume) and hands its whole state — every
  * peer's weights, optimizer and progress, and the stale copies — to a {@link Saver} at every
@@ -216,7 +216,10 @@ public final class Online {
                     lr = spec.schedule().rate(spec.optimizer().lr(), epoch, b, perEpoch, spec.epochs());
                     boolean distilling = coupling.kind() == Coupling.Kind.MUTUAL
                             || coupling.kind() == Coupling.Kind.CODISTILLATION && step >= coupling.burnInSteps();
-                    if (coupling.kind() == Coupling.Kind.CODISTILLATION && step % coupling.refreshSteps() == 0) {
+                    // the copies are taken when distillation switches on, then every refreshSteps: a
+                    // copy from before the burn-in (an untrained network) would only teach noise
+                    if (coupling.kind() == Coupling.Kind.CODISTILLATION && step >= coupling.burnInSteps()
+                            && (step - coupling.burnInSteps()) % coupling.refreshSteps() == 0) {
                         for (int i = 0; i < k; i++) {
                             copyWeights(nets.get(i), stale.get(i));
                         }

@@ -142,12 +142,12 @@ class OnlineRunTest {
 
     /**
      * codistillation, crashed at step 5 with the last checkpoint at step 3: the stale copies then
-     * hold step 0's weights and the burn-in (3 steps) is over, so step 3 on depends on copies
-     * restored from the checkpoint, not on the live peers.
+     * hold the weights of step 2 (burn-in 2, refreshes at 2, 6 …), so steps 3 to 5 depend on
+     * copies restored from the checkpoint, not on the live peers.
      */
     @Test
     void codistillationResumesWithItsStaleCopies(@TempDir Path dir) throws Exception {
-        var scheme = new CodistillationScheme(MLPS, 4, 3, null, CodistillationScheme.Shards.DISJOINT);
+        var scheme = new CodistillationScheme(MLPS, 4, 2, null, CodistillationScheme.Shards.DISJOINT);
         assertResumeMatches(config(scheme, 3), dir, "codistillation", 5);
     }
 
