@@ -38,6 +38,7 @@ public record RunConfig(String name, Long seed, DataSpec data, TeacherSpec teach
         if (student == null) {
             throw new IllegalArgumentException("student: required");
         }
+        scheme.checkStudentModel(student.model());
     }
 
     public RunConfig withSeed(long s) {

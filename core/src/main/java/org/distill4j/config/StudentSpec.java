@@ -8,7 +8,7 @@ import org.distill4j.train.TrainSpec;
 /**
  * The student and how it learns from the teacher.
  *
- * @param model architecture
+ * @param model architecture (required, except by schemes with their own networks, e.g. {@code dml}'s peers)
  * @param train schedule (the same for the baseline, so the comparison is fair)
  * @param method distillation method by name, e.g. {@code {name: kd, temperature: 4, alpha: 0.9}}
  * @param baseline also train the same student from scratch (method none) from the same initial weights
@@ -30,9 +30,7 @@ public record StudentSpec(ModelSpec model, TrainSpec train, MethodSpec method, B
 
     public StudentSpec {
         knowledge = knowledge == null ? KnowledgeMode.STORE : knowledge;
-        if (model == null) {
-            throw new IllegalArgumentException("model: required (e.g. {type: cnn, channels: [8, 16]})");
-        }
+        // model may be absent only where the scheme brings its own networks: RunConfig asks the scheme
         train = train == null ? new TrainSpec(null, null, null, null) : train;
         method = method == null ? new HintonKd(null, null) : method;
         baseline = baseline == null ? Boolean.TRUE : baseline;

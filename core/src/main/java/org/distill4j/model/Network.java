@@ -84,6 +84,20 @@ public final class Network implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The arrays a training-mode forward pass changes without an optimizer (batch-norm running
+     * mean and variance), in network order; empty for a network without batch norm.
+     */
+    public List<NDArray> runningStatistics() {
+        List<NDArray> out = new ArrayList<>();
+        for (Parameter p : net.getParameters().values()) {
+            if (p.getType() == Parameter.Type.RUNNING_MEAN || p.getType() == Parameter.Type.RUNNING_VAR) {
+                out.add(p.getArray());
+            }
+        }
+        return out;
+    }
+
     public ModelSpec spec() {
         return spec;
     }

@@ -106,6 +106,8 @@ public final class Experiment {
                 TakdRun run = new TakdRun(config, takd, phases);
                 schemeResults = run.run(root);
                 teacherDigest = run.teacherDigest();
+            } else if (config.scheme() instanceof org.distill4j.scheme.OnlineScheme) {
+                schemeResults = new OnlineRun(phases, root).run();
             } else {
                 throw new IllegalArgumentException("scheme '" + config.scheme().name() + "' has no runner");
             }

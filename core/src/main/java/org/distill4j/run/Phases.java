@@ -84,16 +84,8 @@ final class Phases {
             ModelSpec spec, TrainSpec trainSpec, KnowledgeSource teacherSource, Network teacherNet,
             Network startFrom) throws IOException {
         Path file = runDir.resolve(name + ".model");
-        ModelResult finished = done(name);
-        if (finished != null) {
-            Network net = Network.load(file, spec, root);
-            if (!net.weightsDigest().equals(finished.weightsDigest())) {
-                net.close();
-                throw new IOException(file + " does not match the network this run trained (digest differs); "
-                        + "it was modified or replaced: start the run again");
-            }
-            listener.onMessage(name + ": finished before the interruption, loaded " + file.getFileName());
-            return net;
+        if (done(name) != null) {
+            return loadFinished(name, spec, root);
         }
         // Same initial weights for every student: only the method differs.
         Seeds.apply(Seeds.derive(config.seed(), role));
@@ -220,6 +212,19 @@ final class Phases {
         return org.distill4j.knowledge.KnowledgeStore.openOrBuild(
                 runDir.resolve("knowledge").resolve(teacherName + ".safetensors"), teacher, train, stored,
                 preprocessing, root, listener::onMessage);
+    }
+
+    /** The saved network of a phase finished before an interruption, its digest checked against the record. */
+    Network loadFinished(String name, ModelSpec spec, NDManager root) throws IOException {
+        Path file = runDir.resolve(name + ".model");
+        Network net = Network.load(file, spec, root);
+        if (!net.weightsDigest().equals(done(name).weightsDigest())) {
+            net.close();
+            throw new IOException(file + " does not match the network this run trained (digest differs); "
+                    + "it was modified or replaced: start the run again");
+        }
+        listener.onMessage(name + ": finished before the interruption, loaded " + file.getFileName());
+        return net;
     }
 
     void evaluated(String name, String role, String method, Network net, boolean loaded, TrainingProgress end,

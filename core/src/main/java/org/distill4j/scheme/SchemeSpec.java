@@ -13,13 +13,26 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "name")
 @JsonSubTypes({
     @JsonSubTypes.Type(value = OfflineScheme.class, name = "offline"),
+    @JsonSubTypes.Type(value = DmlScheme.class, name = "dml"),
+    @JsonSubTypes.Type(value = CodistillationScheme.class, name = "codistillation"),
     @JsonSubTypes.Type(value = StagedScheme.class, name = "staged"),
     @JsonSubTypes.Type(value = TakdScheme.class, name = "takd"),
 })
-public sealed interface SchemeSpec permits OfflineScheme, StagedScheme, TakdScheme {
+public sealed interface SchemeSpec permits OfflineScheme, OnlineScheme, StagedScheme, TakdScheme {
     /** Registry name as written in YAML. */
     String name();
 
     /** Whether the config's {@code teacher} section is required. */
     boolean needsTeacher();
+
+    /**
+     * Checks the config's {@code student.model} against the scheme (called by RunConfig). By
+     * default it is required; schemes that bring their own networks (online peers) may say
+     * otherwise.
+     */
+    default void checkStudentModel(org.distill4j.model.ModelSpec model) {
+        if (model == null) {
+            throw new IllegalArgumentException("student: 'model' is required (e.g. {type: cnn, channels: [8, 16]})");
+        }
+    }
 }
