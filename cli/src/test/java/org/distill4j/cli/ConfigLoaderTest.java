@@ -104,6 +104,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theBenchmarkConfigsParse() throws Exception {
+        MethodsBenchSpec methods = ConfigLoader.load(Path.of("../bench/methods.yaml"), MethodsBenchSpec.class);
+        assertEquals(12, methods.rows().size());
+        assertEquals(2, methods.pairs().size());
+        BenchSchemesCommand.Spec schemes = ConfigLoader.load(Path.of("../bench/schemes.yaml"),
+                BenchSchemesCommand.Spec.class);
+        for (BenchSchemesCommand.Spec.Run run : schemes.runs()) {
+            ConfigLoader.load(Path.of("..").resolve(run.config()));
+        }
+        // a row naming a run that does not exist is refused
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "runs: [{name: a, config: x.yaml}]\nrows: [{run: b, label: l, model: m, baseline: n}]\n", "s.yaml",
+                BenchSchemesCommand.Spec.class));
+    }
+
+    @Test
     void unknownKeyNamesItThePositionAndTheAllowedKeys() {
         assertContains(error(GOOD.replace("seed: 1", "sead: 1")), "bad.yaml:2:", "(top level): unknown key 'sead'",
                 "[checkpoint, data, name, scheme, seed, student, teacher]");
