@@ -93,6 +93,7 @@ final class BenchPerfCommand implements Callable<Integer> {
         TrainSpec spec = new TrainSpec(1, BATCH, new OptimizerSpec.Sgd(0.01, 0.9, 5e-4), null);
         List<Row> rows = new ArrayList<>();
         Map<String, Object> json = new LinkedHashMap<>();
+        Engine.getInstance(); // loads the native library the thread calls below go into
         if (threads != null) {
             if (threads < 1) {
                 throw new ConfigException("--threads must be ≥ 1");
