@@ -18,4 +18,12 @@ public record LossValue(NDArray total, Map<String, NDArray> terms) {
     public static LossValue of(String name, NDArray value) {
         return new LossValue(value, Map.of(name, value));
     }
+
+    /** A two-term loss (typically the task's cross-entropy and the distillation term): their sum. */
+    public static LossValue of(String first, NDArray firstValue, String second, NDArray secondValue) {
+        Map<String, NDArray> terms = new LinkedHashMap<>();
+        terms.put(first, firstValue);
+        terms.put(second, secondValue);
+        return new LossValue(firstValue.add(secondValue), terms);
+    }
 }

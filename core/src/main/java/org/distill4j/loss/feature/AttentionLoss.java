@@ -3,10 +3,8 @@ package org.distill4j.loss.feature;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
@@ -127,10 +125,7 @@ public final class AttentionLoss implements DistillationLoss {
         }
         at = at.mul((float) (beta / 2));
         NDArray ce = CrossEntropy.of(student.logits(), batch.labels()).mul((float) ceWeight);
-        Map<String, NDArray> terms = new LinkedHashMap<>();
-        terms.put(CrossEntropy.TERM, ce);
-        terms.put("at", at);
-        return new LossValue(ce.add(at), terms);
+        return LossValue.of(CrossEntropy.TERM, ce, "at", at);
     }
 
     /** The student taps paired, in order (after {@link #bind} when the defaults are used). */

@@ -8,8 +8,6 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
@@ -107,10 +105,7 @@ public final class FitNetLoss implements DistillationLoss {
         NDArray target = teacher.outputs().get(teacherTap).stopGradient();
         NDArray hint = hint(regressed, target).mul((float) beta);
         NDArray ce = CrossEntropy.of(student.logits(), batch.labels()).mul((float) ceWeight);
-        Map<String, NDArray> terms = new LinkedHashMap<>();
-        terms.put(CrossEntropy.TERM, ce);
-        terms.put("hint", hint);
-        return new LossValue(ce.add(hint), terms);
+        return LossValue.of(CrossEntropy.TERM, ce, "hint", hint);
     }
 
     @Override

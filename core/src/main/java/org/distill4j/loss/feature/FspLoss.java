@@ -3,10 +3,8 @@ package org.distill4j.loss.feature;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
@@ -156,10 +154,7 @@ public final class FspLoss implements DistillationLoss {
         }
         fsp = fsp.mul((float) beta);
         NDArray ce = CrossEntropy.of(student.logits(), batch.labels()).mul((float) ceWeight);
-        Map<String, NDArray> terms = new LinkedHashMap<>();
-        terms.put(CrossEntropy.TERM, ce);
-        terms.put("fsp", fsp);
-        return new LossValue(ce.add(fsp), terms);
+        return LossValue.of(CrossEntropy.TERM, ce, "fsp", fsp);
     }
 
     @Override

@@ -7,8 +7,6 @@ import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
@@ -151,10 +149,7 @@ public final class VidLoss implements DistillationLoss {
         NDArray target = teacher.outputs().get(teacherTap).stopGradient();
         NDArray vid = nll(mu, alpha, target, eps).mul((float) beta);
         NDArray ce = CrossEntropy.of(student.logits(), batch.labels()).mul((float) ceWeight);
-        Map<String, NDArray> terms = new LinkedHashMap<>();
-        terms.put(CrossEntropy.TERM, ce);
-        terms.put("vid", vid);
-        return new LossValue(ce.add(vid), terms);
+        return LossValue.of(CrossEntropy.TERM, ce, "vid", vid);
     }
 
     @Override

@@ -5,8 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
@@ -156,10 +154,7 @@ public final class CrdLoss implements DistillationLoss {
         update(teacherBank, rows, vt.stopGradient(), scope);
 
         NDArray ce = Pairwise.scaled(CrossEntropy.of(student.logits(), batch.labels()), ceWeight);
-        Map<String, NDArray> terms = new LinkedHashMap<>();
-        terms.put(CrossEntropy.TERM, ce);
-        terms.put(TERM, crd);
-        return new LossValue(ce.add(crd), terms);
+        return LossValue.of(CrossEntropy.TERM, ce, TERM, crd);
     }
 
     private void update(NDArray bank, NDIndex rows, NDArray embeddings, NDManager scope) {

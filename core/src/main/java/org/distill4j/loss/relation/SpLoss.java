@@ -1,8 +1,6 @@
 package org.distill4j.loss.relation;
 
 import ai.djl.ndarray.NDArray;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
@@ -57,10 +55,7 @@ public final class SpLoss implements DistillationLoss {
     public LossValue compute(Outputs student, Knowledge teacher, Batch batch) {
         NDArray ce = Pairwise.scaled(CrossEntropy.of(student.logits(), batch.labels()), ceWeight);
         NDArray sp = Pairwise.scaled(of(student.get(studentTap), teacher.outputs().get(teacherTap).stopGradient()), gamma);
-        Map<String, NDArray> terms = new LinkedHashMap<>();
-        terms.put(CrossEntropy.TERM, ce);
-        terms.put(TERM, sp);
-        return new LossValue(ce.add(sp), terms);
+        return LossValue.of(CrossEntropy.TERM, ce, TERM, sp);
     }
 
     @Override

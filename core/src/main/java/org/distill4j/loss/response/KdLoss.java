@@ -1,8 +1,6 @@
 package org.distill4j.loss.response;
 
 import ai.djl.ndarray.NDArray;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.DistillationLoss;
@@ -43,9 +41,6 @@ public final class KdLoss implements DistillationLoss {
         NDArray zt = teacher.outputs().logits().stopGradient();
         NDArray ce = CrossEntropy.of(zs, batch.labels()).mul((float) (1 - alpha));
         NDArray kd = klDivergence(zt, zs, temperature).mul((float) (alpha * temperature * temperature));
-        Map<String, NDArray> terms = new LinkedHashMap<>();
-        terms.put(CrossEntropy.TERM, ce);
-        terms.put("kd", kd);
-        return new LossValue(ce.add(kd), terms);
+        return LossValue.of(CrossEntropy.TERM, ce, "kd", kd);
     }
 }

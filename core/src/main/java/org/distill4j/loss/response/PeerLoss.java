@@ -1,9 +1,7 @@
 package org.distill4j.loss.response;
 
 import ai.djl.ndarray.NDArray;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.DistillationLoss;
@@ -55,10 +53,7 @@ public final class PeerLoss implements DistillationLoss {
             }
             kl = kl.mul((float) (weight / targets.size()));
         }
-        Map<String, NDArray> terms = new LinkedHashMap<>();
-        terms.put(CrossEntropy.TERM, ce);
-        terms.put(TERM, kl);
-        return new LossValue(ce.add(kl), terms);
+        return LossValue.of(CrossEntropy.TERM, ce, TERM, kl);
     }
 
     @Override
