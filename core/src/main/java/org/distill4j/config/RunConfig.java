@@ -38,6 +38,7 @@ public record RunConfig(String name, Long seed, DataSpec data, TeacherSpec teach
         if (student == null) {
             throw new IllegalArgumentException("student: required");
         }
+        scheme.validate(student.model(), student.train());
     }
 
     public RunConfig withSeed(long s) {

@@ -102,6 +102,14 @@ public final class Experiment {
             // beyond its models (they go into the record's schemeResults).
             if (config.scheme() instanceof org.distill4j.scheme.OfflineScheme) {
                 teacherDigest = runOffline(phases, root);
+            } else if (config.scheme() instanceof org.distill4j.scheme.ByotScheme byot) {
+                schemeResults = ByotRun.run(phases, byot, root);
+            } else if (config.scheme() instanceof org.distill4j.scheme.BornAgainScheme bornAgain) {
+                schemeResults = BornAgainRun.run(phases, bornAgain, root, this);
+            } else if (config.scheme() instanceof org.distill4j.scheme.SnapshotScheme snapshot) {
+                schemeResults = SnapshotRun.run(phases, snapshot, root, this);
+            } else if (config.scheme() instanceof org.distill4j.scheme.SadScheme sad) {
+                schemeResults = SadRun.run(phases, sad, root);
             } else {
                 throw new IllegalArgumentException("scheme '" + config.scheme().name() + "' has no runner");
             }
@@ -201,6 +209,12 @@ public final class Experiment {
      */
     private KnowledgeSource knowledge(Network teacher, Dataset train, DistillationLoss loss, NDManager root)
             throws IOException {
+        return knowledge(teacher, "teacher", train, loss, root);
+    }
+
+    /** The same for a teacher of another name (e.g. a born-again generation): its store is {@code <name>.safetensors}. */
+    KnowledgeSource knowledge(Network teacher, String storeName, Dataset train, DistillationLoss loss, NDManager root)
+            throws IOException {
         var ss = config.student();
         if (ss.train().augment().active()) {
             listener.onMessage("data augmentation is on: the teacher runs live on every augmented batch "
@@ -214,7 +228,7 @@ public final class Experiment {
         loss.teacherTaps().stream().filter(t -> !taps.contains(t)).sorted().forEach(taps::add);
         String preprocessing = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");shape="
                 + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
-        return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve("teacher.safetensors"), teacher, train,
+        return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve(storeName + ".safetensors"), teacher, train,
                 taps, preprocessing, root, listener::onMessage);
     }
 }

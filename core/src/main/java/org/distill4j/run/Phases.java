@@ -36,7 +36,7 @@ import org.distill4j.train.TrainingProgress;
  * goes through here, so all of them resume, checkpoint and report the same way.
  */
 final class Phases {
-    private static final int ECE_BINS = 15;
+    static final int ECE_BINS = 15;
 
     final RunConfig config;
     final Path runDir;
@@ -71,6 +71,14 @@ final class Phases {
     Network trainOrResume(Offline offline, NDManager root, String name, String role, MethodSpec method,
             ModelSpec spec, TrainSpec trainSpec, KnowledgeSource teacherSource, Network teacherNet)
             throws IOException {
+        return trainOrResume(offline, root, name, role, method.name(), method.loss(), spec, trainSpec, teacherSource,
+                teacherNet);
+    }
+
+    /** The same for a loss that is no registered method: a scheme's own (e.g. byot's exits, sad). */
+    Network trainOrResume(Offline offline, NDManager root, String name, String role, String methodName,
+            DistillationLoss loss, ModelSpec spec, TrainSpec trainSpec, KnowledgeSource teacherSource,
+            Network teacherNet) throws IOException {
         Path file = runDir.resolve(name + ".model");
         ModelResult finished = done(name);
         if (finished != null) {
@@ -104,7 +112,6 @@ final class Phases {
                 }
             };
         }
-        DistillationLoss loss = method.loss();
         TrainingProgress end;
         try {
             end = offline.train(name, net, trainSpec, loss, loss.needsTeacher() ? teacherSource : null, train,
@@ -115,7 +122,7 @@ final class Phases {
             throw e.withLastCheckpoint(lastCheckpoint == null ? null : lastCheckpoint.toString());
         }
         net.save(file);
-        evaluated(name, role, method.name(), net, false, end, teacherNet, root);
+        evaluated(name, role, methodName, net, false, end, teacherNet, root);
         return net;
     }
 

@@ -1,0 +1,60 @@
+package org.distill4j.scheme;
+
+import java.util.List;
+import org.distill4j.model.ModelSpec;
+import org.distill4j.train.TrainSpec;
+
+/**
+ * {@code sad}: self-attention distillation (Hou et al. 2019, ICCV): the student
+ * ({@code student.model}, {@code student.train}) learns from labels while each stage's attention
+ * map mimics the next deeper stage's, see {@link org.distill4j.loss.self.SelfAttentionLoss}. No
+ * teacher. Model results {@code student-sad} and, with {@code student.baseline} (default), the same
+ * network trained alone from the same initial weights, {@code student-none}.
+ * {@code student.method} is not used.
+ *
+ * @param taps the student's feature-map taps, shallowest first (default: all of them but
+ *     {@code stem}, e.g. stage1, stage2, stage3 of a resnet or conv1 … of a cnn)
+ * @param weight weight of the attention term (default 500: β/2 with attention transfer's β =
+ *     1000, as the maps and the mean reduction are AT's)
+ * @param warmupEpochs epochs of plain training before the attention term switches on (default:
+ *     two thirds of {@code student.train.epochs}, rounded down, as Hou et al. switch it on at
+ *     40k of 60k steps)
+ */
+public record SadScheme(List<String> taps, Double weight, Integer warmupEpochs) implements SchemeSpec {
+    public SadScheme {
+        taps = taps == null ? null : List.copyOf(taps);
+        weight = weight == null ? 500.0 : weight;
+        if (taps != null && taps.size() < 2) {
+            throw new IllegalArgumentException("taps: at least two feature-map taps, shallowest first (got " + taps + ")");
+        }
+        if (!(weight >= 0 && weight <= 1e9)) {
+            throw new IllegalArgumentException("weight: must be in [0, 1e9] (got " + weight + ")");
+        }
+        if (warmupEpochs != null && warmupEpochs < 0) {
+            throw new IllegalArgumentException("warmupEpochs: must be ≥ 0 (got " + warmupEpochs + ")");
+        }
+    }
+
+    @Override
+    public String name() {
+        return "sad";
+    }
+
+    @Override
+    public boolean needsTeacher() {
+        return false;
+    }
+
+    @Override
+    public void validate(ModelSpec studentModel, TrainSpec studentTrain) {
+        if (warmupEpochs != null && warmupEpochs >= studentTrain.epochs()) {
+            throw new IllegalArgumentException("scheme: sad's warmupEpochs (" + warmupEpochs + ") must be below "
+                    + "student.train.epochs (" + studentTrain.epochs() + "), else the attention term never switches on");
+        }
+    }
+
+    /** The warm-up for a run of {@code epochs} epochs: as given, else two thirds of them. */
+    public int warmupFor(int epochs) {
+        return warmupEpochs != null ? warmupEpochs : epochs * 2 / 3;
+    }
+}
