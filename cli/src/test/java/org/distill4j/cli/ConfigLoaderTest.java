@@ -162,7 +162,7 @@ class ConfigLoaderTest {
         assertEquals(new org.distill4j.scheme.SnapshotScheme(3, 4.0, 0.5),
                 ConfigLoader.parse(self + "scheme: {name: snapshot}\n", "b.yaml").scheme());
         RunConfig sad = ConfigLoader.parse(self + "scheme: {name: sad, taps: [stage2, stage3]}\n", "b.yaml");
-        assertEquals(new org.distill4j.scheme.SadScheme(List.of("stage2", "stage3"), 500.0, null), sad.scheme());
+        assertEquals(new org.distill4j.scheme.SadScheme(List.of("stage2", "stage3"), 50.0, null), sad.scheme());
         assertEquals(2, ((org.distill4j.scheme.SadScheme) sad.scheme()).warmupFor(4));
         assertEquals(byot, ConfigLoader.parse(ConfigLoader.toYaml(byot), "frozen.yaml"));
         assertEquals(sad, ConfigLoader.parse(ConfigLoader.toYaml(sad), "frozen.yaml"));
