@@ -10,7 +10,21 @@ final class RunPrinter {
     private RunPrinter() {}
 
     static void print(RunRecord r, java.nio.file.Path dir, PrintStream out) {
-        List<String[]> rows = HtmlReport.rows(r);
+        table(HtmlReport.rows(r), out);
+        try {
+            List<org.distill4j.metric.EarlyExit.Result> early = EvaluateCommand.recorded(r);
+            if (!early.isEmpty()) {
+                EvaluateCommand.printEarlyExit(early, out);
+            }
+        } catch (java.io.IOException e) {
+            out.println("(early-exit results unreadable: " + e.getMessage() + ")");
+        }
+        out.printf("total %.0f s · record %s · report %s%n", r.totalSeconds(), dir.resolve("record.json"),
+                dir.resolve("report.html"));
+    }
+
+    /** Prints rows (the first is the header) as aligned columns, first column left-aligned. */
+    static void table(List<String[]> rows, PrintStream out) {
         int[] width = new int[rows.get(0).length];
         for (String[] row : rows) {
             for (int i = 0; i < row.length; i++) {
@@ -30,7 +44,5 @@ final class RunPrinter {
             }
         }
         out.println();
-        out.printf("total %.0f s · record %s · report %s%n", r.totalSeconds(), dir.resolve("record.json"),
-                dir.resolve("report.html"));
     }
 }

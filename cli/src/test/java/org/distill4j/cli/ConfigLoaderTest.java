@@ -279,6 +279,38 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void selfDistillationSchemesParseWithTheirDefaultsAndCheckTheStudent() throws Exception {
+        String self = """
+                name: s
+                student:
+                  model: {type: resnet, depth: 8}
+                  train: {epochs: 4}
+                """;
+        RunConfig byot = ConfigLoader.parse(self + "scheme: {name: byot}\n", "b.yaml");
+        assertEquals(new org.distill4j.scheme.ByotScheme(0.1, 3.0, 1e-6, List.of(0.5, 0.8, 0.9, 0.95, 0.99)),
+                byot.scheme());
+        assertEquals(null, byot.teacher(), "self-distillation needs no teacher");
+        assertEquals(new org.distill4j.scheme.BornAgainScheme(3, 1.0, 1.0, false),
+                ConfigLoader.parse(self + "scheme: {name: born-again}\n", "b.yaml").scheme());
+        assertEquals(new org.distill4j.scheme.SnapshotScheme(3, 4.0, 0.5),
+                ConfigLoader.parse(self + "scheme: {name: snapshot}\n", "b.yaml").scheme());
+        RunConfig sad = ConfigLoader.parse(self + "scheme: {name: sad, taps: [stage2, stage3]}\n", "b.yaml");
+        assertEquals(new org.distill4j.scheme.SadScheme(List.of("stage2", "stage3"), 50.0, null), sad.scheme());
+        assertEquals(2, ((org.distill4j.scheme.SadScheme) sad.scheme()).warmupFor(4));
+        assertEquals(byot, ConfigLoader.parse(ConfigLoader.toYaml(byot), "frozen.yaml"));
+        assertEquals(sad, ConfigLoader.parse(ConfigLoader.toYaml(sad), "frozen.yaml"));
+
+        assertContains(error(self.replace("{type: resnet, depth: 8}", "{type: cnn}") + "scheme: {name: byot}\n"),
+                "bad.yaml:", "scheme: byot adds an exit after each stage of a resnet", "cnn[32, 64]/128");
+        assertContains(error(self + "scheme: {name: snapshot, cycles: 5}\n"), "scheme", "at least one epoch per cycle");
+        assertContains(error(self + "scheme: {name: sad, warmupEpochs: 4}\n"), "scheme", "never switches on");
+        assertContains(error(self + "scheme: {name: byot, alpha: 2}\n"), "scheme.alpha", "[0, 1]");
+        assertContains(error(self + "scheme: {name: born-again, generations: 0}\n"), "scheme.generations");
+        assertContains(error(self + "scheme: {name: byot, beta: 2}\n"), "unknown key 'beta'", "lambda");
+        assertContains(error(self + "scheme: {name: telepathy}\n"), "byot", "born-again", "snapshot", "sad");
+    }
+
+    @Test
     void structuralMistakes() {
         assertContains(error(GOOD + "seed: 2\n"), "seed");
         assertContains(error(GOOD.replace("  train:\n    epochs: 2\n    optimizer: {type: sgd, lr: 0.05}",

@@ -39,6 +39,7 @@ public record RunConfig(String name, Long seed, DataSpec data, TeacherSpec teach
             throw new IllegalArgumentException("student: required");
         }
         scheme.checkStudentModel(student.model());
+        scheme.validate(student.model(), student.train());
     }
 
     public RunConfig withSeed(long s) {

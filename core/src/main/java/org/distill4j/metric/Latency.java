@@ -14,6 +14,15 @@ public final class Latency {
     private Latency() {}
 
     public static double millisPerSample(Network net, NDManager root, int batchSize, int repeats) {
+        return millisPerSample(net, root, batchSize, repeats, x -> net.forward(x, false).logits());
+    }
+
+    /**
+     * The same measurement for any forward function of the network's inputs, e.g. the network up
+     * to one of its early exits.
+     */
+    public static double millisPerSample(Network net, NDManager root, int batchSize, int repeats,
+            java.util.function.Function<NDArray, NDArray> forward) {
         long[] sample = net.sampleShape();
         long[] dims = new long[sample.length + 1];
         dims[0] = batchSize;
@@ -29,7 +38,7 @@ public final class Latency {
             try (NDManager scope = root.newSubManager()) {
                 long t0 = System.nanoTime();
                 NDArray x = scope.create(input, new Shape(dims));
-                net.forward(x, false).logits().toFloatArray();
+                forward.apply(x).toFloatArray();
                 long t1 = System.nanoTime();
                 if (i >= 0) {
                     times[i] = (t1 - t0) / 1e6 / batchSize;

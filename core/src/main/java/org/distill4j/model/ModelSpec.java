@@ -12,8 +12,9 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = MlpSpec.class, name = "mlp"),
     @JsonSubTypes.Type(value = CnnSpec.class, name = "cnn"),
     @JsonSubTypes.Type(value = ResNetSpec.class, name = "resnet"),
+    @JsonSubTypes.Type(value = MultiExitSpec.class, name = "multi-exit"),
 })
-public sealed interface ModelSpec permits MlpSpec, CnnSpec, ResNetSpec {
+public sealed interface ModelSpec permits MlpSpec, CnnSpec, ResNetSpec, MultiExitSpec {
     /** Builds an uninitialised network for inputs of shape (C, H, W) and that many classes. */
     TappedNet build(long[] sampleShape, int numClasses);
 

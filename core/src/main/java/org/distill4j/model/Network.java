@@ -68,6 +68,15 @@ public final class Network implements AutoCloseable {
         return net.forwardTaps(parameterStore, inputs, training);
     }
 
+    /**
+     * An inference pass that stops as soon as {@code stop} accepts a tap just produced, returning
+     * the taps so far (see {@link TappedNet#forwardUntil}): early exit, and the cost of one exit.
+     */
+    public java.util.Map<String, NDArray> forwardUntil(NDArray inputs,
+            java.util.function.BiPredicate<String, NDArray> stop) {
+        return net.forwardUntil(parameterStore, inputs, false, stop);
+    }
+
     /** Stops gradients to this network's weights (a frozen teacher). */
     public void freeze() {
         net.freezeParameters(true);
@@ -135,6 +144,11 @@ public final class Network implements AutoCloseable {
 
     public long parameterCount() {
         return net.parameterCount();
+    }
+
+    /** Trainable values a forward pass up to {@code tap} uses (e.g. the network an early exit needs). */
+    public long parameterCountUpTo(String tap) {
+        return net.parameterCountUpTo(tap);
     }
 
     public NDManager manager() {

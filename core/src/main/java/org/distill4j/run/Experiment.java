@@ -108,6 +108,14 @@ public final class Experiment {
                 teacherDigest = run.teacherDigest();
             } else if (config.scheme() instanceof org.distill4j.scheme.OnlineScheme) {
                 schemeResults = new OnlineRun(phases, root).run();
+            } else if (config.scheme() instanceof org.distill4j.scheme.ByotScheme byot) {
+                schemeResults = ByotRun.run(phases, byot, root);
+            } else if (config.scheme() instanceof org.distill4j.scheme.BornAgainScheme bornAgain) {
+                schemeResults = BornAgainRun.run(phases, bornAgain, root, this);
+            } else if (config.scheme() instanceof org.distill4j.scheme.SnapshotScheme snapshot) {
+                schemeResults = SnapshotRun.run(phases, snapshot, root, this);
+            } else if (config.scheme() instanceof org.distill4j.scheme.SadScheme sad) {
+                schemeResults = SadRun.run(phases, sad, root);
             } else {
                 throw new IllegalArgumentException("scheme '" + config.scheme().name() + "' has no runner");
             }

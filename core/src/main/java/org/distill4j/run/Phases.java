@@ -36,7 +36,7 @@ import org.distill4j.train.TrainingProgress;
  * goes through here, so all of them resume, checkpoint and report the same way.
  */
 final class Phases {
-    private static final int ECE_BINS = 15;
+    static final int ECE_BINS = 15;
 
     final RunConfig config;
     final Path runDir;
@@ -83,6 +83,21 @@ final class Phases {
     Network trainOrResume(Offline offline, NDManager root, String name, String role, MethodSpec method,
             ModelSpec spec, TrainSpec trainSpec, KnowledgeSource teacherSource, Network teacherNet,
             Network startFrom) throws IOException {
+        return trainOrResume(offline, root, name, role, method.name(), method.loss(), spec, trainSpec, teacherSource,
+                teacherNet, startFrom);
+    }
+
+    /** The same for a loss that is no registered method: a scheme's own (e.g. byot's exits, sad). */
+    Network trainOrResume(Offline offline, NDManager root, String name, String role, String methodName,
+            DistillationLoss loss, ModelSpec spec, TrainSpec trainSpec, KnowledgeSource teacherSource,
+            Network teacherNet) throws IOException {
+        return trainOrResume(offline, root, name, role, methodName, loss, spec, trainSpec, teacherSource, teacherNet,
+                null);
+    }
+
+    private Network trainOrResume(Offline offline, NDManager root, String name, String role, String methodName,
+            DistillationLoss loss, ModelSpec spec, TrainSpec trainSpec, KnowledgeSource teacherSource,
+            Network teacherNet, Network startFrom) throws IOException {
         Path file = runDir.resolve(name + ".model");
         if (done(name) != null) {
             return loadFinished(name, spec, root);
@@ -114,7 +129,6 @@ final class Phases {
                 }
             };
         }
-        DistillationLoss loss = method.loss();
         TrainingProgress end;
         try {
             end = offline.train(name, net, trainSpec, loss, loss.needsTeacher() ? teacherSource : null, train,
@@ -125,7 +139,7 @@ final class Phases {
             throw e.withLastCheckpoint(lastCheckpoint == null ? null : lastCheckpoint.toString());
         }
         net.save(file);
-        evaluated(name, role, method.name(), net, false, end, teacherNet, root);
+        evaluated(name, role, methodName, net, false, end, teacherNet, root);
         return net;
     }
 

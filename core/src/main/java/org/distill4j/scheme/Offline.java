@@ -49,12 +49,43 @@ public final class Offline {
         void optimizer(Optimizer optimizer) throws IOException;
     }
 
+    /** The learning rate at a step, in place of the {@link TrainSpec}'s schedule (e.g. a cyclic one). */
+    @FunctionalInterface
+    public interface Rates {
+        double rate(int epoch, int step, int stepsPerEpoch);
+    }
+
+    /** Called at every epoch end with the student, before that epoch's checkpoint is written. */
+    @FunctionalInterface
+    public interface EpochEnd {
+        /** @param finishedEpochs epochs done so far (1 after the first) */
+        void after(int finishedEpochs, Network student) throws IOException;
+    }
+
     private final NDManager root;
     private final TrainListener listener;
+    private final Rates rates;
+    private final EpochEnd epochEnd;
 
     public Offline(NDManager root, TrainListener listener) {
+        this(root, listener, null, null);
+    }
+
+    private Offline(NDManager root, TrainListener listener, Rates rates, EpochEnd epochEnd) {
         this.root = root;
         this.listener = listener;
+        this.rates = rates;
+        this.epochEnd = epochEnd;
+    }
+
+    /** The same loop with another learning-rate schedule (snapshot distillation's cycles). */
+    public Offline withRates(Rates r) {
+        return new Offline(root, listener, r, epochEnd);
+    }
+
+    /** The same loop, calling {@code hook} at every epoch end (e.g. to save a snapshot). */
+    public Offline withEpochEnd(EpochEnd hook) {
+        return new Offline(root, listener, rates, hook);
     }
 
     /** Trains from scratch without checkpoints. */
@@ -101,7 +132,8 @@ public final class Offline {
                 double lr = 0;
                 for (int b = epoch == start.epoch() ? start.batch() : 0; b < plan.length; b++) {
                     long t0 = System.nanoTime();
-                    lr = spec.schedule().rate(spec.optimizer().lr(), epoch, b, plan.length, spec.epochs());
+                    lr = rates != null ? rates.rate(epoch, b, plan.length)
+                            : spec.schedule().rate(spec.optimizer().lr(), epoch, b, plan.length, spec.epochs());
                     long stepSeed = Seeds.derive(shuffleSeed, "step " + epoch + " " + b);
                     if (b + 1 < plan.length) { // gather the next batch while this step computes
                         loader.prefetch(plan[b + 1], spec.augment(), Seeds.derive(shuffleSeed, "step " + epoch + " " + (b + 1)));
@@ -145,6 +177,9 @@ public final class Offline {
                 termSums.clear();
                 correct = 0;
                 seen = 0;
+                if (epochEnd != null) {
+                    epochEnd.after(epoch + 1, student);
+                }
                 checkpointer.save(phase, student, adapters, optimizer,
                         new TrainingProgress(epoch + 1, 0, 0, Map.of(), 0, 0, skipped, history, seconds), valAcc);
                 listener.onEpochEnd(summary);

@@ -15,10 +15,15 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = OfflineScheme.class, name = "offline"),
     @JsonSubTypes.Type(value = DmlScheme.class, name = "dml"),
     @JsonSubTypes.Type(value = CodistillationScheme.class, name = "codistillation"),
+    @JsonSubTypes.Type(value = ByotScheme.class, name = "byot"),
+    @JsonSubTypes.Type(value = BornAgainScheme.class, name = "born-again"),
+    @JsonSubTypes.Type(value = SnapshotScheme.class, name = "snapshot"),
+    @JsonSubTypes.Type(value = SadScheme.class, name = "sad"),
     @JsonSubTypes.Type(value = StagedScheme.class, name = "staged"),
     @JsonSubTypes.Type(value = TakdScheme.class, name = "takd"),
 })
-public sealed interface SchemeSpec permits OfflineScheme, OnlineScheme, StagedScheme, TakdScheme {
+public sealed interface SchemeSpec permits OfflineScheme, OnlineScheme, ByotScheme, BornAgainScheme, SnapshotScheme,
+        SadScheme, StagedScheme, TakdScheme {
     /** Registry name as written in YAML. */
     String name();
 
@@ -35,4 +40,10 @@ public sealed interface SchemeSpec permits OfflineScheme, OnlineScheme, StagedSc
             throw new IllegalArgumentException("student: 'model' is required (e.g. {type: cnn, channels: [8, 16]})");
         }
     }
+
+    /**
+     * Checks the scheme fits the config's student, so a misfit is a config error before anything
+     * trains; the message starts with {@code "scheme: "}. Most schemes fit any student.
+     */
+    default void validate(org.distill4j.model.ModelSpec studentModel, org.distill4j.train.TrainSpec studentTrain) {}
 }
