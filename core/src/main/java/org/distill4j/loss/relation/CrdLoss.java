@@ -72,7 +72,7 @@ public final class CrdLoss implements DistillationLoss {
     private int idBound;
     private int sampled;
     /** The negative ids of the last step, for tests. */
-    long[] lastNegatives;
+    NDArray lastNegatives;
 
     public CrdLoss(String studentTap, String teacherTap, int embedDim, double tau, double weight, int negatives,
             double momentum, double ceWeight) {
@@ -140,7 +140,7 @@ public final class CrdLoss implements DistillationLoss {
 
         NDArray ids = scope.create(batch.ids()).toType(DataType.INT64, false);
         NDArray negIds = scope.randomInteger(0, idBound, new Shape(sampled), DataType.INT64);
-        lastNegatives = negIds.toLongArray();
+        lastNegatives = negIds; // for tests; lives in the step's scope, no copy to the JVM
         NDArray excluded = ids.expandDims(1).eq(negIds.expandDims(0));
         NDIndex negRows = new NDIndex("{}", negIds);
         NDArray fromTeacherBank = teacherBank.get(scope, negRows).toType(vs.getDataType(), false);

@@ -149,7 +149,7 @@ class CrdLossTest {
 
             LossValue v = compute(m, loss, m.create(S, new Shape(4, 3)), m.create(T, new Shape(4, 2)),
                     batch(m, IDS, LABELS), 5);
-            long[] negatives = loss.lastNegatives;
+            long[] negatives = loss.lastNegatives.toLongArray();
             assertEquals(TRAIN, negatives.length, "N is capped at the training set's size");
             boolean ownSampleDrawn = false;
             for (long n : negatives) {
