@@ -84,7 +84,7 @@ public class StepOverheadAB {
             LossValue value;
             NDArray logits;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                var out = student.forward(batch.inputs(), true);
+                var out = student.forward(batch.input(), true);
                 value = loss.compute(out, knowledge, batch);
                 logits = out.logits();
                 gc.backward(value.total());

@@ -159,7 +159,7 @@ public final class KnowledgeStore implements KnowledgeSource {
         for (int[] positions : loader.plan(0)) {
             try (NDManager scope = root.newSubManager()) {
                 Batch batch = loader.load(scope, positions);
-                Outputs out = teacher.forward(batch.inputs(), false);
+                Outputs out = teacher.forward(batch.input(), false);
                 for (String tap : names) {
                     NDArray a = out.get(tap);
                     if (!values.containsKey(tap)) {
@@ -190,7 +190,7 @@ public final class KnowledgeStore implements KnowledgeSource {
 
     @Override
     public Knowledge lookup(Batch batch) {
-        NDManager scope = batch.inputs().getManager();
+        NDManager scope = batch.input().getManager();
         int[] ids = batch.ids();
         Map<String, NDArray> out = new LinkedHashMap<>();
         for (var e : taps.entrySet()) {

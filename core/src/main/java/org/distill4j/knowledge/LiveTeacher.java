@@ -17,7 +17,7 @@ public final class LiveTeacher implements KnowledgeSource {
 
     @Override
     public Knowledge lookup(Batch batch) {
-        return new Knowledge(teacher.forward(batch.inputs(), false));
+        return new Knowledge(teacher.forward(batch.input(), false));
     }
 
     @Override

@@ -47,7 +47,7 @@ public final class PeerKnowledge implements KnowledgeSource {
         Map<String, NDArray> taps = new LinkedHashMap<>();
         NDList logProbabilities = new NDList();
         for (Map.Entry<String, Network> e : peers.entrySet()) {
-            NDArray logits = forward(e.getValue(), batch.inputs()).stopGradient();
+            NDArray logits = forward(e.getValue(), batch.input()).stopGradient();
             taps.put(e.getKey(), logits);
             logProbabilities.add(logits.logSoftmax(1));
         }

@@ -3,12 +3,14 @@ package org.distill4j.method;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import org.distill4j.loss.DistillationLoss;
+import org.distill4j.loss.WeightedSum;
 
 /**
  * A named distillation method chosen in YAML by {@code name} (e.g. {@code kd}); its record
  * holds the method's parameters and builds its losses. A method has no training loop: the
  * scheme runs it. Adding a method is a record implementing this, one line below and a test.
- * Unknown names fail listing the known ones (Jackson reports the registered ids).
+ * Unknown names fail listing the known ones (Jackson reports the registered ids). A user's own
+ * method, defined outside distill4j, is added with {@link Methods#register}.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "name")
 @JsonSubTypes({
@@ -25,10 +27,23 @@ import org.distill4j.loss.DistillationLoss;
     @JsonSubTypes.Type(value = Vid.class, name = "vid"),
     @JsonSubTypes.Type(value = InstanceRelationGraph.class, name = "irg"),
 })
-public sealed interface MethodSpec permits NoDistillation, HintonKd, Dkd, FitNet, AttentionTransfer,
-        SimilarityPreserving, RelationalKd, ProbabilisticTransfer, Fsp, ContrastiveRepresentation, Vid,
-        InstanceRelationGraph {
+public interface MethodSpec {
+    /**
+     * The method's own loss: its distillation terms, each already weighted by the method's
+     * coefficients, never the task's cross-entropy (the {@link #objective()} adds that). Null for
+     * a method with no terms of its own ({@code none}).
+     */
     DistillationLoss loss();
+
+    /** Weight of the cross-entropy with labels in the objective (default 1). */
+    default double crossEntropyWeight() {
+        return 1;
+    }
+
+    /** What a student trained with this method minimises: {@code crossEntropyWeight·CE + Σ terms}. */
+    default DistillationLoss objective() {
+        return new WeightedSum(crossEntropyWeight(), loss());
+    }
 
     /** Registry name as written in YAML. */
     String name();

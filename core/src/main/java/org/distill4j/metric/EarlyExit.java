@@ -44,7 +44,7 @@ public final class EarlyExit {
         for (int[] positions : loader.plan(0)) {
             try (NDManager scope = root.newSubManager()) {
                 Batch batch = loader.load(scope, positions);
-                var taps = net.forward(batch.inputs(), false);
+                var taps = net.forward(batch.input(), false);
                 int length = 0;
                 for (int k = 0; k < exits.size(); k++) {
                     float[] part = taps.get(exits.get(k)).toFloatArray();
@@ -105,7 +105,7 @@ public final class EarlyExit {
             try (NDManager scope = root.newSubManager()) {
                 Batch one = loader.load(scope, plan[i < 0 ? i + warmup : i]);
                 long t0 = System.nanoTime();
-                answer(net, exits, one.inputs(), threshold);
+                answer(net, exits, one.input(), threshold);
                 long t1 = System.nanoTime();
                 if (i >= 0) {
                     nanos += t1 - t0;

@@ -46,7 +46,7 @@ public final class StepRunner {
             LossValue value;
             NDArray logits;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                var outputs = student.forward(batch.inputs(), true);
+                var outputs = student.forward(batch.input(), true);
                 value = loss.compute(outputs, knowledge, batch);
                 if (FaultInjection.poisonThisStep()) {
                     value = new LossValue(value.total().mul(Float.NaN), value.terms());

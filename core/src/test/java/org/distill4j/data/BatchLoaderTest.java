@@ -88,12 +88,12 @@ class BatchLoaderTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             Batch batch = loader.load(manager, positions);
             assertEquals(4, batch.size());
-            assertEquals(new Shape(4, 1, 2, 3), batch.inputs().getShape());
-            assertEquals(DataType.FLOAT32, batch.inputs().getDataType());
+            assertEquals(new Shape(4, 1, 2, 3), batch.input().getShape());
+            assertEquals(DataType.FLOAT32, batch.input().getDataType());
             assertEquals(new Shape(4), batch.labels().getShape());
             assertEquals(DataType.INT32, batch.labels().getDataType());
 
-            float[] inputs = batch.inputs().toFloatArray();
+            float[] inputs = batch.input().toFloatArray();
             int[] labels = batch.labels().toIntArray();
             float[] expected = new float[d.featureSize()];
             for (int i = 0; i < positions.length; i++) {
@@ -121,20 +121,20 @@ class BatchLoaderTest {
                 Batch direct = loader.load(manager, plan[b], aug, 100 + b);
                 loader.prefetch(plan[b], aug, 100 + b);
                 Batch ahead = loader.load(manager, plan[b], aug, 100 + b);
-                assertArrayEquals(direct.inputs().toFloatArray(), ahead.inputs().toFloatArray());
+                assertArrayEquals(direct.input().toFloatArray(), ahead.input().toFloatArray());
                 assertArrayEquals(direct.ids(), ahead.ids());
                 assertArrayEquals(direct.labelValues(), ahead.labelValues());
             }
             // a prefetch for other positions or another seed is never handed out
             loader.prefetch(plan[1], aug, 7);
             Batch other = loader.load(manager, plan[0], aug, 7);
-            assertArrayEquals(loader.load(manager, plan[0], aug, 7).inputs().toFloatArray(), other.inputs().toFloatArray());
+            assertArrayEquals(loader.load(manager, plan[0], aug, 7).input().toFloatArray(), other.input().toFloatArray());
             loader.prefetch(plan[0], aug, 8);
-            assertArrayEquals(loader.load(manager, plan[0], aug, 7).inputs().toFloatArray(),
-                    loader.load(manager, plan[0], aug, 7).inputs().toFloatArray());
+            assertArrayEquals(loader.load(manager, plan[0], aug, 7).input().toFloatArray(),
+                    loader.load(manager, plan[0], aug, 7).input().toFloatArray());
             loader.prefetch(plan[0], aug, 8);
             Batch seed7 = loader.load(manager, plan[0], aug, 7);
-            assertArrayEquals(loader.load(manager, plan[0], aug, 7).inputs().toFloatArray(), seed7.inputs().toFloatArray());
+            assertArrayEquals(loader.load(manager, plan[0], aug, 7).input().toFloatArray(), seed7.input().toFloatArray());
         }
     }
 }

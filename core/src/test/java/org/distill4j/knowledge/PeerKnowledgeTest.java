@@ -42,8 +42,8 @@ class PeerKnowledgeTest {
             Batch b = batch(m);
             Outputs out = new PeerKnowledge(peers, false).lookup(b).outputs();
             assertEquals(List.of("peer2", "peer3", "logits"), List.copyOf(out.names()));
-            float[] z2 = peers.get("peer2").forward(b.inputs(), false).logits().toFloatArray();
-            float[] z3 = peers.get("peer3").forward(b.inputs(), false).logits().toFloatArray();
+            float[] z2 = peers.get("peer2").forward(b.input(), false).logits().toFloatArray();
+            float[] z3 = peers.get("peer3").forward(b.input(), false).logits().toFloatArray();
             assertArrayEquals(z2, out.get("peer2").toFloatArray(), 0f);
             float[] mean = out.logits().toFloatArray();
             for (int i = 0; i < 4; i++) {
@@ -64,7 +64,7 @@ class PeerKnowledgeTest {
             Seeds.apply(2);
             Network net = Network.create(new CnnSpec(List.of(4), 8, true, null), SAMPLE, 10, m);
             Batch b = batch(m);
-            Batch huge = new Batch(b.inputs().mul(1e6f), b.labels(), b.ids(), b.labelValues());
+            Batch huge = new Batch(b.input().mul(1e6f), b.labels(), b.ids(), b.labelValues());
             float[] mean = new PeerKnowledge(Map.of("peer2", net), false).lookup(huge).outputs().logits().toFloatArray();
             for (float v : mean) {
                 assertTrue(Float.isFinite(v), "finite: " + v);
@@ -89,7 +89,7 @@ class PeerKnowledgeTest {
             assertEquals(before, net.weightsDigest(), "running statistics put back");
             float[] eval = new PeerKnowledge(Map.of("peer2", net), false).lookup(b).outputs().get("peer2").toFloatArray();
             assertTrue(!java.util.Arrays.equals(train, eval), "training mode uses batch statistics");
-            net.forward(b.inputs(), true);
+            net.forward(b.input(), true);
             assertNotEquals(before, net.weightsDigest(), "a plain training-mode pass would have moved them");
         }
     }

@@ -83,7 +83,7 @@ class EarlyExitTest {
                 for (int i = 0; i < test.size(); i++) {
                     try (NDManager scope = m.newSubManager()) {
                         Batch b = ones.load(scope, plan[i]);
-                        assertEquals(per.get(taken[i]).argMax(i), EarlyExit.answer(net, spec.exitTaps(), b.inputs(),
+                        assertEquals(per.get(taken[i]).argMax(i), EarlyExit.answer(net, spec.exitTaps(), b.input(),
                                 threshold), "sample " + i);
                     }
                 }

@@ -61,7 +61,7 @@ class SnapshotDistillationTest {
         return new KnowledgeSource() {
             @Override
             public Knowledge lookup(Batch batch) {
-                return new Knowledge(Outputs.ofLogits(batch.inputs().getManager().full(new Shape(batch.size(), 3),
+                return new Knowledge(Outputs.ofLogits(batch.input().getManager().full(new Shape(batch.size(), 3),
                         (float) cycle)));
             }
 
