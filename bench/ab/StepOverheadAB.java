@@ -13,7 +13,9 @@ import org.distill4j.data.BatchLoader;
 import org.distill4j.data.Dataset;
 import org.distill4j.data.FashionMnist;
 import org.distill4j.knowledge.KnowledgeStore;
+import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.loss.response.KdLoss;
 import org.distill4j.model.CnnSpec;
 import org.distill4j.model.MlpSpec;
@@ -45,7 +47,7 @@ public class StepOverheadAB {
                 Optimizer opt = new OptimizerSpec.Sgd(0.01, 0.9, 5e-4).create(student.trainableParameters(), student.manager());
                 BatchLoader loader = new BatchLoader(data, 128, true, 1, true);
                 int[][] plan = loader.plan(0);
-                KdLoss loss = new KdLoss(4, 0.9);
+                DistillationLoss loss = new WeightedSum(1 - 0.9, new KdLoss(4, 0.9));
                 String[] variants = {"new (one transfer, prefetch)", "old report (a round trip per value)", "no prefetch"};
                 double[][] t = new double[variants.length][rounds];
                 int b = 0;
@@ -76,7 +78,7 @@ public class StepOverheadAB {
         }
     }
 
-    static void step(NDManager root, Network student, Optimizer opt, KdLoss loss, KnowledgeStore store, BatchLoader loader,
+    static void step(NDManager root, Network student, Optimizer opt, DistillationLoss loss, KnowledgeStore store, BatchLoader loader,
             int[] positions, long seed, boolean oldReport) {
         try (NDManager scope = root.newSubManager()) {
             Batch batch = loader.load(scope, positions, Augmentation.NONE, seed);

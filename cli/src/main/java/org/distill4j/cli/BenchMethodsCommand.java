@@ -183,7 +183,7 @@ final class BenchMethodsCommand implements Callable<Integer> {
         Network teacher = Network.create(spec.teacher().model(), full.train().sampleShape(), full.train().numClasses(),
                 root);
         new Offline(root, new ProgressListener(err)).train("teacher", teacher, spec.teacher().train(),
-                new NoDistillation().loss(), null, full.train(), full.validation(), Seeds.derive(1, "teacher-shuffle"));
+                new NoDistillation().objective(), null, full.train(), full.validation(), Seeds.derive(1, "teacher-shuffle"));
         teacher.save(file);
         return teacher;
     }
@@ -193,7 +193,7 @@ final class BenchMethodsCommand implements Callable<Integer> {
             PrintStream err) throws Exception {
         Set<String> taps = new LinkedHashSet<>(List.of(Outputs.LOGITS));
         for (MethodSpec m : pair.methods().values()) {
-            DistillationLoss probe = m.loss();
+            DistillationLoss probe = m.objective();
             if (!probe.needsTeacher()) {
                 continue;
             }
@@ -220,7 +220,7 @@ final class BenchMethodsCommand implements Callable<Integer> {
         // The same initial weights and batch order for every row of a seed: only the method differs.
         Seeds.apply(Seeds.derive(seed, "student"));
         try (Network student = Network.create(pair.student(), subset.sampleShape(), subset.numClasses(), root)) {
-            DistillationLoss loss = method.loss();
+            DistillationLoss loss = method.objective();
             try {
                 new Offline(root, TrainListener.NONE).train(row, student, spec.train(), loss,
                         loss.needsTeacher() ? store : null, subset, subset.head(0), Seeds.derive(seed, "shuffle"));

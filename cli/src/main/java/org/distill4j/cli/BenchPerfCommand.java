@@ -109,7 +109,7 @@ final class BenchPerfCommand implements Callable<Integer> {
             Seeds.apply(1);
             try (Network teacher = Network.create(TEACHER, shape, 10, root)) {
                 rows.addAll(interleaved("teacher " + TEACHER.describe(), teacher, List.of(
-                        new Mode("a: alone", new NoDistillation().loss(), null, 3 * TEACHER.forwardFlops(shape, 10))),
+                        new Mode("a: alone", new NoDistillation().objective(), null, 3 * TEACHER.forwardFlops(shape, 10))),
                         train, spec, root));
                 teacher.freeze();
                 Path storeFile = Files.createTempDirectory("distill4j-perf").resolve("teacher.safetensors");
@@ -121,10 +121,10 @@ final class BenchPerfCommand implements Callable<Integer> {
                     try (Network student = Network.create(s, shape, 10, root)) {
                         long f = 3 * s.forwardFlops(shape, 10);
                         rows.addAll(interleaved("student " + s.describe(), student, List.of(
-                                new Mode("a: alone", new NoDistillation().loss(), null, f),
-                                new Mode("b: KD, live teacher", new HintonKd(4.0, 0.9).loss(), new LiveTeacher(teacher),
+                                new Mode("a: alone", new NoDistillation().objective(), null, f),
+                                new Mode("b: KD, live teacher", new HintonKd(4.0, 0.9).objective(), new LiveTeacher(teacher),
                                         f + TEACHER.forwardFlops(shape, 10)),
-                                new Mode("c: KD, store", new HintonKd(4.0, 0.9).loss(), store, f)), train, spec, root));
+                                new Mode("c: KD, store", new HintonKd(4.0, 0.9).objective(), store, f)), train, spec, root));
                     }
                 }
                 Files.deleteIfExists(storeFile);
@@ -195,7 +195,7 @@ final class BenchPerfCommand implements Callable<Integer> {
         try (Network student = Network.create(STUDENT, train.sampleShape(), 10, root);
                 Optimizer opt = spec.optimizer().create(student.trainableParameters(), student.manager())) {
             for (int epoch = 0; epoch < 5; epoch++) {
-                Throughput.samplesPerSecond(student, opt, new HintonKd(4.0, 0.9).loss(), store, subset, spec, root, 0,
+                Throughput.samplesPerSecond(student, opt, new HintonKd(4.0, 0.9).objective(), store, subset, spec, root, 0,
                         perEpoch, 1);
                 System.gc();
                 rss.add(Throughput.residentMiB()[0]);

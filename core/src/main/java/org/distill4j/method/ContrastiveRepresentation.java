@@ -6,7 +6,7 @@ import org.distill4j.model.Outputs;
 
 /**
  * {@code crd}: Tian et al. 2020 contrastive representation distillation, InfoNCE form with memory
- * banks, see {@link CrdLoss}.
+ * banks, see {@link CrdLoss}. Its objective is {@code ceWeight·CE + crd}.
  *
  * @param studentTap student tap fed to the student's projection head (default embedding; maps are flattened)
  * @param teacherTap teacher tap fed to the teacher's projection head (default embedding)
@@ -16,7 +16,7 @@ import org.distill4j.model.Outputs;
  * @param negatives negatives per step N drawn from the memory bank (default 16384, capped at the
  *     training set's size)
  * @param momentum weight of a bank row's old value when the row is updated, in [0, 1) (default 0.5)
- * @param ceWeight weight of the cross-entropy with labels (default 1)
+ * @param ceWeight weight of the cross-entropy with labels in the objective (default 1)
  */
 public record ContrastiveRepresentation(String studentTap, String teacherTap, Integer embedDim, Double tau,
         Double weight, Integer negatives, Double momentum, Double ceWeight) implements MethodSpec {
@@ -38,7 +38,13 @@ public record ContrastiveRepresentation(String studentTap, String teacherTap, In
 
     @Override
     public DistillationLoss loss() {
-        return new CrdLoss(studentTap, teacherTap, embedDim, tau, weight, negatives, momentum, ceWeight);
+        return new CrdLoss(studentTap, teacherTap, embedDim, tau, weight, negatives, momentum);
+    }
+
+    /** {@code ceWeight}: the objective is {@code ceWeight·CE} plus the loss's terms. */
+    @Override
+    public double crossEntropyWeight() {
+        return ceWeight;
     }
 
     @Override

@@ -4,14 +4,15 @@ import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.response.DkdLoss;
 
 /**
- * {@code dkd}: decoupled KD (Zhao et al. 2022), see {@link DkdLoss}.
+ * {@code dkd}: decoupled KD (Zhao et al. 2022), see {@link DkdLoss}. Its objective is
+ * {@code ceWeight·CE + tckd + nckd}.
  *
  * @param alpha weight of the target-class term TCKD (default 1)
  * @param beta weight of the non-target term NCKD (default 8)
  * @param temperature softening temperature T (default 4)
  * @param warmup epochs over which the KD weight rises linearly to 1 (default 20; 0 = no ramp).
  *     With fewer training epochs than this, the KD weight never reaches 1.
- * @param ceWeight weight of the cross-entropy with labels (default 1)
+ * @param ceWeight weight of the cross-entropy with labels in the objective (default 1)
  */
 public record Dkd(Double alpha, Double beta, Double temperature, Integer warmup, Double ceWeight)
         implements MethodSpec {
@@ -34,7 +35,13 @@ public record Dkd(Double alpha, Double beta, Double temperature, Integer warmup,
 
     @Override
     public DistillationLoss loss() {
-        return new DkdLoss(alpha, beta, temperature, warmup, ceWeight);
+        return new DkdLoss(alpha, beta, temperature, warmup);
+    }
+
+    /** {@code ceWeight}: the objective is {@code ceWeight·CE} plus the loss's terms. */
+    @Override
+    public double crossEntropyWeight() {
+        return ceWeight;
     }
 
     @Override

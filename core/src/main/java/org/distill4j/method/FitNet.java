@@ -4,13 +4,14 @@ import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.feature.FitNetLoss;
 
 /**
- * {@code fitnet}: FitNets hints (Romero et al. 2015), see {@link FitNetLoss}.
+ * {@code fitnet}: FitNets hints (Romero et al. 2015), see {@link FitNetLoss}. Its objective is
+ * {@code ceWeight·CE + hint}.
  *
  * @param studentTap the student's guided tap (default {@code embedding})
  * @param teacherTap the teacher's hint tap (default {@code embedding})
  * @param kernel regressor kernel size for feature maps, 1 or 3 (default 1)
  * @param beta weight of the hint term, mean reduction (default 100)
- * @param ceWeight weight of the cross-entropy with labels (default 1; 0 = the paper's stage 1)
+ * @param ceWeight weight of the cross-entropy with labels in the objective (default 1; 0 = the paper's stage 1)
  */
 public record FitNet(String studentTap, String teacherTap, Integer kernel, Double beta, Double ceWeight)
         implements MethodSpec {
@@ -31,7 +32,13 @@ public record FitNet(String studentTap, String teacherTap, Integer kernel, Doubl
 
     @Override
     public DistillationLoss loss() {
-        return new FitNetLoss(studentTap, teacherTap, kernel, beta, ceWeight);
+        return new FitNetLoss(studentTap, teacherTap, kernel, beta);
+    }
+
+    /** {@code ceWeight}: the objective is {@code ceWeight·CE} plus the loss's terms. */
+    @Override
+    public double crossEntropyWeight() {
+        return ceWeight;
     }
 
     @Override

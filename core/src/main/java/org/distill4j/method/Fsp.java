@@ -5,7 +5,8 @@ import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.feature.FspLoss;
 
 /**
- * {@code fsp}: flow of solution procedure (Yim et al. 2017), see {@link FspLoss}.
+ * {@code fsp}: flow of solution procedure (Yim et al. 2017), see {@link FspLoss}. Its objective is
+ * {@code ceWeight·CE + fsp}.
  *
  * @param studentTaps at least two student feature-map taps; an FSP matrix is taken between each
  *     consecutive pair (default: the student's two deepest feature-map taps)
@@ -14,7 +15,7 @@ import org.distill4j.loss.feature.FspLoss;
  * @param pool whether the larger of two maps of one matrix is pooled to the smaller (default
  *     true); when false, maps of different size are an error
  * @param beta weight of the FSP term (default 1, the paper's λ)
- * @param ceWeight weight of the cross-entropy with labels (default 1; 0 = the paper's stage 1)
+ * @param ceWeight weight of the cross-entropy with labels in the objective (default 1; 0 = the paper's stage 1)
  */
 public record Fsp(List<String> studentTaps, List<String> teacherTaps, Boolean pool, Double beta, Double ceWeight)
         implements MethodSpec {
@@ -31,7 +32,13 @@ public record Fsp(List<String> studentTaps, List<String> teacherTaps, Boolean po
 
     @Override
     public DistillationLoss loss() {
-        return new FspLoss(studentTaps, teacherTaps, pool, beta, ceWeight);
+        return new FspLoss(studentTaps, teacherTaps, pool, beta);
+    }
+
+    /** {@code ceWeight}: the objective is {@code ceWeight·CE} plus the loss's terms. */
+    @Override
+    public double crossEntropyWeight() {
+        return ceWeight;
     }
 
     @Override

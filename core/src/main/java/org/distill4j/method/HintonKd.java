@@ -4,7 +4,8 @@ import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.response.KdLoss;
 
 /**
- * {@code kd}: Hinton et al. 2015 response distillation, see {@link KdLoss}.
+ * {@code kd}: Hinton et al. 2015 response distillation, see {@link KdLoss}. Its objective is
+ * {@code (1−α)·CE + kd} with {@code kd = α·T²·KL}.
  *
  * @param temperature softening temperature T (default 4; Hinton used 20 on MNIST)
  * @param alpha weight of the soft term, in [0, 1] (default 0.9)
@@ -24,6 +25,12 @@ public record HintonKd(Double temperature, Double alpha) implements MethodSpec {
     @Override
     public DistillationLoss loss() {
         return new KdLoss(temperature, alpha);
+    }
+
+    /** {@code 1 − α}: Hinton's weight of the hard-label term. */
+    @Override
+    public double crossEntropyWeight() {
+        return 1 - alpha;
     }
 
     @Override

@@ -7,7 +7,8 @@ import org.distill4j.model.Outputs;
 
 /**
  * {@code irg}: Liu et al. 2019 instance relationship graph distillation, see {@link IrgLoss} for the
- * formula and the choices behind the defaults.
+ * formula and the choices behind the defaults. Its objective is
+ * {@code ceWeight·CE + irg_vertex + irg_edge + irg_transform}.
  *
  * @param studentTaps student taps, one graph each, paired in order with {@code teacherTaps} (default [embedding])
  * @param teacherTaps teacher taps, same length (default [embedding])
@@ -17,7 +18,7 @@ import org.distill4j.model.Outputs;
  * @param transformWeight weight of the transformation term between consecutive taps (default 5; it
  *     needs two taps or more)
  * @param squared squared Euclidean distances (default true)
- * @param ceWeight weight of the cross-entropy with labels (default 1)
+ * @param ceWeight weight of the cross-entropy with labels in the objective (default 1)
  */
 public record InstanceRelationGraph(List<String> studentTaps, List<String> teacherTaps, String vertexTap,
         Double vertexWeight, Double edgeWeight, Double transformWeight, Boolean squared, Double ceWeight)
@@ -35,8 +36,13 @@ public record InstanceRelationGraph(List<String> studentTaps, List<String> teach
 
     @Override
     public DistillationLoss loss() {
-        return new IrgLoss(studentTaps, teacherTaps, vertexTap, vertexWeight, edgeWeight, transformWeight, squared,
-                ceWeight);
+        return new IrgLoss(studentTaps, teacherTaps, vertexTap, vertexWeight, edgeWeight, transformWeight, squared);
+    }
+
+    /** {@code ceWeight}: the objective is {@code ceWeight·CE} plus the loss's terms. */
+    @Override
+    public double crossEntropyWeight() {
+        return ceWeight;
     }
 
     @Override

@@ -5,7 +5,8 @@ import org.distill4j.loss.feature.VidLoss;
 
 /**
  * {@code vid}: variational information distillation (Ahn et al. 2019), see {@link VidLoss} (it
- * explains how the loss's scale compares with RepDistiller's).
+ * explains how the loss's scale compares with RepDistiller's). Its objective is
+ * {@code ceWeight·CE + vid}.
  *
  * @param studentTap the student tap the mean is predicted from (default {@code embedding})
  * @param teacherTap the teacher tap whose likelihood is maximised (default {@code embedding})
@@ -14,7 +15,7 @@ import org.distill4j.loss.feature.VidLoss;
  * @param initSigma initial σ of every channel (default √5 ≈ 2.236, RepDistiller's variance 5)
  * @param eps floor ε of σ = softplus(α) + ε (default 1e-5)
  * @param beta weight of the VID term (default 100)
- * @param ceWeight weight of the cross-entropy with labels (default 1)
+ * @param ceWeight weight of the cross-entropy with labels in the objective (default 1)
  */
 public record Vid(String studentTap, String teacherTap, Integer hidden, Double initSigma, Double eps, Double beta,
         Double ceWeight) implements MethodSpec {
@@ -42,7 +43,13 @@ public record Vid(String studentTap, String teacherTap, Integer hidden, Double i
 
     @Override
     public DistillationLoss loss() {
-        return new VidLoss(studentTap, teacherTap, hidden, initSigma, eps, beta, ceWeight);
+        return new VidLoss(studentTap, teacherTap, hidden, initSigma, eps, beta);
+    }
+
+    /** {@code ceWeight}: the objective is {@code ceWeight·CE} plus the loss's terms. */
+    @Override
+    public double crossEntropyWeight() {
+        return ceWeight;
     }
 
     @Override

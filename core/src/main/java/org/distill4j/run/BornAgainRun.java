@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import org.distill4j.knowledge.KnowledgeSource;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.loss.response.KdLoss;
 import org.distill4j.method.NoDistillation;
 import org.distill4j.metric.Ensemble;
@@ -49,7 +51,7 @@ final class BornAgainRun {
                 student.model(), student.train(), null, null);
         try {
             for (int k = 1; k <= scheme.generations(); k++) {
-                KdLoss loss = new KdLoss(scheme.temperature(), scheme.alpha());
+                DistillationLoss loss = new WeightedSum(1 - scheme.alpha(), new KdLoss(scheme.temperature(), scheme.alpha()));
                 previous.freeze();
                 // Fidelity of generation k is measured against the generation that taught it.
                 phases.teacherPredictions = new Predictions[] {Predictions.of(previous, phases.train, root),

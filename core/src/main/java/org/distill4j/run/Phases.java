@@ -83,7 +83,7 @@ final class Phases {
     Network trainOrResume(Offline offline, NDManager root, String name, String role, MethodSpec method,
             ModelSpec spec, TrainSpec trainSpec, KnowledgeSource teacherSource, Network teacherNet,
             Network startFrom) throws IOException {
-        return trainOrResume(offline, root, name, role, method.name(), method.loss(), spec, trainSpec, teacherSource,
+        return trainOrResume(offline, root, name, role, method.name(), method.objective(), spec, trainSpec, teacherSource,
                 teacherNet, startFrom);
     }
 
@@ -187,7 +187,7 @@ final class Phases {
      */
     DistillationLoss checkTaps(String link, MethodSpec method, ModelSpec studentSpec, ModelSpec teacherSpec,
             NDManager root) {
-        DistillationLoss probe = method.loss();
+        DistillationLoss probe = method.objective();
         if (!probe.needsTeacher()) {
             return probe;
         }

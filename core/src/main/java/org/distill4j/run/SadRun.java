@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.util.List;
 import org.distill4j.loss.Adapters;
 import org.distill4j.loss.Binding;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.loss.self.SelfAttentionLoss;
 import org.distill4j.method.NoDistillation;
 import org.distill4j.model.Network;
@@ -42,7 +44,7 @@ final class SadRun {
                 // recorded by the phase
             }
         }
-        SelfAttentionLoss loss = new SelfAttentionLoss(taps, scheme.weight(), warmup);
+        DistillationLoss loss = new WeightedSum(1, new SelfAttentionLoss(taps, scheme.weight(), warmup));
         try (Network net = phases.trainOrResume(offline, root, NAME, "student", scheme.name(), loss, student.model(),
                 student.train(), null, null)) {
             // recorded by the phase

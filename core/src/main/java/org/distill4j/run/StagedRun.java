@@ -69,7 +69,7 @@ final class StagedRun {
         for (int k = 0; k < stages.size(); k++) {
             StagedScheme.Stage stage = stages.get(k);
             TrainSpec train = stage.train() == null ? ss.train() : stage.train();
-            KnowledgeSource source = stage.method().loss().needsTeacher()
+            KnowledgeSource source = stage.method().objective().needsTeacher()
                     ? phases.knowledge(teacher, "teacher", train, taps, root)
                     : null;
             String name = stageName(k + 1);

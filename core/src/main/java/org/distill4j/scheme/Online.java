@@ -18,7 +18,7 @@ import org.distill4j.data.Dataset;
 import org.distill4j.knowledge.KnowledgeSource;
 import org.distill4j.knowledge.PeerKnowledge;
 import org.distill4j.loss.DistillationLoss;
-import org.distill4j.loss.response.CrossEntropy;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.loss.response.PeerLoss;
 import org.distill4j.metric.Metrics;
 import org.distill4j.metric.Predictions;
@@ -299,11 +299,12 @@ public final class Online {
     /** Peer i's loss at this step. */
     private static DistillationLoss loss(Coupling coupling, boolean distilling, List<Learner> learners, int i) {
         return switch (coupling.kind()) {
-            case ALONE -> new CrossEntropy();
-            case MUTUAL -> new PeerLoss(learners.stream().map(Learner::name).filter(n -> !n.equals(learners.get(i).name()))
-                    .toList(), coupling.weight());
+            case ALONE -> WeightedSum.crossEntropy();
+            case MUTUAL -> new WeightedSum(1, new PeerLoss(learners.stream().map(Learner::name)
+                    .filter(n -> !n.equals(learners.get(i).name())).toList(), coupling.weight()));
             // during the burn-in the term is there, at weight 0, so every epoch reports the same terms
-            case CODISTILLATION -> new PeerLoss(List.of(Outputs.LOGITS), distilling ? coupling.weight() : 0);
+            case CODISTILLATION -> new WeightedSum(1, new PeerLoss(List.of(Outputs.LOGITS),
+                    distilling ? coupling.weight() : 0));
         };
     }
 

@@ -7,7 +7,7 @@ import org.distill4j.knowledge.Knowledge;
 import org.distill4j.knowledge.KnowledgeSource;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
-import org.distill4j.loss.response.CrossEntropy;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.loss.response.KdLoss;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapShapes;
@@ -35,8 +35,8 @@ public final class SnapshotDistillation implements DistillationLoss, KnowledgeSo
     private final int cycles;
     private final TapShapes studentShapes;
     private final Snapshots snapshots;
-    private final KdLoss kd;
-    private final CrossEntropy ce = new CrossEntropy();
+    private final DistillationLoss kd;
+    private final DistillationLoss ce = WeightedSum.crossEntropy();
     private int cycle = -1;
     private KnowledgeSource teacher;
 
@@ -51,7 +51,7 @@ public final class SnapshotDistillation implements DistillationLoss, KnowledgeSo
         this.cycles = cycles;
         this.studentShapes = studentShapes;
         this.snapshots = snapshots;
-        this.kd = new KdLoss(temperature, alpha);
+        this.kd = new WeightedSum(1 - alpha, new KdLoss(temperature, alpha));
     }
 
     /** The 0-based epoch at which {@code cycle} (1-based; {@code cycles + 1} gives the end) starts. */

@@ -40,7 +40,7 @@ public record TakdScheme(List<ModelSpec> assistants, MethodSpec method, TrainSpe
         assistants = List.copyOf(assistants);
         method = method == null ? new HintonKd(null, null) : method;
         baseline = baseline == null ? Boolean.TRUE : baseline;
-        if (!method.loss().needsTeacher()) {
+        if (!method.objective().needsTeacher()) {
             throw new IllegalArgumentException("method: takd passes knowledge along the chain, but '" + method.name()
                     + "' uses no teacher; use kd or another distillation method");
         }

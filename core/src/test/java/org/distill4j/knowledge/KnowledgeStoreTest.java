@@ -89,7 +89,7 @@ class KnowledgeStoreTest {
                     out.add(loss);
                 }
             }).train("s", student, new TrainSpec(2, 32, new OptimizerSpec.Sgd(0.01, 0.9, 0.0), null),
-                    new HintonKd(4.0, 0.9).loss(), source, data, data.head(0), 77);
+                    new HintonKd(4.0, 0.9).objective(), source, data, data.head(0), 77);
             return out;
         }
     }

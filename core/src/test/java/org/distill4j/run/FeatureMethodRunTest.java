@@ -63,7 +63,7 @@ class FeatureMethodRunTest {
                 Network student = Network.create(new CnnSpec(List.of(4, 4, 4, 4), 8, true, null), SAMPLE, 10, m);
                 Adapters scratch = new Adapters(m)) {
             TapShapes live = teacher.tapShapes("teacher");
-            AttentionLoss probe = new AttentionLoss(null, null, true, 1000, 1);
+            AttentionLoss probe = new AttentionLoss(null, null, true, 1000);
             probe.bind(new Binding(student.tapShapes("student"), live, 10, 10, scratch));
             List<String> taps = org.distill4j.knowledge.KnowledgeStore.tapsToStore(teacher, probe.teacherTaps());
             assertEquals(List.of("logits", "stem", "stage1", "stage2", "stage3"), taps);
@@ -71,7 +71,7 @@ class FeatureMethodRunTest {
             // what the trainer's loss sees when the teacher answers from the store
             Map<String, Shape> stored = new LinkedHashMap<>();
             taps.forEach(t -> stored.put(t, live.shape(t)));
-            AttentionLoss trainer = new AttentionLoss(null, null, true, 1000, 1);
+            AttentionLoss trainer = new AttentionLoss(null, null, true, 1000);
             trainer.bind(new Binding(student.tapShapes("student"), new TapShapes("teacher (stored)", stored), 10, 10,
                     scratch));
             assertEquals(probe.pairedTeacherTaps(), trainer.pairedTeacherTaps());

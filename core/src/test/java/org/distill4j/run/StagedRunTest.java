@@ -27,6 +27,7 @@ import org.distill4j.loss.Adapters;
 import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.method.HintonKd;
 import org.distill4j.method.NoDistillation;
@@ -99,7 +100,7 @@ class StagedRunTest {
         try (NDManager m = NDManager.newBaseManager();
                 Network handed = Network.load(dir.resolve("stage1.model"), null, m)) {
             assertEquals(s1.weightsDigest(), handed.weightsDigest());
-            new Offline(m, TrainListener.NONE).train("replay", handed, STAGE2, new CrossEntropy(), null, split.train(),
+            new Offline(m, TrainListener.NONE).train("replay", handed, STAGE2, WeightedSum.crossEntropy(), null, split.train(),
                     split.validation(), Seeds.derive(SEED, "student-shuffle"));
             assertEquals(s2.weightsDigest(), handed.weightsDigest(), "stage 2 = stage 1's weights trained further");
             // and the final student is the last stage

@@ -103,7 +103,7 @@ class FitNetTrainingTest {
             Recording rec = new Recording(dir.resolve("a"));
             String uninterrupted;
             try (Network s = student(m)) {
-                offline.train("student-fitnet", s, SPEC, FITNET.loss(), live, train, none, SHUFFLE_SEED,
+                offline.train("student-fitnet", s, SPEC, FITNET.objective(), live, train, none, SHUFFLE_SEED,
                         TrainingProgress.start(), Offline.Restore.NONE, rec);
                 uninterrupted = s.weightsDigest();
                 s.save(dir.resolve("fitnet.model"));
@@ -116,7 +116,7 @@ class FitNetTrainingTest {
             List<float[]> last = rec.adapterValues.get(saved.get(3));
             List<float[]> initial;
             try (Network s = student(m); Adapters fresh = new Adapters(m)) {
-                DistillationLoss loss = FITNET.loss();
+                DistillationLoss loss = FITNET.objective();
                 loss.bind(new Binding(s.tapShapes("student"), live.tapShapes(), train.size(), train.idBound(), fresh));
                 initial = values(fresh);
                 assertEquals(8 * 16 * 9 + 2 * 16, fresh.parameterCount(), "3×3 conv 8→16, batch norm γ, β");
@@ -140,7 +140,7 @@ class FitNetTrainingTest {
             assertEquals(2, progress.batch());
             try (Network s = student(m)) {
                 mid.restoreWeights(s);
-                offline.train("student-fitnet", s, SPEC, FITNET.loss(), live, train, none, SHUFFLE_SEED, progress,
+                offline.train("student-fitnet", s, SPEC, FITNET.objective(), live, train, none, SHUFFLE_SEED, progress,
                         new Offline.Restore() {
                             @Override
                             public void adapters(Adapters adapters) throws IOException {
@@ -158,7 +158,7 @@ class FitNetTrainingTest {
             // exported: the student alone, the same size as a KD student of the same architecture
             try (Network s = student(m)) {
                 offline.train("student-kd", s, new TrainSpec(1, 32, SPEC.optimizer(), null),
-                        new HintonKd(null, null).loss(), live, train.head(64), none, SHUFFLE_SEED);
+                        new HintonKd(null, null).objective(), live, train.head(64), none, SHUFFLE_SEED);
                 s.save(dir.resolve("kd.model"));
             }
             assertEquals(Files.size(dir.resolve("kd.model")), Files.size(dir.resolve("fitnet.model")));

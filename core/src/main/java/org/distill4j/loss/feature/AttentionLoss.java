@@ -11,7 +11,6 @@ import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
-import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 import org.distill4j.model.TapShapes;
@@ -19,8 +18,10 @@ import org.distill4j.model.TapShapes;
 /**
  * Activation-based attention transfer (Zagoruyko &amp; Komodakis 2017, "Paying More Attention to
  * Attention", ICLR). A map's attention is {@code Q = normalise₂(flatten(mean_c(A_c²)))} per
- * sample; the loss is {@code ceWeight·CE + β/2 · Σ_pairs mean((Q_s − Q_t)²)}, the mean over
- * batch and positions, as in the authors' code. Channel counts may differ.
+ * sample; the term is {@code at = β/2 · Σ_pairs mean((Q_s − Q_t)²)}, the mean over batch and
+ * positions, as in the authors' code (the method's objective,
+ * {@link org.distill4j.method.AttentionTransfer#objective()}, is {@code ceWeight·CE + at}).
+ * Channel counts may differ.
  *
  * <p>Pairs: the given student and teacher taps, in order; by default (null lists) the
  * feature-map taps of both networks paired from the deepest, as many as the shorter list has,
@@ -36,7 +37,6 @@ public final class AttentionLoss implements DistillationLoss {
     private final List<String> configuredTeacher;
     private final boolean pool;
     private final double beta;
-    private final double ceWeight;
     private List<String> studentTaps;
     private List<String> teacherTaps;
 
@@ -44,16 +44,14 @@ public final class AttentionLoss implements DistillationLoss {
      * @param studentTaps student feature-map taps, or null for the default pairing
      * @param teacherTaps teacher taps paired with them in order (null exactly when studentTaps is)
      */
-    public AttentionLoss(List<String> studentTaps, List<String> teacherTaps, boolean pool, double beta,
-            double ceWeight) {
+    public AttentionLoss(List<String> studentTaps, List<String> teacherTaps, boolean pool, double beta) {
         if ((studentTaps == null) != (teacherTaps == null)
                 || studentTaps != null && (studentTaps.isEmpty() || studentTaps.size() != teacherTaps.size())) {
             throw new IllegalArgumentException("at: studentTaps and teacherTaps must both be null or non-empty lists of"
                     + " equal length (got " + studentTaps + ", " + teacherTaps + ")");
         }
-        if (!(beta >= 0 && Double.isFinite(beta)) || !(ceWeight >= 0 && Double.isFinite(ceWeight))) {
-            throw new IllegalArgumentException("at: beta and ceWeight must be finite and ≥ 0 (got " + beta + ", "
-                    + ceWeight + ")");
+        if (!(beta >= 0 && Double.isFinite(beta))) {
+            throw new IllegalArgumentException("at: beta must be finite and ≥ 0 (got " + beta + ")");
         }
         this.configuredStudent = studentTaps == null ? null : List.copyOf(studentTaps);
         this.configuredTeacher = teacherTaps == null ? null : List.copyOf(teacherTaps);
@@ -61,7 +59,6 @@ public final class AttentionLoss implements DistillationLoss {
         this.teacherTaps = configuredTeacher;
         this.pool = pool;
         this.beta = beta;
-        this.ceWeight = ceWeight;
     }
 
     /** {@code normalise₂(flatten(mean_c(A²)))}: (B, C, H, W) → (B, H·W). */
@@ -124,8 +121,7 @@ public final class AttentionLoss implements DistillationLoss {
             at = at == null ? p : at.add(p);
         }
         at = at.mul((float) (beta / 2));
-        NDArray ce = CrossEntropy.of(student.logits(), batch.labels()).mul((float) ceWeight);
-        return LossValue.of(CrossEntropy.TERM, ce, "at", at);
+        return LossValue.of("at", at);
     }
 
     /** The student taps paired, in order (after {@link #bind} when the defaults are used). */

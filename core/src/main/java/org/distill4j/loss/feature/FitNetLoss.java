@@ -15,7 +15,6 @@ import org.distill4j.loss.Adapters;
 import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
-import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 import org.distill4j.model.TapShapes;
@@ -23,16 +22,17 @@ import org.distill4j.model.TapShapes;
 /**
  * FitNets hints (Romero, Ballas, Kahou, Chassang, Gatta &amp; Bengio 2015, "FitNets: Hints for
  * Thin Deep Nets", ICLR): the student's <i>guided</i> tap, through a learned regressor
- * {@code r}, regresses the teacher's <i>hint</i> tap:
- * {@code ceWeight·CE + β·mean((r(v_s) − u_t)²)}, the mean over every element (batch, channels,
- * positions).
+ * {@code r}, regresses the teacher's <i>hint</i> tap: the term
+ * {@code hint = β·mean((r(v_s) − u_t)²)}, the mean over every element (batch, channels,
+ * positions). The method's objective ({@link org.distill4j.method.FitNet#objective()}) is
+ * {@code ceWeight·CE + hint}.
  *
  * <p>The regressor is an adapter created in {@link #bind}: for feature maps a k×k convolution
  * (k = 1 or 3, <i>choice</i>, padding keeps the size, no bias) to the teacher's channel count,
  * then batch norm (batch statistics: it is only ever used in training) and ReLU (teacher maps
  * in the zoo are post-ReLU); for vectors a linear layer to the teacher's width. It is trained
  * with the student and dropped after training. Maps of different spatial size are refused:
- * the regressor keeps the size. The paper trains hints alone first (stage 1, here
+ * the regressor keeps the size. The paper trains hints alone first (stage 1, with the method's
  * {@code ceWeight = 0}) and then KD; by default both terms are trained jointly.
  */
 public final class FitNetLoss implements DistillationLoss {
@@ -43,22 +43,19 @@ public final class FitNetLoss implements DistillationLoss {
     private final String teacherTap;
     private final int kernel;
     private final double beta;
-    private final double ceWeight;
     private Adapters adapters;
 
-    public FitNetLoss(String studentTap, String teacherTap, int kernel, double beta, double ceWeight) {
+    public FitNetLoss(String studentTap, String teacherTap, int kernel, double beta) {
         if (kernel != 1 && kernel != 3) {
             throw new IllegalArgumentException("fitnet: kernel must be 1 or 3 (got " + kernel + ")");
         }
-        if (!(beta >= 0 && Double.isFinite(beta)) || !(ceWeight >= 0 && Double.isFinite(ceWeight))) {
-            throw new IllegalArgumentException("fitnet: beta and ceWeight must be finite and ≥ 0 (got " + beta
-                    + ", " + ceWeight + ")");
+        if (!(beta >= 0 && Double.isFinite(beta))) {
+            throw new IllegalArgumentException("fitnet: beta must be finite and ≥ 0 (got " + beta + ")");
         }
         this.studentTap = studentTap;
         this.teacherTap = teacherTap;
         this.kernel = kernel;
         this.beta = beta;
-        this.ceWeight = ceWeight;
     }
 
     /** The hint loss on already-regressed features: mean of squared differences over all elements. */
@@ -104,8 +101,7 @@ public final class FitNetLoss implements DistillationLoss {
         NDArray regressed = adapters.forward(REGRESSOR, student.get(studentTap));
         NDArray target = teacher.outputs().get(teacherTap).stopGradient();
         NDArray hint = hint(regressed, target).mul((float) beta);
-        NDArray ce = CrossEntropy.of(student.logits(), batch.labels()).mul((float) ceWeight);
-        return LossValue.of(CrossEntropy.TERM, ce, "hint", hint);
+        return LossValue.of("hint", hint);
     }
 
     @Override

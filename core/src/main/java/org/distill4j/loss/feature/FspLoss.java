@@ -11,7 +11,6 @@ import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
-import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 import org.distill4j.model.TapShapes;
@@ -20,10 +19,11 @@ import org.distill4j.model.TapShapes;
  * Flow of solution procedure (Yim, Joo, Bae &amp; Kim 2017, "A Gift from Knowledge Distillation:
  * Fast Optimization, Network Minimization and Transfer Learning", CVPR). Between two feature
  * maps F1 (C1×h×w) and F2 (C2×h×w) of one network the FSP matrix is
- * {@code G = Σ_{s,t} F1[:,s,t]·F2[:,s,t]ᵀ / (h·w)} (C1×C2); the loss is
- * {@code ceWeight·CE + β·Σ_k mean_batch ‖G_t,k − G_s,k‖²_F}, the squared Frobenius norm summed
+ * {@code G = Σ_{s,t} F1[:,s,t]·F2[:,s,t]ᵀ / (h·w)} (C1×C2); the term is
+ * {@code fsp = β·Σ_k mean_batch ‖G_t,k − G_s,k‖²_F}, the squared Frobenius norm summed
  * over the matrix and averaged over the batch, as the paper's {@code (1/N)Σ_x Σ_i λ_i‖·‖²}
- * with equal λ.
+ * with equal λ (the method's objective, {@link org.distill4j.method.Fsp#objective()}, is
+ * {@code ceWeight·CE + fsp}).
  *
  * <p>Each network names a list of k ≥ 2 taps (default: its two deepest feature-map taps); a
  * matrix is taken between each consecutive pair, as RepDistiller does, so two taps give one
@@ -32,26 +32,24 @@ import org.distill4j.model.TapShapes;
  * maps of one matrix must have equal height and width: with {@code pool} (default) the larger is
  * adaptive-average-pooled to the smaller (<i>choice</i>); without it, a TapException. Spatial
  * sizes may differ between student and teacher (G is normalised by h·w). The paper trains FSP
- * alone (stage 1, here {@code ceWeight = 0}) and then the task; by default both are joint.
+ * alone (stage 1, the method's {@code ceWeight = 0}) and then the task; by default both are joint.
  */
 public final class FspLoss implements DistillationLoss {
     private final List<String> configuredStudent;
     private final List<String> configuredTeacher;
     private final boolean pool;
     private final double beta;
-    private final double ceWeight;
     private List<String> studentTaps;
     private List<String> teacherTaps;
 
-    public FspLoss(List<String> studentTaps, List<String> teacherTaps, boolean pool, double beta, double ceWeight) {
+    public FspLoss(List<String> studentTaps, List<String> teacherTaps, boolean pool, double beta) {
         if ((studentTaps == null) != (teacherTaps == null)
                 || studentTaps != null && (studentTaps.size() < 2 || studentTaps.size() != teacherTaps.size())) {
             throw new IllegalArgumentException("fsp: studentTaps and teacherTaps must both be null or lists of at least"
                     + " two taps of equal length (got " + studentTaps + ", " + teacherTaps + ")");
         }
-        if (!(beta >= 0 && Double.isFinite(beta)) || !(ceWeight >= 0 && Double.isFinite(ceWeight))) {
-            throw new IllegalArgumentException("fsp: beta and ceWeight must be finite and ≥ 0 (got " + beta + ", "
-                    + ceWeight + ")");
+        if (!(beta >= 0 && Double.isFinite(beta))) {
+            throw new IllegalArgumentException("fsp: beta must be finite and ≥ 0 (got " + beta + ")");
         }
         this.configuredStudent = studentTaps == null ? null : List.copyOf(studentTaps);
         this.configuredTeacher = teacherTaps == null ? null : List.copyOf(teacherTaps);
@@ -59,7 +57,6 @@ public final class FspLoss implements DistillationLoss {
         this.teacherTaps = configuredTeacher;
         this.pool = pool;
         this.beta = beta;
-        this.ceWeight = ceWeight;
     }
 
     /** The FSP matrices (B, C1, C2) of two maps of equal height and width. */
@@ -153,8 +150,7 @@ public final class FspLoss implements DistillationLoss {
             fsp = fsp == null ? d : fsp.add(d);
         }
         fsp = fsp.mul((float) beta);
-        NDArray ce = CrossEntropy.of(student.logits(), batch.labels()).mul((float) ceWeight);
-        return LossValue.of(CrossEntropy.TERM, ce, "fsp", fsp);
+        return LossValue.of("fsp", fsp);
     }
 
     @Override

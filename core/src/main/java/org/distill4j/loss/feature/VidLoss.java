@@ -14,7 +14,6 @@ import org.distill4j.loss.Adapters;
 import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
-import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 import org.distill4j.model.TapShapes;
@@ -25,9 +24,10 @@ import org.distill4j.model.TapShapes;
  * lower bound on its mutual information with the teacher by predicting the teacher's tap with a
  * Gaussian of mean {@code μ(s)} (a learned regressor) and learned per-channel scale
  * {@code σ_c = softplus(α_c) + ε}. The loss is the negative log-likelihood without its constant,
- * <pre>  ceWeight·CE + β · mean_{batch, positions} Σ_c [ log σ_c + (t_c − μ_c(s))² / (2σ_c²) ]</pre>
+ * <pre>  vid = β · mean_{batch, positions} Σ_c [ log σ_c + (t_c − μ_c(s))² / (2σ_c²) ]</pre>
  * i.e. summed over channels and averaged over samples and spatial positions (a vector tap has
- * one position).
+ * one position). The method's objective ({@link org.distill4j.method.Vid#objective()}) is
+ * {@code ceWeight·CE + vid}.
  *
  * <p>Scale: RepDistiller's {@code VIDLoss} averages over channels too (and writes the same
  * quantity with σ² = softplus(α)+ε as the variance), so this value is C (the teacher's channel
@@ -54,15 +54,13 @@ public final class VidLoss implements DistillationLoss {
     private final double initSigma;
     private final double eps;
     private final double beta;
-    private final double ceWeight;
     private Adapters adapters;
     private long channels;
 
     /**
      * @param hidden width of the map regressor's middle layer, or null for the teacher's channel count
      */
-    public VidLoss(String studentTap, String teacherTap, Integer hidden, double initSigma, double eps, double beta,
-            double ceWeight) {
+    public VidLoss(String studentTap, String teacherTap, Integer hidden, double initSigma, double eps, double beta) {
         if (hidden != null && hidden < 1) {
             throw new IllegalArgumentException("vid: hidden must be ≥ 1 (got " + hidden + ")");
         }
@@ -70,9 +68,8 @@ public final class VidLoss implements DistillationLoss {
             throw new IllegalArgumentException("vid: need 0 < eps < 1 and initSigma > eps (got eps=" + eps
                     + ", initSigma=" + initSigma + ")");
         }
-        if (!(beta >= 0 && Double.isFinite(beta)) || !(ceWeight >= 0 && Double.isFinite(ceWeight))) {
-            throw new IllegalArgumentException("vid: beta and ceWeight must be finite and ≥ 0 (got " + beta + ", "
-                    + ceWeight + ")");
+        if (!(beta >= 0 && Double.isFinite(beta))) {
+            throw new IllegalArgumentException("vid: beta must be finite and ≥ 0 (got " + beta + ")");
         }
         this.studentTap = studentTap;
         this.teacherTap = teacherTap;
@@ -80,7 +77,6 @@ public final class VidLoss implements DistillationLoss {
         this.initSigma = initSigma;
         this.eps = eps;
         this.beta = beta;
-        this.ceWeight = ceWeight;
     }
 
     /**
@@ -148,8 +144,7 @@ public final class VidLoss implements DistillationLoss {
                 .add(adapters.tensor(ALPHA, s.getManager()));
         NDArray target = teacher.outputs().get(teacherTap).stopGradient();
         NDArray vid = nll(mu, alpha, target, eps).mul((float) beta);
-        NDArray ce = CrossEntropy.of(student.logits(), batch.labels()).mul((float) ceWeight);
-        return LossValue.of(CrossEntropy.TERM, ce, "vid", vid);
+        return LossValue.of("vid", vid);
     }
 
     @Override

@@ -12,7 +12,6 @@ import org.distill4j.loss.Adapters;
 import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
-import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 
@@ -25,9 +24,11 @@ import org.distill4j.model.TapException;
  *
  * <pre>
  * ℓ(a, p, M) = −mean_i log [ exp(a_i·p_i/τ) / (exp(a_i·p_i/τ) + Σ_k exp(a_i·m_k/τ)) ]
- * loss = ce·CE + w·( ℓ(v_s, v_t, bank_t) + ℓ(v_t, v_s, bank_s) )
+ * crd = w·( ℓ(v_s, v_t, bank_t) + ℓ(v_t, v_s, bank_s) )
  * </pre>
  *
+ * (the method's objective, {@link org.distill4j.method.ContrastiveRepresentation#objective()}, is
+ * {@code ceWeight·CE + crd}).
  * Choices, against RepDistiller's NCE version: InfoNCE (a softmax over the positive and the N
  * negatives) instead of NCE with its normalising constant; the positive is the other network's
  * current embedding of the same sample, not its bank row, so the positive is meaningful from the
@@ -62,7 +63,6 @@ public final class CrdLoss implements DistillationLoss {
     private final double weight;
     private final int negatives;
     private final double momentum;
-    private final double ceWeight;
 
     private Adapters adapters;
     Projection studentHead;
@@ -75,12 +75,11 @@ public final class CrdLoss implements DistillationLoss {
     NDArray lastNegatives;
 
     public CrdLoss(String studentTap, String teacherTap, int embedDim, double tau, double weight, int negatives,
-            double momentum, double ceWeight) {
-        if (embedDim < 1 || !(tau > 0) || !(weight >= 0) || negatives < 1 || !(momentum >= 0 && momentum < 1)
-                || !(ceWeight >= 0)) {
+            double momentum) {
+        if (embedDim < 1 || !(tau > 0) || !(weight >= 0) || negatives < 1 || !(momentum >= 0 && momentum < 1)) {
             throw new IllegalArgumentException("crd needs embedDim >= 1, tau > 0, weight >= 0, negatives >= 1, "
-                    + "momentum in [0, 1), ceWeight >= 0; got " + embedDim + ", " + tau + ", " + weight + ", "
-                    + negatives + ", " + momentum + ", " + ceWeight);
+                    + "momentum in [0, 1); got " + embedDim + ", " + tau + ", " + weight + ", "
+                    + negatives + ", " + momentum);
         }
         this.studentTap = studentTap;
         this.teacherTap = teacherTap;
@@ -89,7 +88,6 @@ public final class CrdLoss implements DistillationLoss {
         this.weight = weight;
         this.negatives = negatives;
         this.momentum = momentum;
-        this.ceWeight = ceWeight;
     }
 
     @Override
@@ -152,9 +150,7 @@ public final class CrdLoss implements DistillationLoss {
         NDIndex rows = new NDIndex("{}", ids);
         update(studentBank, rows, vs.stopGradient(), scope);
         update(teacherBank, rows, vt.stopGradient(), scope);
-
-        NDArray ce = Pairwise.scaled(CrossEntropy.of(student.logits(), batch.labels()), ceWeight);
-        return LossValue.of(CrossEntropy.TERM, ce, TERM, crd);
+        return LossValue.of(TERM, crd);
     }
 
     private void update(NDArray bank, NDIndex rows, NDArray embeddings, NDManager scope) {

@@ -14,7 +14,6 @@ import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
-import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 import org.distill4j.model.TapShapes;
@@ -26,8 +25,14 @@ import org.distill4j.model.TapShapes;
  * divided by its mean over the pairs i ≠ j (so graphs of layers of any scale compare). The loss is
  *
  * <pre>
- * ce·CE + w_V·MSE(v_s, v_t) + w_E·mean_l MSE(E_s^l, E_t^l) + w_T·mean_l MSE(T_s^{l,l+1}, T_t^{l,l+1})
+ * irg_vertex + irg_edge + irg_transform
+ *   = w_V·MSE(v_s, v_t) + w_E·mean_l MSE(E_s^l, E_t^l) + w_T·mean_l MSE(T_s^{l,l+1}, T_t^{l,l+1})
  * </pre>
+ *
+ * summed in that order, a term at weight 0 (or the transformation with one tap) left out (with
+ * none left, the total is 0); the
+ * method's objective, {@link org.distill4j.method.InstanceRelationGraph#objective()}, adds
+ * {@code ceWeight·CE} before them.
  *
  * <ul>
  *   <li>vertex: MSE between the student's and the teacher's {@code vertexTap} (default logits, as in
@@ -62,16 +67,15 @@ public final class IrgLoss implements DistillationLoss {
     private final double edgeWeight;
     private final double transformWeight;
     private final boolean squared;
-    private final double ceWeight;
     /** Per network, how to bring taps l and l+1 to one shape; filled by {@link #bind}. */
     private List<Reduction[]> studentSteps = List.of();
     private List<Reduction[]> teacherSteps = List.of();
 
     public IrgLoss(List<String> studentTaps, List<String> teacherTaps, String vertexTap, double vertexWeight,
-            double edgeWeight, double transformWeight, boolean squared, double ceWeight) {
-        if (!(vertexWeight >= 0) || !(edgeWeight >= 0) || !(transformWeight >= 0) || !(ceWeight >= 0)) {
+            double edgeWeight, double transformWeight, boolean squared) {
+        if (!(vertexWeight >= 0) || !(edgeWeight >= 0) || !(transformWeight >= 0)) {
             throw new IllegalArgumentException("irg needs non-negative weights, got vertex " + vertexWeight + ", edge "
-                    + edgeWeight + ", transform " + transformWeight + ", ce " + ceWeight);
+                    + edgeWeight + ", transform " + transformWeight);
         }
         if (studentTaps.isEmpty() || teacherTaps.isEmpty()) {
             throw new IllegalArgumentException("irg needs at least one tap on each network");
@@ -83,7 +87,6 @@ public final class IrgLoss implements DistillationLoss {
         this.edgeWeight = edgeWeight;
         this.transformWeight = transformWeight;
         this.squared = squared;
-        this.ceWeight = ceWeight;
     }
 
     /** Distances between the instances (B×B), divided by their mean over the pairs i ≠ j. */
@@ -108,13 +111,9 @@ public final class IrgLoss implements DistillationLoss {
     public LossValue compute(Outputs student, Knowledge teacher, Batch batch) {
         Outputs t = teacher.outputs();
         Map<String, NDArray> terms = new LinkedHashMap<>();
-        NDArray total = Pairwise.scaled(CrossEntropy.of(student.logits(), batch.labels()), ceWeight);
-        terms.put(CrossEntropy.TERM, total);
         if (vertexWeight > 0) {
-            NDArray v = Pairwise.scaled(Pairwise.mse(Pairwise.flatten(student.get(vertexTap)),
-                    Pairwise.flatten(t.get(vertexTap).stopGradient())), vertexWeight);
-            terms.put(VERTEX, v);
-            total = total.add(v);
+            terms.put(VERTEX, Pairwise.scaled(Pairwise.mse(Pairwise.flatten(student.get(vertexTap)),
+                    Pairwise.flatten(t.get(vertexTap).stopGradient())), vertexWeight));
         }
         int layers = studentTaps.size();
         if (edgeWeight > 0) {
@@ -124,9 +123,7 @@ public final class IrgLoss implements DistillationLoss {
                         edges(t.get(teacherTaps.get(l)).stopGradient()));
                 sum = sum == null ? e : sum.add(e);
             }
-            NDArray e = Pairwise.scaled(sum.div(layers), edgeWeight);
-            terms.put(EDGE, e);
-            total = total.add(e);
+            terms.put(EDGE, Pairwise.scaled(sum.div(layers), edgeWeight));
         }
         if (transformWeight > 0 && layers > 1) {
             NDArray sum = null;
@@ -138,11 +135,9 @@ public final class IrgLoss implements DistillationLoss {
                 NDArray m = Pairwise.mse(ts, tt);
                 sum = sum == null ? m : sum.add(m);
             }
-            NDArray tr = Pairwise.scaled(sum.div(layers - 1), transformWeight);
-            terms.put(TRANSFORM, tr);
-            total = total.add(tr);
+            terms.put(TRANSFORM, Pairwise.scaled(sum.div(layers - 1), transformWeight));
         }
-        return new LossValue(total, terms);
+        return terms.isEmpty() ? LossValue.none(student.logits()) : LossValue.sum(terms);
     }
 
     @Override

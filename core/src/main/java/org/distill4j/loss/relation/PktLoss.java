@@ -7,7 +7,6 @@ import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
-import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.model.Outputs;
 
 /**
@@ -15,7 +14,9 @@ import org.distill4j.model.Outputs;
  * with Probabilistic Knowledge Transfer"), with RepDistiller's cosine-similarity kernel: features,
  * flattened per sample, are divided by {@code ‖f‖ + ε}; the kernel {@code K = (f̂·f̂ᵀ + 1)/2}
  * turns into conditional distributions by normalising each row, {@code P = K / rowsum(K)}; the
- * loss is {@code ce·CE + w·mean_{i,j} P_t log((P_t + ε)/(P_s + ε))}, ε = 1e-7.
+ * term is {@code pkt = w·mean_{i,j} P_t log((P_t + ε)/(P_s + ε))}, ε = 1e-7 (the method's
+ * objective, {@link org.distill4j.method.ProbabilisticTransfer#objective()}, is
+ * {@code ceWeight·CE + pkt}).
  *
  * <p>The mean runs over all B² entries, as in RepDistiller, whose weight 30000 assumes it (a
  * batch-mean KL would be B times larger). Unlike RepDistiller the norm's square root is taken of
@@ -29,16 +30,14 @@ public final class PktLoss implements DistillationLoss {
     private final String studentTap;
     private final String teacherTap;
     private final double weight;
-    private final double ceWeight;
 
-    public PktLoss(String studentTap, String teacherTap, double weight, double ceWeight) {
-        if (!(weight >= 0) || !(ceWeight >= 0)) {
-            throw new IllegalArgumentException("pkt needs weight >= 0 and ceWeight >= 0, got " + weight + ", " + ceWeight);
+    public PktLoss(String studentTap, String teacherTap, double weight) {
+        if (!(weight >= 0)) {
+            throw new IllegalArgumentException("pkt needs weight >= 0, got " + weight);
         }
         this.studentTap = studentTap;
         this.teacherTap = teacherTap;
         this.weight = weight;
-        this.ceWeight = ceWeight;
     }
 
     /** Row-normalised cosine kernel {@code P} (B×B) of the flattened features. */
@@ -59,9 +58,8 @@ public final class PktLoss implements DistillationLoss {
 
     @Override
     public LossValue compute(Outputs student, Knowledge teacher, Batch batch) {
-        NDArray ce = Pairwise.scaled(CrossEntropy.of(student.logits(), batch.labels()), ceWeight);
         NDArray pkt = Pairwise.scaled(of(student.get(studentTap), teacher.outputs().get(teacherTap).stopGradient()), weight);
-        return LossValue.of(CrossEntropy.TERM, ce, TERM, pkt);
+        return LossValue.of(TERM, pkt);
     }
 
     @Override

@@ -9,13 +9,16 @@ import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
-import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.model.Outputs;
 
 /**
  * Relational knowledge distillation (Park, Kim, Lu &amp; Cho 2019, "Relational Knowledge
  * Distillation"): the student matches the teacher's relations between the samples of a batch,
- * not its features. {@code ce·CE + λ_D·Huber(ψ_D(s), ψ_D(t)) + λ_A·Huber(ψ_A(s), ψ_A(t))} with
+ * not its features. The terms {@code rkd_distance = λ_D·Huber(ψ_D(s), ψ_D(t))} and
+ * {@code rkd_angle = λ_A·Huber(ψ_A(s), ψ_A(t))} (in that order, each left out at weight 0, so
+ * both at 0 leave no term and a total of 0; the
+ * method's objective, {@link org.distill4j.method.RelationalKd#objective()}, is
+ * {@code ceWeight·CE + rkd_distance + rkd_angle}) with
  * Huber δ = 1 (torch's smooth L1), averaged over the entries, on features flattened per sample.
  *
  * <ul>
@@ -38,18 +41,16 @@ public final class RkdLoss implements DistillationLoss {
     private final String teacherTap;
     private final double distanceWeight;
     private final double angleWeight;
-    private final double ceWeight;
 
-    public RkdLoss(String studentTap, String teacherTap, double distanceWeight, double angleWeight, double ceWeight) {
-        if (!(distanceWeight >= 0) || !(angleWeight >= 0) || !(ceWeight >= 0)) {
+    public RkdLoss(String studentTap, String teacherTap, double distanceWeight, double angleWeight) {
+        if (!(distanceWeight >= 0) || !(angleWeight >= 0)) {
             throw new IllegalArgumentException("rkd needs non-negative weights, got distance " + distanceWeight
-                    + ", angle " + angleWeight + ", ce " + ceWeight);
+                    + ", angle " + angleWeight);
         }
         this.studentTap = studentTap;
         this.teacherTap = teacherTap;
         this.distanceWeight = distanceWeight;
         this.angleWeight = angleWeight;
-        this.ceWeight = ceWeight;
     }
 
     /** Pairwise distances divided by their mean over the non-zero entries (B×B). */
@@ -95,19 +96,13 @@ public final class RkdLoss implements DistillationLoss {
         NDArray s = student.get(studentTap);
         NDArray t = teacher.outputs().get(teacherTap).stopGradient();
         Map<String, NDArray> terms = new LinkedHashMap<>();
-        NDArray total = Pairwise.scaled(CrossEntropy.of(student.logits(), batch.labels()), ceWeight);
-        terms.put(CrossEntropy.TERM, total);
         if (distanceWeight > 0) {
-            NDArray d = Pairwise.scaled(distanceLoss(s, t), distanceWeight);
-            terms.put(DISTANCE, d);
-            total = total.add(d);
+            terms.put(DISTANCE, Pairwise.scaled(distanceLoss(s, t), distanceWeight));
         }
         if (angleWeight > 0) {
-            NDArray a = Pairwise.scaled(angleLoss(s, t), angleWeight);
-            terms.put(ANGLE, a);
-            total = total.add(a);
+            terms.put(ANGLE, Pairwise.scaled(angleLoss(s, t), angleWeight));
         }
-        return new LossValue(total, terms);
+        return terms.isEmpty() ? LossValue.none(student.logits()) : LossValue.sum(terms);
     }
 
     @Override

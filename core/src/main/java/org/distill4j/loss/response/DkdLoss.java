@@ -12,8 +12,9 @@ import org.distill4j.model.Outputs;
 /**
  * Decoupled knowledge distillation (Zhao, Cui, Song, Qiu &amp; Liang 2022, "Decoupled Knowledge
  * Distillation", CVPR): the KD term split into a target-class part and a non-target part,
- * weighted separately:
- * {@code ceWeight·CE + w(epoch)·T²·(α·TCKD + β·NCKD)} where
+ * weighted separately, the terms {@code tckd = w(epoch)·T²·α·TCKD} and
+ * {@code nckd = w(epoch)·T²·β·NCKD} (summed in that order; the method's objective,
+ * {@link org.distill4j.method.Dkd#objective()}, adds {@code ceWeight·CE} before them), where
  * <ul>
  *   <li>TCKD = KL between the binary distributions {@code [p_y, 1 − p_y]} of teacher and
  *       student at temperature T (y the true label),
@@ -37,21 +38,18 @@ public final class DkdLoss implements DistillationLoss {
     private final double beta;
     private final double temperature;
     private final int warmup;
-    private final double ceWeight;
     private double kdWeight;
 
-    public DkdLoss(double alpha, double beta, double temperature, int warmup, double ceWeight) {
-        if (!(alpha >= 0) || !(beta >= 0) || !(temperature > 0) || warmup < 0 || !(ceWeight >= 0)
-                || !Double.isFinite(alpha + beta + temperature + ceWeight)) {
-            throw new IllegalArgumentException("dkd needs alpha, beta, ceWeight ≥ 0, temperature > 0 and warmup ≥ 0, got"
-                    + " alpha=" + alpha + ", beta=" + beta + ", T=" + temperature + ", warmup=" + warmup
-                    + ", ceWeight=" + ceWeight);
+    public DkdLoss(double alpha, double beta, double temperature, int warmup) {
+        if (!(alpha >= 0) || !(beta >= 0) || !(temperature > 0) || warmup < 0
+                || !Double.isFinite(alpha + beta + temperature)) {
+            throw new IllegalArgumentException("dkd needs alpha, beta ≥ 0, temperature > 0 and warmup ≥ 0, got"
+                    + " alpha=" + alpha + ", beta=" + beta + ", T=" + temperature + ", warmup=" + warmup);
         }
         this.alpha = alpha;
         this.beta = beta;
         this.temperature = temperature;
         this.warmup = warmup;
-        this.ceWeight = ceWeight;
         this.kdWeight = warmupWeight(0, warmup);
     }
 
@@ -118,13 +116,11 @@ public final class DkdLoss implements DistillationLoss {
         NDArray zs = student.logits();
         NDArray zt = teacher.outputs().logits().stopGradient();
         double scale = kdWeight * temperature * temperature;
-        NDArray ce = CrossEntropy.of(zs, batch.labels()).mul((float) ceWeight);
         NDArray tckd = tckd(zt, zs, batch.labels(), temperature).mul((float) (scale * alpha));
         NDArray nckd = nckd(zt, zs, batch.labels(), temperature).mul((float) (scale * beta));
         Map<String, NDArray> terms = new LinkedHashMap<>();
-        terms.put(CrossEntropy.TERM, ce);
         terms.put("tckd", tckd);
         terms.put("nckd", nckd);
-        return new LossValue(ce.add(tckd).add(nckd), terms);
+        return LossValue.sum(terms);
     }
 }

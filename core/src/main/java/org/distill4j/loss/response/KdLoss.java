@@ -9,7 +9,9 @@ import org.distill4j.model.Outputs;
 
 /**
  * Response-based knowledge distillation (Hinton, Vinyals &amp; Dean 2015, "Distilling the
- * Knowledge in a Neural Network"): {@code (1−α)·CE(z_s, y) + α·T²·KL(p(z_t,T) ‖ p(z_s,T))}.
+ * Knowledge in a Neural Network"): the soft term {@code kd = α·T²·KL(p(z_t,T) ‖ p(z_s,T))}
+ * alone. The method's objective ({@link org.distill4j.method.HintonKd#objective()}) adds
+ * {@code (1−α)·CE(z_s, y)}, giving Hinton's {@code (1−α)·CE + α·T²·KL}.
  * The KL is a batch mean (sum over classes, divided by B). The {@code T²} factor keeps the
  * soft term's gradient scale independent of {@code T}. Teacher logits are detached.
  */
@@ -39,8 +41,7 @@ public final class KdLoss implements DistillationLoss {
     public LossValue compute(Outputs student, Knowledge teacher, Batch batch) {
         NDArray zs = student.logits();
         NDArray zt = teacher.outputs().logits().stopGradient();
-        NDArray ce = CrossEntropy.of(zs, batch.labels()).mul((float) (1 - alpha));
         NDArray kd = klDivergence(zt, zs, temperature).mul((float) (alpha * temperature * temperature));
-        return LossValue.of(CrossEntropy.TERM, ce, "kd", kd);
+        return LossValue.of("kd", kd);
     }
 }

@@ -1,6 +1,7 @@
 package org.distill4j.loss.response;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import java.util.List;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
@@ -9,9 +10,10 @@ import org.distill4j.loss.LossValue;
 import org.distill4j.model.Outputs;
 
 /**
- * The loss of one peer in online distillation:
- * {@code CE(z_k, y) + w·(1/|L|)·Σ_{l∈L} KL(p_l ‖ p_k)} at temperature 1, each KL a batch mean,
- * the targets {@code p_l} detached. The targets are taps of the peers' knowledge (see
+ * The distillation term of one peer in online distillation,
+ * {@code peers = w·(1/|L|)·Σ_{l∈L} KL(p_l ‖ p_k)} at temperature 1, each KL a batch mean,
+ * the targets {@code p_l} detached; the peer's objective is
+ * {@code new WeightedSum(1, peerLoss)}: {@code CE(z_k, y) + peers}. The targets are taps of the peers' knowledge (see
  * {@link org.distill4j.knowledge.PeerKnowledge}): for deep mutual learning (Zhang et al. 2018)
  * {@code L} is the other K−1 peers and {@code w = 1}, which is the paper's
  * {@code CE + 1/(K−1)·Σ_{l≠k} KL(p_l ‖ p_k)}; for codistillation (Anil et al. 2018) {@code L} is
@@ -41,10 +43,9 @@ public final class PeerLoss implements DistillationLoss {
     @Override
     public LossValue compute(Outputs student, Knowledge peers, Batch batch) {
         NDArray zk = student.logits();
-        NDArray ce = CrossEntropy.of(zk, batch.labels());
         NDArray kl;
         if (weight == 0) {
-            kl = zk.getManager().zeros(ce.getShape(), ce.getDataType());
+            kl = zk.getManager().zeros(new Shape(), zk.getDataType()); // the shape and type of a batch mean
         } else {
             kl = null;
             for (String t : targets) {
@@ -53,7 +54,7 @@ public final class PeerLoss implements DistillationLoss {
             }
             kl = kl.mul((float) (weight / targets.size()));
         }
-        return LossValue.of(CrossEntropy.TERM, ce, TERM, kl);
+        return LossValue.of(TERM, kl);
     }
 
     @Override

@@ -4,17 +4,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
-import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 import org.distill4j.model.TapShapes;
@@ -22,8 +19,9 @@ import org.distill4j.model.TapShapes;
 /**
  * Self-attention distillation (Hou et al. 2019, "Learning Lightweight Lane Detection CNNs by
  * Self Attention Distillation", ICCV): each stage's attention map mimics the next deeper
- * stage's, within one network and without a teacher. Loss
- * {@code CE + weight · Σ_i mean((Q(pool(A_i)) − Q(A_{i+1}))²)} over consecutive taps, where, as in
+ * stage's, within one network and without a teacher. The term
+ * {@code sad = weight · Σ_i mean((Q(pool(A_i)) − Q(A_{i+1}))²)} over consecutive taps (the
+ * objective, {@code new WeightedSum(1, sadLoss)}, is {@code CE + sad}), where, as in
  * attention transfer (Zagoruyko &amp; Komodakis 2017), {@code A = mean_c(F_c²)} per sample and
  * {@code Q} flattens it and L2-normalises it; the deeper map's {@code Q} is a detached target.
  * The term is off (exactly 0, no gradient) before epoch {@code warmupEpochs}: Hou et al. switch
@@ -138,7 +136,6 @@ public final class SelfAttentionLoss implements DistillationLoss {
         if (taps == null) {
             throw new IllegalStateException("sad: the default taps are chosen in bind(); bind the loss first");
         }
-        NDArray ce = CrossEntropy.of(student.logits(), batch.labels());
         NDArray sad;
         if (active) {
             sad = null;
@@ -152,12 +149,10 @@ public final class SelfAttentionLoss implements DistillationLoss {
             }
             sad = sad.mul((float) weight);
         } else {
-            sad = ce.getManager().zeros(new Shape(), ce.getDataType());
+            NDArray logits = student.logits(); // a batch mean's manager, shape and type
+            sad = logits.getManager().zeros(new Shape(), logits.getDataType());
         }
-        Map<String, NDArray> terms = new LinkedHashMap<>();
-        terms.put(CrossEntropy.TERM, ce);
-        terms.put(TERM, sad);
-        return new LossValue(ce.add(sad), terms);
+        return LossValue.of(TERM, sad);
     }
 
     /** The taps, shallowest first (after {@link #bind} when the defaults are used). */

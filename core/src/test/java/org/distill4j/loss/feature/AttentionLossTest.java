@@ -13,6 +13,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.List;
 import java.util.Set;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.Adapters;
@@ -94,9 +95,9 @@ class AttentionLossTest {
         double second = meanSquaredDifference(attention(B, 2, 2, 4), attention(Y, 2, 4, 4));
         double expected = 1000 / 2.0 * (first + second);
         try (NDManager m = NDManager.newBaseManager()) {
-            AttentionLoss loss = new AttentionLoss(List.of("a", "b"), List.of("x", "y"), true, 1000, 0.5);
+            AttentionLoss loss = new AttentionLoss(List.of("a", "b"), List.of("x", "y"), true, 1000);
             Batch batch = Batches.withLabels(m, LABELS);
-            LossValue v = loss.compute(student(m, m.create(A, new Shape(2, 2, 4, 4))), teacher(m), batch);
+            LossValue v = new WeightedSum(0.5, loss).compute(student(m, m.create(A, new Shape(2, 2, 4, 4))), teacher(m), batch);
             assertEquals(expected, v.terms().get("at").getDouble(), 1e-12 * expected);
             double ce = 0.5 * Fixtures.crossEntropy(LOGITS, 10, LABELS);
             assertEquals(ce, v.terms().get("ce").getDouble(), 1e-12);
@@ -107,9 +108,9 @@ class AttentionLossTest {
     @Test
     void gradientMatchesFiniteDifferences() {
         try (NDManager m = NDManager.newBaseManager()) {
-            AttentionLoss loss = new AttentionLoss(List.of("a", "b"), List.of("x", "y"), true, 1000, 1);
+            AttentionLoss loss = new AttentionLoss(List.of("a", "b"), List.of("x", "y"), true, 1000);
             Batch batch = Batches.withLabels(m, LABELS);
-            GradientCheck.assertGradient(a -> loss.compute(student(m, a), teacher(m), batch).total(), A,
+            GradientCheck.assertGradient(a -> new WeightedSum(1, loss).compute(student(m, a), teacher(m), batch).total(), A,
                     new Shape(2, 2, 4, 4));
         }
     }
@@ -117,14 +118,14 @@ class AttentionLossTest {
     @Test
     void teacherReceivesNoGradientAndAZeroMapNoNaN() {
         try (NDManager m = NDManager.newBaseManager()) {
-            AttentionLoss loss = new AttentionLoss(List.of("a", "b"), List.of("x", "y"), true, 1000, 1);
+            AttentionLoss loss = new AttentionLoss(List.of("a", "b"), List.of("x", "y"), true, 1000);
             NDArray a = m.zeros(new Shape(2, 2, 4, 4), DataType.FLOAT64); // a dead layer: all zeros
             NDArray x = m.create(X, new Shape(2, 3, 2, 2));
             a.setRequiresGradient(true);
             x.setRequiresGradient(true);
             LossValue v;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                v = loss.compute(student(m, a), new Knowledge(Fixtures.outputs(m.zeros(new Shape(2, 10)), "x", x, "y",
+                v = new WeightedSum(1, loss).compute(student(m, a), new Knowledge(Fixtures.outputs(m.zeros(new Shape(2, 10)), "x", x, "y",
                         m.create(Y, new Shape(2, 4, 2, 2)))), Batches.withLabels(m, LABELS));
                 gc.backward(v.total());
             }
@@ -169,7 +170,7 @@ class AttentionLossTest {
                 "fc", new Shape(16), "embedding", new Shape(16));
         TapShapes teacher = Fixtures.shapes("teacher", "stem", new Shape(16, 28, 28), "stage1", new Shape(16, 28, 28),
                 "stage2", new Shape(32, 14, 14), "stage3", new Shape(64, 7, 7), "pool", new Shape(64));
-        AttentionLoss loss = new AttentionLoss(null, null, true, 1000, 1);
+        AttentionLoss loss = new AttentionLoss(null, null, true, 1000);
         IllegalStateException early = assertThrows(IllegalStateException.class, loss::teacherTaps);
         assertTrue(early.getMessage().contains("bind"), early.getMessage());
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
@@ -187,25 +188,25 @@ class AttentionLossTest {
         TapShapes teacher = Fixtures.shapes("teacher", "x", new Shape(3, 2, 2));
         try (NDManager m = NDManager.newBaseManager(); Adapters ad = new Adapters(m)) {
             TapException size = assertThrows(TapException.class, () -> Fixtures.bind(
-                    new AttentionLoss(List.of("a"), List.of("x"), false, 1000, 1), student, teacher, ad));
+                    new AttentionLoss(List.of("a"), List.of("x"), false, 1000), student, teacher, ad));
             assertTrue(size.getMessage().contains("student tap 'a' (2, 4, 4)")
                     && size.getMessage().contains("teacher tap 'x' (3, 2, 2)") && size.getMessage().contains("pool"),
                     size.getMessage());
             // with pooling the same pair is accepted
-            Fixtures.bind(new AttentionLoss(List.of("a"), List.of("x"), true, 1000, 1), student, teacher, ad);
+            Fixtures.bind(new AttentionLoss(List.of("a"), List.of("x"), true, 1000), student, teacher, ad);
 
             TapException vector = assertThrows(TapException.class, () -> Fixtures.bind(
-                    new AttentionLoss(List.of("fc"), List.of("x"), true, 1000, 1), student, teacher, ad));
+                    new AttentionLoss(List.of("fc"), List.of("x"), true, 1000), student, teacher, ad));
             assertTrue(vector.getMessage().contains("student tap 'fc' (8)") && vector.getMessage().contains("not a feature map"),
                     vector.getMessage());
 
             TapException missing = assertThrows(TapException.class, () -> Fixtures.bind(
-                    new AttentionLoss(List.of("a"), List.of("stage9"), true, 1000, 1), student, teacher, ad));
+                    new AttentionLoss(List.of("a"), List.of("stage9"), true, 1000), student, teacher, ad));
             assertTrue(missing.getMessage().contains("'stage9'") && missing.getMessage().contains("[x, logits]"),
                     missing.getMessage());
 
             TapException none = assertThrows(TapException.class, () -> Fixtures.bind(
-                    new AttentionLoss(null, null, true, 1000, 1), Fixtures.shapes("student", "fc1", new Shape(8)),
+                    new AttentionLoss(null, null, true, 1000), Fixtures.shapes("student", "fc1", new Shape(8)),
                     teacher, ad));
             assertTrue(none.getMessage().contains("student's feature-map taps: none")
                     && none.getMessage().contains("x (3, 2, 2)"), none.getMessage());
@@ -214,8 +215,8 @@ class AttentionLossTest {
 
     @Test
     void rejectsBadParameters() {
-        assertThrows(IllegalArgumentException.class, () -> new AttentionLoss(List.of("a"), null, true, 1000, 1));
-        assertThrows(IllegalArgumentException.class, () -> new AttentionLoss(List.of("a"), List.of("x", "y"), true, 1, 1));
-        assertThrows(IllegalArgumentException.class, () -> new AttentionLoss(null, null, true, -1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new AttentionLoss(List.of("a"), null, true, 1000));
+        assertThrows(IllegalArgumentException.class, () -> new AttentionLoss(List.of("a"), List.of("x", "y"), true, 1));
+        assertThrows(IllegalArgumentException.class, () -> new AttentionLoss(null, null, true, -1));
     }
 }

@@ -14,6 +14,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import java.util.function.Function;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.Adapters;
@@ -51,12 +52,12 @@ class FitNetLossTest {
     void mapValueMatchesHandComputation() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
             Seeds.apply(11);
-            FitNetLoss loss = new FitNetLoss("conv2", "conv1", 1, 100, 0.5);
+            FitNetLoss loss = new FitNetLoss("conv2", "conv1", 1, 100);
             Fixtures.bind(loss, studentMaps(), teacherMaps(), a);
             perturbNorm(a);
             assertEquals(3 * 2 + 2 * 3, a.parameterCount(), "1×1 conv without bias, then batch norm γ, β");
             Batch b = Batches.withLabels(m, LABELS);
-            LossValue v = loss.compute(Fixtures.outputs(f32(m, LOGITS, new Shape(2, 10)), "conv2",
+            LossValue v = new WeightedSum(0.5, loss).compute(Fixtures.outputs(f32(m, LOGITS, new Shape(2, 10)), "conv2",
                     f32(m, XS, new Shape(2).addAll(S_MAP))), new Knowledge(Fixtures.outputs(m.zeros(new Shape(2, 10)),
                             "conv1", f32(m, XT, new Shape(2).addAll(T_MAP)))), b);
 
@@ -105,14 +106,14 @@ class FitNetLossTest {
     @Test
     void vectorValueMatchesHandComputation() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
-            FitNetLoss loss = new FitNetLoss("embedding", "embedding", 1, 100, 1);
+            FitNetLoss loss = new FitNetLoss("embedding", "embedding", 1, 100);
             Fixtures.bind(loss, Fixtures.shapes("student", "embedding", new Shape(4)),
                     Fixtures.shapes("teacher", "embedding", new Shape(2)), a);
             Fixtures.find(a, "bias", 0).getArray().set(new float[] {0.3f, -0.2f});
             assertEquals(2 * 4 + 2, a.parameterCount(), "a linear regressor for vectors");
             double[] v = Fixtures.values(4, 2 * 4, 0);
             double[] t = Fixtures.values(5, 2 * 2, 0);
-            LossValue value = loss.compute(Fixtures.outputs(f32(m, LOGITS, new Shape(2, 10)), "embedding",
+            LossValue value = new WeightedSum(1, loss).compute(Fixtures.outputs(f32(m, LOGITS, new Shape(2, 10)), "embedding",
                     f32(m, v, new Shape(2, 4))), new Knowledge(Fixtures.outputs(m.zeros(new Shape(2, 10)), "embedding",
                             f32(m, t, new Shape(2, 2)))), Batches.withLabels(m, LABELS));
             double[] w = Fixtures.parameter(a, "weight", 0); // (2, 4)
@@ -143,7 +144,7 @@ class FitNetLossTest {
         for (int kernel : new int[] {1, 3}) {
             try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
                 Seeds.apply(12);
-                FitNetLoss loss = new FitNetLoss("conv2", "conv1", kernel, 100, 0);
+                FitNetLoss loss = new FitNetLoss("conv2", "conv1", kernel, 100);
                 Fixtures.bind(loss, studentMaps(), teacherMaps(), a);
                 perturbNorm(a);
                 NDArray w = Fixtures.parameter64(m, a, "weight", 0);
@@ -158,7 +159,7 @@ class FitNetLossTest {
                         0.9f, 1e-5f, true).head()), t).mul(100);
                 Shape xShape = new Shape(2).addAll(S_MAP);
                 GradientCheck.assertGradient(f, XS, xShape);
-                Fixtures.assertSameGradient(m, loss, f, XS, xShape, "conv2", "conv1", t);
+                Fixtures.assertSameGradient(m, new WeightedSum(0, loss), f, XS, xShape, "conv2", "conv1", t);
             }
         }
     }
@@ -166,7 +167,7 @@ class FitNetLossTest {
     @Test
     void vectorGradientMatchesFiniteDifferences() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
-            FitNetLoss loss = new FitNetLoss("fc", "embedding", 1, 100, 0);
+            FitNetLoss loss = new FitNetLoss("fc", "embedding", 1, 100);
             Fixtures.bind(loss, Fixtures.shapes("student", "fc", new Shape(4)),
                     Fixtures.shapes("teacher", "embedding", new Shape(2)), a);
             Fixtures.find(a, "bias", 0).getArray().set(new float[] {0.3f, -0.2f});
@@ -176,7 +177,7 @@ class FitNetLossTest {
             Function<NDArray, NDArray> f = x -> FitNetLoss.hint(Linear.linear(x, w, bias).head(), t).mul(100);
             double[] x = Fixtures.values(4, 8, 0);
             GradientCheck.assertGradient(f, x, new Shape(2, 4));
-            Fixtures.assertSameGradient(m, loss, f, x, new Shape(2, 4), "fc", "embedding", t);
+            Fixtures.assertSameGradient(m, new WeightedSum(0, loss), f, x, new Shape(2, 4), "fc", "embedding", t);
         }
     }
 
@@ -184,18 +185,18 @@ class FitNetLossTest {
     void incompatibleTapsNameBothTaps() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
             TapException size = assertThrows(TapException.class, () -> Fixtures.bind(new FitNetLoss("conv2", "conv1", 1,
-                    100, 1), Fixtures.shapes("student", "conv2", new Shape(2, 4, 4)), teacherMaps(), a));
+                    100), Fixtures.shapes("student", "conv2", new Shape(2, 4, 4)), teacherMaps(), a));
             assertTrue(size.getMessage().contains("student tap 'conv2' (2, 4, 4)")
                     && size.getMessage().contains("teacher tap 'conv1' (3, 2, 3)")
                     && size.getMessage().contains("spatial size"), size.getMessage());
 
             TapException kind = assertThrows(TapException.class, () -> Fixtures.bind(new FitNetLoss("embedding", "conv1",
-                    1, 100, 1), Fixtures.shapes("student", "embedding", new Shape(8)), teacherMaps(), a));
+                    1, 100), Fixtures.shapes("student", "embedding", new Shape(8)), teacherMaps(), a));
             assertTrue(kind.getMessage().contains("student tap 'embedding' (8)")
                     && kind.getMessage().contains("teacher tap 'conv1' (3, 2, 3)"), kind.getMessage());
 
             TapException missing = assertThrows(TapException.class, () -> Fixtures.bind(new FitNetLoss("conv2", "hint",
-                    1, 100, 1), studentMaps(), teacherMaps(), a));
+                    1, 100), studentMaps(), teacherMaps(), a));
             assertTrue(missing.getMessage().contains("'hint'") && missing.getMessage().contains("[conv1, logits]"),
                     missing.getMessage());
             assertTrue(a.isEmpty(), "nothing is registered for a refused pair");
@@ -204,7 +205,7 @@ class FitNetLossTest {
 
     @Test
     void rejectsBadParameters() {
-        assertThrows(IllegalArgumentException.class, () -> new FitNetLoss("a", "b", 2, 100, 1));
-        assertThrows(IllegalArgumentException.class, () -> new FitNetLoss("a", "b", 1, -1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new FitNetLoss("a", "b", 2, 100));
+        assertThrows(IllegalArgumentException.class, () -> new FitNetLoss("a", "b", 1, -1));
     }
 }

@@ -12,6 +12,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.List;
 import java.util.Set;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.Adapters;
 import org.distill4j.loss.LossValue;
@@ -44,8 +46,8 @@ class FspLossTest {
                 m.create(T2, new Shape(2, 3, 2, 2)), "t3", m.create(T3, new Shape(2, 1, 1, 1))));
     }
 
-    static FspLoss loss(double ceWeight) {
-        return new FspLoss(List.of("s1", "s2", "s3"), List.of("t1", "t2", "t3"), true, 2, ceWeight);
+    static DistillationLoss loss(double ceWeight) {
+        return new WeightedSum(ceWeight, new FspLoss(List.of("s1", "s2", "s3"), List.of("t1", "t2", "t3"), true, 2));
     }
 
     /** G[n][i][j] = Σ_p a[n,i,p]·b[n,j,p] / positions, for maps stored (n, c, p). */
@@ -106,7 +108,7 @@ class FspLossTest {
     @Test
     void gradientMatchesFiniteDifferences() {
         try (NDManager m = NDManager.newBaseManager()) {
-            FspLoss loss = loss(1);
+            DistillationLoss loss = loss(1);
             NDArray t1 = m.create(T1, new Shape(2, 2, 2, 2));
             GradientCheck.assertGradient(s1 -> loss.compute(student(m, s1), teacher(m, t1), Batches.withLabels(m, LABELS))
                     .total(), S1, new Shape(2, 2, 4, 4));
@@ -139,13 +141,13 @@ class FspLossTest {
     void channelMismatchNamesBothTapsAndWhatWouldFit() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
             TapException e = assertThrows(TapException.class, () -> Fixtures.bind(
-                    new FspLoss(List.of("conv1", "conv2"), List.of("conv1", "conv2"), true, 1, 1), STUDENT, TEACHER, a));
+                    new FspLoss(List.of("conv1", "conv2"), List.of("conv1", "conv2"), true, 1), STUDENT, TEACHER, a));
             assertTrue(e.getMessage().contains("student tap 'conv1' (8, 14, 14)")
                     && e.getMessage().contains("teacher tap 'conv1' (16, 14, 14)")
                     && e.getMessage().contains("channel counts")
                     && e.getMessage().contains("conv2↔conv1") && e.getMessage().contains("conv2↔conv3"), e.getMessage());
             // the default (two deepest maps each) fails the same way, naming the default taps
-            TapException d = assertThrows(TapException.class, () -> Fixtures.bind(new FspLoss(null, null, true, 1, 1),
+            TapException d = assertThrows(TapException.class, () -> Fixtures.bind(new FspLoss(null, null, true, 1),
                     STUDENT, TEACHER, a));
             assertTrue(d.getMessage().contains("student tap 'conv1' (8, 14, 14)")
                     && d.getMessage().contains("teacher tap 'conv2' (32, 7, 7)"), d.getMessage());
@@ -158,15 +160,15 @@ class FspLossTest {
         TapShapes teacher = Fixtures.shapes("teacher", "x", new Shape(2, 2, 2), "y", new Shape(3, 2, 2));
         try (NDManager m = NDManager.newBaseManager(); Adapters ad = new Adapters(m)) {
             TapException e = assertThrows(TapException.class, () -> Fixtures.bind(
-                    new FspLoss(List.of("a", "b"), List.of("x", "y"), false, 1, 1), student, teacher, ad));
+                    new FspLoss(List.of("a", "b"), List.of("x", "y"), false, 1), student, teacher, ad));
             assertTrue(e.getMessage().contains("student tap 'a' (2, 4, 4)") && e.getMessage().contains("student tap 'b' "
                     + "(3, 2, 2)") && e.getMessage().contains("pool"), e.getMessage());
-            FspLoss pooled = new FspLoss(null, null, true, 1, 1);
+            FspLoss pooled = new FspLoss(null, null, true, 1);
             Fixtures.bind(pooled, student, teacher, ad);
             assertEquals(Set.of("x", "y"), pooled.teacherTaps());
             assertTrue(ad.isEmpty());
 
-            TapException few = assertThrows(TapException.class, () -> Fixtures.bind(new FspLoss(null, null, true, 1, 1),
+            TapException few = assertThrows(TapException.class, () -> Fixtures.bind(new FspLoss(null, null, true, 1),
                     Fixtures.shapes("student", "a", new Shape(2, 4, 4)), teacher, ad));
             assertTrue(few.getMessage().contains("two feature-map taps") && few.getMessage().contains("a (2, 4, 4)"),
                     few.getMessage());
@@ -175,8 +177,8 @@ class FspLossTest {
 
     @Test
     void rejectsBadParameters() {
-        assertThrows(IllegalArgumentException.class, () -> new FspLoss(List.of("a"), List.of("x"), true, 1, 1));
-        assertThrows(IllegalArgumentException.class, () -> new FspLoss(List.of("a", "b"), null, true, 1, 1));
-        assertThrows(IllegalArgumentException.class, () -> new FspLoss(null, null, true, -2, 1));
+        assertThrows(IllegalArgumentException.class, () -> new FspLoss(List.of("a"), List.of("x"), true, 1));
+        assertThrows(IllegalArgumentException.class, () -> new FspLoss(List.of("a", "b"), null, true, 1));
+        assertThrows(IllegalArgumentException.class, () -> new FspLoss(null, null, true, -2));
     }
 }

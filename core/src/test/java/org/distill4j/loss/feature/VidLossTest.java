@@ -13,6 +13,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import java.util.function.Function;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.Adapters;
 import org.distill4j.loss.LossValue;
@@ -54,7 +55,7 @@ class VidLossTest {
     @Test
     void startsAtTheConfiguredSigma() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
-            Fixtures.bind(new VidLoss("conv2", "stage2", null, Math.sqrt(5), EPS, 100, 1), studentMaps(), teacherMaps(), a);
+            Fixtures.bind(new VidLoss("conv2", "stage2", null, Math.sqrt(5), EPS, 100), studentMaps(), teacherMaps(), a);
             for (double alpha : Fixtures.parameter(a, "value", 0)) {
                 assertEquals(Math.sqrt(5), softplus(alpha) + EPS, 1e-6);
             }
@@ -67,10 +68,10 @@ class VidLossTest {
     void mapValueMatchesHandComputation() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
             Seeds.apply(44);
-            VidLoss loss = new VidLoss("conv2", "stage2", null, 2.0, EPS, 100, 0.5);
+            VidLoss loss = new VidLoss("conv2", "stage2", null, 2.0, EPS, 100);
             Fixtures.bind(loss, studentMaps(), teacherMaps(), a);
             perturb(a);
-            LossValue v = loss.compute(Fixtures.outputs(f32(m, LOGITS, new Shape(2, 10)), "conv2",
+            LossValue v = new WeightedSum(0.5, loss).compute(Fixtures.outputs(f32(m, LOGITS, new Shape(2, 10)), "conv2",
                     f32(m, XS, new Shape(2).addAll(S_MAP))), new Knowledge(Fixtures.outputs(m.zeros(new Shape(2, 10)),
                             "stage2", f32(m, XT, new Shape(2).addAll(T_MAP)))), Batches.withLabels(m, LABELS));
 
@@ -113,14 +114,14 @@ class VidLossTest {
     @Test
     void vectorValueMatchesHandComputation() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
-            VidLoss loss = new VidLoss("embedding", "embedding", null, Math.sqrt(5), EPS, 100, 1);
+            VidLoss loss = new VidLoss("embedding", "embedding", null, Math.sqrt(5), EPS, 100);
             Fixtures.bind(loss, Fixtures.shapes("student", "embedding", new Shape(3)),
                     Fixtures.shapes("teacher", "embedding", new Shape(2)), a);
             Fixtures.find(a, "bias", 0).getArray().set(new float[] {0.3f, -0.2f});
             Fixtures.find(a, "value", 0).getArray().set(new float[] {0.1f, -1.2f});
             double[] v = Fixtures.values(45, 6, 0);
             double[] t = Fixtures.values(46, 4, 0);
-            LossValue value = loss.compute(Fixtures.outputs(f32(m, LOGITS, new Shape(2, 10)), "embedding",
+            LossValue value = new WeightedSum(1, loss).compute(Fixtures.outputs(f32(m, LOGITS, new Shape(2, 10)), "embedding",
                     f32(m, v, new Shape(2, 3))), new Knowledge(Fixtures.outputs(m.zeros(new Shape(2, 10)), "embedding",
                             f32(m, t, new Shape(2, 2)))), Batches.withLabels(m, LABELS));
             double[] w = Fixtures.parameter(a, "weight", 0);
@@ -152,7 +153,7 @@ class VidLossTest {
     void gradientMatchesFiniteDifferences() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
             Seeds.apply(47);
-            VidLoss loss = new VidLoss("conv2", "stage2", null, 2.0, EPS, 100, 0);
+            VidLoss loss = new VidLoss("conv2", "stage2", null, 2.0, EPS, 100);
             Fixtures.bind(loss, studentMaps(), teacherMaps(), a);
             perturb(a);
             NDArray w1 = Fixtures.parameter64(m, a, "weight", 0);
@@ -166,7 +167,7 @@ class VidLossTest {
             Function<NDArray, NDArray> f = x -> VidLoss.nll(mean.apply(x), alpha, t, EPS).mul(100);
             Shape xShape = new Shape(2).addAll(S_MAP);
             GradientCheck.assertGradient(f, XS, xShape);
-            Fixtures.assertSameGradient(m, loss, f, XS, xShape, "conv2", "stage2", t);
+            Fixtures.assertSameGradient(m, new WeightedSum(0, loss), f, XS, xShape, "conv2", "stage2", t);
 
             NDArray mu = mean.apply(m.create(XS, xShape));
             GradientCheck.assertGradient(al -> VidLoss.nll(mu, al, t, EPS), alpha.toDoubleArray(), new Shape(3));
@@ -176,7 +177,7 @@ class VidLossTest {
     @Test
     void vectorGradientMatchesFiniteDifferences() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
-            VidLoss loss = new VidLoss("fc", "embedding", null, 1.5, EPS, 100, 0);
+            VidLoss loss = new VidLoss("fc", "embedding", null, 1.5, EPS, 100);
             Fixtures.bind(loss, Fixtures.shapes("student", "fc", new Shape(3)),
                     Fixtures.shapes("teacher", "embedding", new Shape(2)), a);
             NDArray w = Fixtures.parameter64(m, a, "weight", 0);
@@ -186,7 +187,7 @@ class VidLossTest {
             Function<NDArray, NDArray> f = x -> VidLoss.nll(Linear.linear(x, w, bias).head(), alpha, t, EPS).mul(100);
             double[] x = Fixtures.values(45, 6, 0);
             GradientCheck.assertGradient(f, x, new Shape(2, 3));
-            Fixtures.assertSameGradient(m, loss, f, x, new Shape(2, 3), "fc", "embedding", t);
+            Fixtures.assertSameGradient(m, new WeightedSum(0, loss), f, x, new Shape(2, 3), "fc", "embedding", t);
         }
     }
 
@@ -194,15 +195,15 @@ class VidLossTest {
     void incompatibleTapsNameBothTaps() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
             TapException size = assertThrows(TapException.class, () -> Fixtures.bind(new VidLoss("conv2", "stage2", null,
-                    2, EPS, 100, 1), Fixtures.shapes("student", "conv2", new Shape(2, 4, 4)), teacherMaps(), a));
+                    2, EPS, 100), Fixtures.shapes("student", "conv2", new Shape(2, 4, 4)), teacherMaps(), a));
             assertTrue(size.getMessage().contains("student tap 'conv2' (2, 4, 4)")
                     && size.getMessage().contains("teacher tap 'stage2' (3, 2, 2)"), size.getMessage());
             TapException kind = assertThrows(TapException.class, () -> Fixtures.bind(new VidLoss("embedding", "stage2",
-                    null, 2, EPS, 100, 1), Fixtures.shapes("student", "embedding", new Shape(8)), teacherMaps(), a));
+                    null, 2, EPS, 100), Fixtures.shapes("student", "embedding", new Shape(8)), teacherMaps(), a));
             assertTrue(kind.getMessage().contains("student tap 'embedding' (8)")
                     && kind.getMessage().contains("teacher tap 'stage2' (3, 2, 2)"), kind.getMessage());
             TapException missing = assertThrows(TapException.class, () -> Fixtures.bind(new VidLoss("embedding",
-                    "embedding", null, 2, EPS, 100, 1), studentMaps(), teacherMaps(), a));
+                    "embedding", null, 2, EPS, 100), studentMaps(), teacherMaps(), a));
             assertTrue(missing.getMessage().contains("student has no tap named 'embedding'")
                     && missing.getMessage().contains("[conv2, logits]"), missing.getMessage());
             assertTrue(a.isEmpty());
@@ -211,8 +212,8 @@ class VidLossTest {
 
     @Test
     void rejectsBadParameters() {
-        assertThrows(IllegalArgumentException.class, () -> new VidLoss("a", "b", 0, 2, EPS, 100, 1));
-        assertThrows(IllegalArgumentException.class, () -> new VidLoss("a", "b", null, 2, 0, 100, 1));
-        assertThrows(IllegalArgumentException.class, () -> new VidLoss("a", "b", null, 2, EPS, -100, 1));
+        assertThrows(IllegalArgumentException.class, () -> new VidLoss("a", "b", 0, 2, EPS, 100));
+        assertThrows(IllegalArgumentException.class, () -> new VidLoss("a", "b", null, 2, 0, 100));
+        assertThrows(IllegalArgumentException.class, () -> new VidLoss("a", "b", null, 2, EPS, -100));
     }
 }

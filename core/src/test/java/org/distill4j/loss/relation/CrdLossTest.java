@@ -18,6 +18,8 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.data.Batch;
 import org.distill4j.loss.Adapters;
 import org.distill4j.loss.Binding;
@@ -40,7 +42,7 @@ class CrdLossTest {
 
     /** 50 negatives asked for, 8 training samples: 8 are drawn. */
     static CrdLoss newLoss() {
-        return new CrdLoss("embedding", "embedding", 3, TAU, 0.8, 50, MOMENTUM, 1);
+        return new CrdLoss("embedding", "embedding", 3, TAU, 0.8, 50, MOMENTUM);
     }
 
     static CrdLoss bound(Adapters adapters, long seed) {
@@ -64,10 +66,10 @@ class CrdLossTest {
         return out;
     }
 
-    static LossValue compute(NDManager m, CrdLoss loss, NDArray s, NDArray t, Batch b, long seed) {
+    static LossValue compute(NDManager m, DistillationLoss loss, NDArray s, NDArray t, Batch b, long seed) {
         Engine.getInstance().setRandomSeed((int) seed); // the step runner seeds each step the same way
         int n = b.size();
-        return loss.compute(Fixtures.outputs(m.create(permuteLogits(b), new Shape(n, 3)), "embedding", s),
+        return new WeightedSum(1, loss).compute(Fixtures.outputs(m.create(permuteLogits(b), new Shape(n, 3)), "embedding", s),
                 Fixtures.knowledge(m.create(permuteLogits(b), new Shape(n, 3)), "embedding", t), b);
     }
 

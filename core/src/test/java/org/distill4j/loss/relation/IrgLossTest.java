@@ -12,6 +12,8 @@ import ai.djl.training.GradientCollector;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.data.Batch;
 import org.distill4j.loss.Adapters;
 import org.distill4j.loss.LossValue;
@@ -164,13 +166,13 @@ class IrgLossTest {
 
     static IrgLoss bound(NDManager m, Adapters a, boolean squared) {
         IrgLoss loss = new IrgLoss(List.of("conv1", "embedding"), List.of("stage1", "stage2"), "logits", 0.1, 5, 5,
-                squared, 1);
+                squared);
         loss.bind(Fixtures.binding(Fixtures.shapes("student", "conv1", S1, "embedding", S2),
                 Fixtures.shapes("teacher", "stage1", T1, "stage2", T2), a));
         return loss;
     }
 
-    static LossValue compute(NDManager m, IrgLoss loss, NDArray sa, NDArray sb, NDArray ta, Batch b) {
+    static LossValue compute(NDManager m, DistillationLoss loss, NDArray sa, NDArray sb, NDArray ta, Batch b) {
         return loss.compute(Fixtures.outputs(m.create(ZS, new Shape(B, 3)), "conv1", sa, "embedding", sb),
                 Fixtures.knowledge(m.create(ZT, new Shape(B, 3)), "stage1", ta, "stage2", m.create(TB, batch(T2))), b);
     }
@@ -179,7 +181,8 @@ class IrgLossTest {
     void valueMatchesHandComputation() {
         for (boolean squared : new boolean[] {true, false}) {
             try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
-                LossValue v = compute(m, bound(m, a, squared), m.create(SA, batch(S1)), m.create(SB, batch(S2)),
+                LossValue v = compute(m, new WeightedSum(1, bound(m, a, squared)), m.create(SA, batch(S1)),
+                        m.create(SB, batch(S2)),
                         m.create(TA, batch(T1)), Batches.withLabels(m, LABELS));
                 double[] ref = referenceTerms(SA, SB, squared);
                 double ce = Reference.crossEntropy(Reference.rows(ZS, B), LABELS);
@@ -196,13 +199,13 @@ class IrgLossTest {
 
     @Test
     void oneTapReadsItAndTheLogitsWithoutTransformation() {
-        IrgLoss loss = new IrgLoss(List.of("embedding"), List.of("embedding"), "logits", 0.1, 5, 5, true, 1);
+        IrgLoss loss = new IrgLoss(List.of("embedding"), List.of("embedding"), "logits", 0.1, 5, 5, true);
         assertEquals(java.util.Set.of("embedding", "logits"), loss.teacherTaps());
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
             loss.bind(Fixtures.binding(Fixtures.shapes("student", "embedding", new Shape(4)),
                     Fixtures.shapes("teacher", "embedding", new Shape(8)), a));
             // one tap: no transformation term
-            LossValue v = loss.compute(Fixtures.outputs(m.create(ZS, new Shape(B, 3)), "embedding",
+            LossValue v = new WeightedSum(1, loss).compute(Fixtures.outputs(m.create(ZS, new Shape(B, 3)), "embedding",
                     m.create(SB, batch(S2))), Fixtures.knowledge(m.create(ZT, new Shape(B, 3)), "embedding",
                     m.create(TB, new Shape(B, 8))), Batches.withLabels(m, LABELS));
             assertEquals(java.util.Set.of("ce", IrgLoss.VERTEX, IrgLoss.EDGE), v.terms().keySet());
@@ -214,14 +217,14 @@ class IrgLossTest {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
             IrgLoss loss = bound(m, a, true);
             Batch b = Batches.withLabels(m, LABELS);
-            Function<NDArray, NDArray> ofFirst = sa -> compute(m, loss, sa, m.create(SB, batch(S2)),
-                    m.create(TA, batch(T1)), b).total();
+            Function<NDArray, NDArray> ofFirst = sa -> compute(m, new WeightedSum(1, loss), sa,
+                    m.create(SB, batch(S2)), m.create(TA, batch(T1)), b).total();
             GradientCheck.assertGradient(ofFirst, SA, batch(S1));
-            Function<NDArray, NDArray> ofSecond = sb -> compute(m, loss, m.create(SA, batch(S1)), sb,
-                    m.create(TA, batch(T1)), b).total();
+            Function<NDArray, NDArray> ofSecond = sb -> compute(m, new WeightedSum(1, loss),
+                    m.create(SA, batch(S1)), sb, m.create(TA, batch(T1)), b).total();
             GradientCheck.assertGradient(ofSecond, SB, batch(S2));
             IrgLoss unsquared = bound(m, a, false);
-            GradientCheck.assertGradient(sb -> compute(m, unsquared, m.create(SA, batch(S1)), sb,
+            GradientCheck.assertGradient(sb -> compute(m, new WeightedSum(1, unsquared), m.create(SA, batch(S1)), sb,
                     m.create(TA, batch(T1)), b).total(), SB, batch(S2));
         }
     }
@@ -245,25 +248,25 @@ class IrgLossTest {
         TapShapes teacher = Fixtures.shapes("teacher", "stage1", T1, "stage2", T2, "embedding", new Shape(8));
         // lists of different lengths
         assertContains(bindError(new IrgLoss(List.of("conv1", "embedding"), List.of("stage2"), "logits", 0.1, 5, 5,
-                true, 1), student, teacher), "studentTaps [conv1, embedding]", "teacherTaps [stage2]", "same length");
+                true), student, teacher), "studentTaps [conv1, embedding]", "teacherTaps [stage2]", "same length");
         // a missing tap
-        assertContains(bindError(new IrgLoss(List.of("conv9"), List.of("stage2"), "logits", 0.1, 5, 5, true, 1),
+        assertContains(bindError(new IrgLoss(List.of("conv9"), List.of("stage2"), "logits", 0.1, 5, 5, true),
                 student, teacher), "student tap 'conv9' (missing", "teacher tap 'stage2' (shape (2, 2, 2))");
         // channel counts 3 and 4 do not divide: the transformation cannot compare them
         assertContains(bindError(new IrgLoss(List.of("odd", "embedding"), List.of("stage1", "stage2"), "logits", 0.1, 5,
-                5, true, 1), student, teacher), "student taps 'odd' (shape (3))", "'embedding' (shape (4))",
+                5, true), student, teacher), "student taps 'odd' (shape (3))", "'embedding' (shape (4))",
                 "transformWeight: 0");
         // 5×5 does not pool to 3×3 with an integer kernel
         assertContains(bindError(new IrgLoss(List.of("map5", "map3"), List.of("stage1", "stage2"), "logits", 0.1, 5, 5,
-                true, 1), student, teacher), "'map5' (shape (2, 5, 5))", "'map3' (shape (2, 3, 3))");
+                true), student, teacher), "'map5' (shape (2, 5, 5))", "'map3' (shape (2, 3, 3))");
         // ... unless the transformation term is off
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
-            new IrgLoss(List.of("map5", "map3"), List.of("stage1", "stage2"), "logits", 0.1, 5, 0, true, 1)
+            new IrgLoss(List.of("map5", "map3"), List.of("stage1", "stage2"), "logits", 0.1, 5, 0, true)
                     .bind(Fixtures.binding(student, teacher, a));
         }
         // the vertex term compares values: sizes must agree
-        assertContains(bindError(new IrgLoss(List.of("embedding"), List.of("embedding"), "embedding", 0.1, 5, 5, true,
-                1), student, teacher), "student tap 'embedding' (shape (4))", "teacher tap 'embedding' (shape (8))",
+        assertContains(bindError(new IrgLoss(List.of("embedding"), List.of("embedding"), "embedding", 0.1, 5, 5,
+                true), student, teacher), "student tap 'embedding' (shape (4))", "teacher tap 'embedding' (shape (8))",
                 "vertexTap: logits");
     }
 
@@ -277,7 +280,7 @@ class IrgLossTest {
             ta.setRequiresGradient(true);
             zt.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                LossValue v = bound(m, a, true).compute(
+                LossValue v = new WeightedSum(1, bound(m, a, true)).compute(
                         Fixtures.outputs(m.create(ZS, new Shape(B, 3)), "conv1", sa, "embedding", m.create(SB, batch(S2))),
                         Fixtures.knowledge(zt, "stage1", ta, "stage2", m.create(TB, batch(T2))),
                         Batches.withLabels(m, LABELS));

@@ -9,6 +9,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.data.Batch;
 import org.distill4j.loss.Adapters;
 import org.distill4j.loss.LossValue;
@@ -62,7 +64,7 @@ class PktLossTest {
         return sum / 9; // RepDistiller's torch.mean over the B² entries
     }
 
-    private static LossValue compute(NDManager m, PktLoss loss, NDArray s, NDArray t, Batch b) {
+    private static LossValue compute(NDManager m, DistillationLoss loss, NDArray s, NDArray t, Batch b) {
         return loss.compute(Fixtures.outputs(m.create(Z, new Shape(3, 3)), "fc", s),
                 Fixtures.knowledge(m.create(Z, new Shape(3, 3)), "embedding", t), b);
     }
@@ -70,7 +72,7 @@ class PktLossTest {
     @Test
     void valueMatchesHandComputation() {
         try (NDManager m = NDManager.newBaseManager()) {
-            LossValue v = compute(m, new PktLoss("fc", "embedding", 30000, 1), m.create(S, S_SHAPE),
+            LossValue v = compute(m, new WeightedSum(1, new PktLoss("fc", "embedding", 30000)), m.create(S, S_SHAPE),
                     m.create(T, T_SHAPE), Batches.withLabels(m, LABELS));
             double pkt = reference(S, T);
             assertTrue(pkt > 1e-3, "a case with different kernels: " + pkt);
@@ -84,8 +86,8 @@ class PktLossTest {
     void gradientMatchesFiniteDifferences() {
         try (NDManager m = NDManager.newBaseManager()) {
             Batch b = Batches.withLabels(m, LABELS);
-            PktLoss loss = new PktLoss("fc", "embedding", 30000, 1);
-            GradientCheck.assertGradient(s -> compute(m, loss, s, m.create(T, T_SHAPE), b).total(), S, S_SHAPE);
+            PktLoss loss = new PktLoss("fc", "embedding", 30000);
+            GradientCheck.assertGradient(s -> compute(m, new WeightedSum(1, loss), s, m.create(T, T_SHAPE), b).total(), S, S_SHAPE);
         }
     }
 
@@ -108,7 +110,7 @@ class PktLossTest {
     @Test
     void missingTapsAreBothNamed() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
-            PktLoss loss = new PktLoss("fc9", "stage9", 30000, 1);
+            PktLoss loss = new PktLoss("fc9", "stage9", 30000);
             TapException e = assertThrows(TapException.class, () -> loss.bind(Fixtures.binding(
                     Fixtures.shapes("student", "fc1", new Shape(4)),
                     Fixtures.shapes("teacher", "stage3", new Shape(2, 7, 7)), a)));
@@ -126,7 +128,7 @@ class PktLossTest {
             s.setRequiresGradient(true);
             t.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                gc.backward(compute(m, new PktLoss("fc", "embedding", 30000, 1), s, t, Batches.withLabels(m, LABELS))
+                gc.backward(compute(m, new WeightedSum(1, new PktLoss("fc", "embedding", 30000)), s, t, Batches.withLabels(m, LABELS))
                         .total());
             }
             assertTrue(Fixtures.gradientMass(s) > 0);

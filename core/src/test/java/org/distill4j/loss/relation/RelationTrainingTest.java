@@ -61,7 +61,7 @@ class RelationTrainingTest {
             try (Network teacher = Network.create(new CnnSpec(List.of(8, 16), 32, true, null), SAMPLE, 10, m)) {
                 teacher.freeze();
                 for (var e : methods.entrySet()) {
-                    DistillationLoss loss = e.getKey().loss();
+                    DistillationLoss loss = e.getKey().objective();
                     KnowledgeSource source;
                     if (e.getKey() instanceof ContrastiveRepresentation || e.getKey() instanceof InstanceRelationGraph) {
                         // stored teacher taps, read by sample id
@@ -125,7 +125,7 @@ class RelationTrainingTest {
                 String uninterrupted;
                 Seeds.apply(2);
                 try (Network student = Network.create(new MlpSpec(List.of(16), null), SAMPLE, 10, m)) {
-                    new Offline(m, TrainListener.NONE).train("s", student, spec, method.loss(), live, data,
+                    new Offline(m, TrainListener.NONE).train("s", student, spec, method.objective(), live, data,
                             data.head(0), 3, TrainingProgress.start(), Offline.Restore.NONE, every2);
                     uninterrupted = student.weightsDigest();
                 }
@@ -135,7 +135,7 @@ class RelationTrainingTest {
                 Seeds.apply(7); // a different initialisation: everything must come from the checkpoint
                 try (Network student = Network.create(new MlpSpec(List.of(16), null), SAMPLE, 10, m)) {
                     loaded.restoreWeights(student);
-                    new Offline(m, TrainListener.NONE).train("s", student, spec, method.loss(), live, data,
+                    new Offline(m, TrainListener.NONE).train("s", student, spec, method.objective(), live, data,
                             data.head(0), 3, mid.getValue(), new Offline.Restore() {
                                 @Override
                                 public void adapters(org.distill4j.loss.Adapters adapters) throws java.io.IOException {

@@ -9,6 +9,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.data.Batch;
 import org.distill4j.loss.Adapters;
 import org.distill4j.loss.LossValue;
@@ -83,7 +85,7 @@ class RkdLossTest {
         return sum / 64;
     }
 
-    private static LossValue compute(NDManager m, RkdLoss loss, NDArray s, NDArray t, Batch b) {
+    private static LossValue compute(NDManager m, DistillationLoss loss, NDArray s, NDArray t, Batch b) {
         return loss.compute(Fixtures.outputs(m.create(Z, new Shape(4, 3)), "embedding", s),
                 Fixtures.knowledge(m.create(Z, new Shape(4, 3)), "embedding", t), b);
     }
@@ -91,7 +93,7 @@ class RkdLossTest {
     @Test
     void valueMatchesHandComputation() {
         try (NDManager m = NDManager.newBaseManager()) {
-            LossValue v = compute(m, new RkdLoss("embedding", "embedding", 25, 50, 1), m.create(S, S_SHAPE),
+            LossValue v = compute(m, new WeightedSum(1, new RkdLoss("embedding", "embedding", 25, 50)), m.create(S, S_SHAPE),
                     m.create(T, T_SHAPE), Batches.withLabels(m, LABELS));
             double d = distanceTerm(S, T);
             double a = angleTerm(S, T);
@@ -113,7 +115,7 @@ class RkdLossTest {
     @Test
     void zeroWeightDropsTheTerm() {
         try (NDManager m = NDManager.newBaseManager()) {
-            LossValue v = compute(m, new RkdLoss("embedding", "embedding", 0, 50, 1), m.create(S, S_SHAPE),
+            LossValue v = compute(m, new WeightedSum(1, new RkdLoss("embedding", "embedding", 0, 50)), m.create(S, S_SHAPE),
                     m.create(T, T_SHAPE), Batches.withLabels(m, LABELS));
             assertEquals(java.util.Set.of("ce", RkdLoss.ANGLE), v.terms().keySet());
         }
@@ -123,8 +125,8 @@ class RkdLossTest {
     void gradientMatchesFiniteDifferences() {
         try (NDManager m = NDManager.newBaseManager()) {
             Batch b = Batches.withLabels(m, LABELS);
-            RkdLoss loss = new RkdLoss("embedding", "embedding", 25, 50, 1);
-            GradientCheck.assertGradient(s -> compute(m, loss, s, m.create(T, T_SHAPE), b).total(), S, S_SHAPE);
+            RkdLoss loss = new RkdLoss("embedding", "embedding", 25, 50);
+            GradientCheck.assertGradient(s -> compute(m, new WeightedSum(1, loss), s, m.create(T, T_SHAPE), b).total(), S, S_SHAPE);
         }
     }
 
@@ -140,7 +142,7 @@ class RkdLossTest {
             NDArray x = m.create(s, S_SHAPE);
             x.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                gc.backward(compute(m, new RkdLoss("embedding", "embedding", 25, 50, 1), x, m.create(T, T_SHAPE),
+                gc.backward(compute(m, new WeightedSum(1, new RkdLoss("embedding", "embedding", 25, 50)), x, m.create(T, T_SHAPE),
                         Batches.withLabels(m, LABELS)).total());
             }
             for (double g : x.getGradient().toDoubleArray()) {
@@ -154,7 +156,7 @@ class RkdLossTest {
     @Test
     void missingTapNamesBothTaps() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
-            RkdLoss loss = new RkdLoss("embedding", "penultimate", 25, 50, 1);
+            RkdLoss loss = new RkdLoss("embedding", "penultimate", 25, 50);
             TapException e = assertThrows(TapException.class, () -> loss.bind(Fixtures.binding(
                     Fixtures.shapes("student", "embedding", new Shape(3)),
                     Fixtures.shapes("teacher", "embedding", new Shape(2), "pool", new Shape(2)), a)));
@@ -172,7 +174,7 @@ class RkdLossTest {
             s.setRequiresGradient(true);
             t.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                gc.backward(compute(m, new RkdLoss("embedding", "embedding", 25, 50, 1), s, t,
+                gc.backward(compute(m, new WeightedSum(1, new RkdLoss("embedding", "embedding", 25, 50)), s, t,
                         Batches.withLabels(m, LABELS)).total());
             }
             assertTrue(Fixtures.gradientMass(s) > 0);

@@ -9,6 +9,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.data.Batch;
 import org.distill4j.loss.Adapters;
 import org.distill4j.loss.LossValue;
@@ -50,7 +52,7 @@ class SpLossTest {
         return g;
     }
 
-    private static LossValue compute(NDManager m, SpLoss loss, NDArray s, NDArray t, Batch b) {
+    private static LossValue compute(NDManager m, DistillationLoss loss, NDArray s, NDArray t, Batch b) {
         return loss.compute(Fixtures.outputs(m.create(Z, new Shape(3, 3)), "embedding", s),
                 Fixtures.knowledge(m.create(Z, new Shape(3, 3)), "pool", t), b);
     }
@@ -58,8 +60,8 @@ class SpLossTest {
     @Test
     void valueMatchesHandComputation() {
         try (NDManager m = NDManager.newBaseManager()) {
-            SpLoss loss = new SpLoss("embedding", "pool", 3000, 0.5);
-            LossValue v = compute(m, loss, m.create(S, S_SHAPE), m.create(T, T_SHAPE), Batches.withLabels(m, LABELS));
+            SpLoss loss = new SpLoss("embedding", "pool", 3000);
+            LossValue v = compute(m, new WeightedSum(0.5, loss), m.create(S, S_SHAPE), m.create(T, T_SHAPE), Batches.withLabels(m, LABELS));
             double sp = reference(S, T);
             double ce = Reference.crossEntropy(Reference.rows(Z, 3), LABELS);
             assertTrue(sp > 1e-3, "a case where the similarities differ: " + sp);
@@ -78,16 +80,16 @@ class SpLossTest {
     @Test
     void gradientMatchesFiniteDifferences() {
         try (NDManager m = NDManager.newBaseManager()) {
-            SpLoss loss = new SpLoss("embedding", "pool", 3000, 1);
+            SpLoss loss = new SpLoss("embedding", "pool", 3000);
             Batch b = Batches.withLabels(m, LABELS);
-            GradientCheck.assertGradient(s -> compute(m, loss, s, m.create(T, T_SHAPE), b).total(), S, S_SHAPE);
+            GradientCheck.assertGradient(s -> compute(m, new WeightedSum(1, loss), s, m.create(T, T_SHAPE), b).total(), S, S_SHAPE);
         }
     }
 
     @Test
     void missingTapNamesBothTaps() {
         try (NDManager m = NDManager.newBaseManager(); Adapters a = new Adapters(m)) {
-            SpLoss loss = new SpLoss("stage9", "pool", 3000, 1);
+            SpLoss loss = new SpLoss("stage9", "pool", 3000);
             TapException e = assertThrows(TapException.class, () -> loss.bind(Fixtures.binding(
                     Fixtures.shapes("student", "embedding", new Shape(4)),
                     Fixtures.shapes("teacher", "pool", new Shape(2)), a)));
@@ -104,7 +106,7 @@ class SpLossTest {
             s.setRequiresGradient(true);
             t.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                gc.backward(compute(m, new SpLoss("embedding", "pool", 3000, 1), s, t, Batches.withLabels(m, LABELS))
+                gc.backward(compute(m, new WeightedSum(1, new SpLoss("embedding", "pool", 3000)), s, t, Batches.withLabels(m, LABELS))
                         .total());
             }
             assertTrue(Fixtures.gradientMass(s) > 0, "the student does learn");

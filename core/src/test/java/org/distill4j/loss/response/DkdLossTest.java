@@ -10,6 +10,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.LossValue;
@@ -31,7 +33,7 @@ class DkdLossTest {
     static final double CE = 1.4952357685907756;
     static final double TOTAL = 3.504838874809799; // CE + 4·(1·TCKD + 8·NCKD)
 
-    private static LossValue compute(NDManager m, DkdLoss loss, NDArray zs, double[] zt, Batch b) {
+    private static LossValue compute(NDManager m, DistillationLoss loss, NDArray zs, double[] zt, Batch b) {
         return loss.compute(Outputs.ofLogits(zs), new Knowledge(Outputs.ofLogits(m.create(zt, zs.getShape()))), b);
     }
 
@@ -39,7 +41,7 @@ class DkdLossTest {
     void valueMatchesHandComputation() {
         try (NDManager m = NDManager.newBaseManager()) {
             Batch b = Batches.withLabels(m, 1, 3);
-            LossValue v = compute(m, new DkdLoss(1, 8, 2, 0, 1), m.create(ZS, SHAPE), ZT, b);
+            LossValue v = compute(m, new WeightedSum(1, new DkdLoss(1, 8, 2, 0)), m.create(ZS, SHAPE), ZT, b);
             assertEquals(TOTAL, v.total().getDouble(), 1e-12);
             assertEquals(CE, v.terms().get("ce").getDouble(), 1e-12);
             assertEquals(4 * TCKD_T2, v.terms().get("tckd").getDouble(), 1e-12);
@@ -76,11 +78,11 @@ class DkdLossTest {
             // p_y ≈ 1 − 1e-35 in the teacher: log(1 − p_y) must not become log 0
             double[] zt = {0, 80, 0, 0, 1, 2, 3, 90};
             Batch b = Batches.withLabels(m, 1, 3);
-            LossValue v = compute(m, new DkdLoss(1, 8, 1, 0, 1), m.create(ZS, SHAPE), zt, b);
+            LossValue v = compute(m, new WeightedSum(1, new DkdLoss(1, 8, 1, 0)), m.create(ZS, SHAPE), zt, b);
             assertTrue(Double.isFinite(v.total().getDouble()) && v.terms().get("tckd").getDouble() > 0);
             NDArray zs32 = m.create(ZS, SHAPE).toType(DataType.FLOAT32, false);
             NDArray zt32 = m.create(zt, SHAPE).toType(DataType.FLOAT32, false);
-            float total = new DkdLoss(1, 8, 1, 0, 1).compute(Outputs.ofLogits(zs32), new Knowledge(Outputs.ofLogits(zt32)), b)
+            float total = new WeightedSum(1, new DkdLoss(1, 8, 1, 0)).compute(Outputs.ofLogits(zs32), new Knowledge(Outputs.ofLogits(zt32)), b)
                     .total().getFloat();
             assertTrue(Float.isFinite(total), "float32: " + total);
         }
@@ -90,8 +92,8 @@ class DkdLossTest {
     void gradientMatchesFiniteDifferences() {
         try (NDManager m = NDManager.newBaseManager()) {
             Batch b = Batches.withLabels(m, 1, 3);
-            DkdLoss loss = new DkdLoss(1.5, 6, 3, 0, 0.7);
-            GradientCheck.assertGradient(zs -> compute(m, loss, zs, ZT, b).total(), ZS, SHAPE);
+            DkdLoss loss = new DkdLoss(1.5, 6, 3, 0);
+            GradientCheck.assertGradient(zs -> compute(m, new WeightedSum(0.7, loss), zs, ZT, b).total(), ZS, SHAPE);
         }
     }
 
@@ -104,7 +106,7 @@ class DkdLossTest {
             zs.setRequiresGradient(true);
             zt.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                gc.backward(new DkdLoss(1, 8, 4, 0, 1).compute(Outputs.ofLogits(zs), new Knowledge(Outputs.ofLogits(zt)), b)
+                gc.backward(new WeightedSum(1, new DkdLoss(1, 8, 4, 0)).compute(Outputs.ofLogits(zs), new Knowledge(Outputs.ofLogits(zt)), b)
                         .total());
             }
             for (double g : zt.getGradient().toType(DataType.FLOAT64, false).toDoubleArray()) {
@@ -123,24 +125,24 @@ class DkdLossTest {
         assertEquals(1.0, DkdLoss.warmupWeight(0, 0), 1e-15);
         try (NDManager m = NDManager.newBaseManager()) {
             Batch b = Batches.withLabels(m, 1, 3);
-            DkdLoss loss = new DkdLoss(1, 8, 2, 20, 1);
+            DkdLoss loss = new DkdLoss(1, 8, 2, 20);
             assertEquals(1.0 / 20, loss.kdWeight(), 1e-15, "before the first epoch starts: the first epoch's weight");
             loss.startEpoch(4, 10);
-            LossValue v = compute(m, loss, m.create(ZS, SHAPE), ZT, b);
+            LossValue v = compute(m, new WeightedSum(1, loss), m.create(ZS, SHAPE), ZT, b);
             assertEquals(CE + 5.0 / 20 * (TOTAL - CE), v.total().getDouble(), 1e-12);
             assertEquals(5.0 / 20 * 4 * TCKD_T2, v.terms().get("tckd").getDouble(), 1e-12);
             loss.startEpoch(9, 10);
             assertEquals(0.5, loss.kdWeight(), 1e-15, "10 epochs with warm-up 20 never reach full weight");
             loss.startEpoch(25, 30);
-            assertEquals(TOTAL, compute(m, loss, m.create(ZS, SHAPE), ZT, b).total().getDouble(), 1e-12);
+            assertEquals(TOTAL, compute(m, new WeightedSum(1, loss), m.create(ZS, SHAPE), ZT, b).total().getDouble(), 1e-12);
         }
     }
 
     @Test
     void rejectsBadParameters() {
-        assertThrows(IllegalArgumentException.class, () -> new DkdLoss(-1, 8, 4, 20, 1));
-        assertThrows(IllegalArgumentException.class, () -> new DkdLoss(1, 8, 0, 20, 1));
-        assertThrows(IllegalArgumentException.class, () -> new DkdLoss(1, 8, 4, -1, 1));
-        assertThrows(IllegalArgumentException.class, () -> new DkdLoss(1, Double.NaN, 4, 20, 1));
+        assertThrows(IllegalArgumentException.class, () -> new DkdLoss(-1, 8, 4, 20));
+        assertThrows(IllegalArgumentException.class, () -> new DkdLoss(1, 8, 0, 20));
+        assertThrows(IllegalArgumentException.class, () -> new DkdLoss(1, 8, 4, -1));
+        assertThrows(IllegalArgumentException.class, () -> new DkdLoss(1, Double.NaN, 4, 20));
     }
 }

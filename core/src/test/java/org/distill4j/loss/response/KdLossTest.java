@@ -10,7 +10,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
+import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
+import org.distill4j.method.HintonKd;
 import org.distill4j.model.Outputs;
 import org.distill4j.testing.Batches;
 import org.distill4j.testing.GradientCheck;
@@ -28,7 +30,7 @@ class KdLossTest {
     static final double KL_T2 = 0.08651314517735359;
     static final double TOTAL = 0.30815628079418755;
 
-    private static LossValue compute(NDManager m, KdLoss loss, NDArray zs, double[] zt, Batch b) {
+    private static LossValue compute(NDManager m, DistillationLoss loss, NDArray zs, double[] zt, Batch b) {
         return loss.compute(Outputs.ofLogits(zs), new Knowledge(Outputs.ofLogits(m.create(zt, SHAPE))), b);
     }
 
@@ -36,7 +38,7 @@ class KdLossTest {
     void valueMatchesHandComputation() {
         try (NDManager m = NDManager.newBaseManager()) {
             Batch b = Batches.withLabels(m, 1, 2);
-            LossValue v = compute(m, new KdLoss(2.0, 0.5), m.create(ZS, SHAPE), ZT, b);
+            LossValue v = compute(m, new HintonKd(2.0, 0.5).objective(), m.create(ZS, SHAPE), ZT, b);
             assertEquals(TOTAL, v.total().getDouble(), 1e-12);
             assertEquals(0.5 * CE, v.terms().get("ce").getDouble(), 1e-12);
             assertEquals(0.5 * 4 * KL_T2, v.terms().get("kd").getDouble(), 1e-12);
@@ -50,7 +52,7 @@ class KdLossTest {
     void gradientMatchesFiniteDifferences() {
         try (NDManager m = NDManager.newBaseManager()) {
             Batch b = Batches.withLabels(m, 1, 2);
-            KdLoss loss = new KdLoss(3.0, 0.7);
+            DistillationLoss loss = new HintonKd(3.0, 0.7).objective();
             GradientCheck.assertGradient(zs -> compute(m, loss, zs, ZT, b).total(), ZS, SHAPE);
         }
     }
@@ -72,7 +74,7 @@ class KdLossTest {
             zs.setRequiresGradient(true);
             zt.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                LossValue v = new KdLoss(4, 0.9).compute(Outputs.ofLogits(zs), new Knowledge(Outputs.ofLogits(zt)), b);
+                LossValue v = new HintonKd(4.0, 0.9).objective().compute(Outputs.ofLogits(zs), new Knowledge(Outputs.ofLogits(zt)), b);
                 gc.backward(v.total());
             }
             // stopGradient: the teacher's gradient is never computed (DJL reports zeros)
@@ -110,7 +112,7 @@ class KdLossTest {
             zs.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray v = scaled
-                        ? new KdLoss(t, 1.0).compute(Outputs.ofLogits(zs),
+                        ? new HintonKd(t, 1.0).objective().compute(Outputs.ofLogits(zs),
                                 new Knowledge(Outputs.ofLogits(m.create(ztv, SHAPE))), Batches.withLabels(m, 0, 0)).total()
                         : KdLoss.klDivergence(m.create(ztv, SHAPE), zs, t);
                 gc.backward(v);

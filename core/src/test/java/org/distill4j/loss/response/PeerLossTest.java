@@ -14,6 +14,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.List;
 import java.util.Map;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.LossValue;
@@ -42,7 +43,7 @@ class PeerLossTest {
         double kls = (kl(probabilities(ZA, 3), probabilities(ZK, 3)) + kl(probabilities(ZB, 3), probabilities(ZK, 3))) / 2;
         try (NDManager m = NDManager.newBaseManager()) {
             Batch b = Batches.withLabels(m, Y);
-            LossValue v = new PeerLoss(List.of("peer2", "peer3"), 1).compute(Outputs.ofLogits(m.create(ZK, SHAPE)),
+            LossValue v = new WeightedSum(1, new PeerLoss(List.of("peer2", "peer3"), 1)).compute(Outputs.ofLogits(m.create(ZK, SHAPE)),
                     peers(m), b);
             assertEquals(ce, v.terms().get("ce").getDouble(), 1e-12);
             assertEquals(kls, v.terms().get(PeerLoss.TERM).getDouble(), 1e-12);
@@ -56,12 +57,12 @@ class PeerLossTest {
         double klA = kl(probabilities(ZA, 3), probabilities(ZK, 3));
         try (NDManager m = NDManager.newBaseManager()) {
             Batch b = Batches.withLabels(m, Y);
-            LossValue half = new PeerLoss(List.of(Outputs.LOGITS), 0.5).compute(Outputs.ofLogits(m.create(ZK, SHAPE)),
+            LossValue half = new WeightedSum(1, new PeerLoss(List.of(Outputs.LOGITS), 0.5)).compute(Outputs.ofLogits(m.create(ZK, SHAPE)),
                     peers(m), b);
             assertEquals(ce + 0.5 * klA, half.total().getDouble(), 1e-12);
             // burn-in: weight 0 with no knowledge at all; the term is there, and 0
             PeerLoss off = new PeerLoss(List.of(Outputs.LOGITS), 0);
-            LossValue v = off.compute(Outputs.ofLogits(m.create(ZK, SHAPE)), Knowledge.NONE, b);
+            LossValue v = new WeightedSum(1, off).compute(Outputs.ofLogits(m.create(ZK, SHAPE)), Knowledge.NONE, b);
             assertEquals(0.0, v.terms().get(PeerLoss.TERM).getDouble(), 0.0);
             assertEquals(ce, v.total().getDouble(), 1e-12);
             assertEquals(false, off.needsTeacher());
@@ -73,7 +74,7 @@ class PeerLossTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Batch b = Batches.withLabels(m, Y);
             PeerLoss loss = new PeerLoss(List.of("peer2", "peer3"), 0.7);
-            GradientCheck.assertGradient(zk -> loss.compute(Outputs.ofLogits(zk), peers(m), b).total(), ZK, SHAPE);
+            GradientCheck.assertGradient(zk -> new WeightedSum(1, loss).compute(Outputs.ofLogits(zk), peers(m), b).total(), ZK, SHAPE);
         }
     }
 
@@ -85,7 +86,7 @@ class PeerLossTest {
             zk.setRequiresGradient(true);
             za.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                gc.backward(new PeerLoss(List.of("peer2"), 1).compute(Outputs.ofLogits(zk),
+                gc.backward(new WeightedSum(1, new PeerLoss(List.of("peer2"), 1)).compute(Outputs.ofLogits(zk),
                         new Knowledge(new Outputs(Map.of("peer2", za, Outputs.LOGITS, za))), Batches.withLabels(m, Y))
                         .total());
             }

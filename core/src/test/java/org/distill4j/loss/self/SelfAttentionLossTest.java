@@ -13,6 +13,7 @@ import ai.djl.training.GradientCollector;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.distill4j.loss.WeightedSum;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.Adapters;
@@ -124,11 +125,11 @@ class SelfAttentionLossTest {
             assertEquals(List.of("stage1", "stage2"), loss.taps(), "stem is not a stage");
             Outputs out = outputs(m, m.create(S1, new Shape(B, 2, 4, 4)), m.create(S2, new Shape(B, 3, 2, 2)));
             loss.startEpoch(0, 3);
-            LossValue off = loss.compute(out, Knowledge.NONE, batch);
+            LossValue off = new WeightedSum(1, loss).compute(out, Knowledge.NONE, batch);
             assertEquals(0.0, off.terms().get("sad").getDouble());
             assertEquals(handCe(), off.total().getDouble(), 1e-12);
             loss.startEpoch(1, 3);
-            LossValue on = loss.compute(out, Knowledge.NONE, batch);
+            LossValue on = new WeightedSum(1, loss).compute(out, Knowledge.NONE, batch);
             double sad = handSad();
             assertTrue(sad > 1e-3, "the case is not trivial: " + sad);
             assertEquals(sad, on.terms().get("sad").getDouble(), 1e-12);
@@ -143,7 +144,7 @@ class SelfAttentionLossTest {
             Batch batch = Batches.withLabels(m, LABELS);
             SelfAttentionLoss loss = bound(0, m);
             loss.startEpoch(0, 1);
-            GradientCheck.assertGradient(s1 -> loss.compute(outputs(m, s1, m.create(S2, new Shape(B, 3, 2, 2))),
+            GradientCheck.assertGradient(s1 -> new WeightedSum(1, loss).compute(outputs(m, s1, m.create(S2, new Shape(B, 3, 2, 2))),
                     Knowledge.NONE, batch).total(), S1, new Shape(B, 2, 4, 4));
         }
     }
@@ -160,7 +161,7 @@ class SelfAttentionLossTest {
             s1.setRequiresGradient(true);
             s2.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                gc.backward(loss.compute(outputs(m, s1, s2), Knowledge.NONE, batch).total());
+                gc.backward(new WeightedSum(1, loss).compute(outputs(m, s1, s2), Knowledge.NONE, batch).total());
             }
             for (double g : s2.getGradient().toType(DataType.FLOAT64, false).toDoubleArray()) {
                 assertEquals(0.0, g);
