@@ -29,7 +29,7 @@ import org.distill4j.model.Network;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 import org.distill4j.report.RunRecord;
-import org.distill4j.scheme.Offline;
+import org.distill4j.train.SoloPhase;
 import org.distill4j.train.NonFiniteLossException;
 import org.distill4j.train.Seeds;
 import org.distill4j.train.TrainListener;
@@ -182,7 +182,7 @@ final class BenchMethodsCommand implements Callable<Integer> {
         Seeds.apply(Seeds.derive(1, "teacher"));
         Network teacher = Network.create(spec.teacher().model(), full.train().sampleShape(), full.train().numClasses(),
                 root);
-        new Offline(root, new ProgressListener(err)).train("teacher", teacher, spec.teacher().train(),
+        SoloPhase.train(root, new ProgressListener(err), "teacher", teacher, spec.teacher().train(),
                 new NoDistillation().objective(), null, full.train(), full.validation(), Seeds.derive(1, "teacher-shuffle"));
         teacher.save(file);
         return teacher;
@@ -222,7 +222,7 @@ final class BenchMethodsCommand implements Callable<Integer> {
         try (Network student = Network.create(pair.student(), subset.sampleShape(), subset.numClasses(), root)) {
             DistillationLoss loss = method.objective();
             try {
-                new Offline(root, TrainListener.NONE).train(row, student, spec.train(), loss,
+                SoloPhase.train(root, TrainListener.NONE, row, student, spec.train(), loss,
                         loss.needsTeacher() ? store : null, subset, subset.head(0), Seeds.derive(seed, "shuffle"));
             } catch (TapException e) {
                 return new Cell(row, pair.name(), seed, "n/a", Double.NaN, Double.NaN, Double.NaN, 0, e.getMessage(),

@@ -152,19 +152,19 @@ final class BenchPerfCommand implements Callable<Integer> {
      * rounds of its GFLOP/s divided by the same round's matmul GFLOP/s.
      */
     private List<Row> interleaved(String name, Network net, List<Mode> modes, Dataset train, TrainSpec spec,
-            NDManager root) {
+            NDManager root) throws java.io.IOException {
         int n = modes.size();
         double[][] rates = new double[n][repeats];
         double[][] ratios = new double[n][repeats];
         try (Optimizer opt = spec.optimizer().create(net.trainableParameters(), net.manager())) {
             for (Mode m : modes) { // warm-up
-                Throughput.samplesPerSecond(net, opt, m.loss(), m.source(), train, spec, root, 0, steps, 1);
+                Throughput.samplesPerSecond(net, m.loss(), m.source(), train, spec, root, 0, steps, 1);
             }
             for (int r = 0; r < repeats; r++) {
                 double matmul = Throughput.matmulGflops(root, 2048, 1);
                 for (int i = 0; i < n; i++) {
                     Mode m = modes.get(i);
-                    rates[i][r] = Throughput.samplesPerSecond(net, opt, m.loss(), m.source(), train, spec, root, 0, steps, 1);
+                    rates[i][r] = Throughput.samplesPerSecond(net, m.loss(), m.source(), train, spec, root, 0, steps, 1);
                     ratios[i][r] = rates[i][r] * m.flopsPerSample() / 1e9 / matmul;
                 }
             }
@@ -188,14 +188,14 @@ final class BenchPerfCommand implements Callable<Integer> {
 
     /** Five epochs of KD from the store on a subset: resident memory after each. */
     private Map<String, Object> memoryGrowth(KnowledgeStore store, Dataset train, TrainSpec spec,
-            NDManager root, PrintStream err) {
+            NDManager root, PrintStream err) throws java.io.IOException {
         Dataset subset = train.head(memorySamples);
         int perEpoch = memorySamples / BATCH;
         List<Double> rss = new ArrayList<>();
         try (Network student = Network.create(STUDENT, train.sampleShape(), 10, root);
                 Optimizer opt = spec.optimizer().create(student.trainableParameters(), student.manager())) {
             for (int epoch = 0; epoch < 5; epoch++) {
-                Throughput.samplesPerSecond(student, opt, new HintonKd(4.0, 0.9).objective(), store, subset, spec, root, 0,
+                Throughput.samplesPerSecond(student, new HintonKd(4.0, 0.9).objective(), store, subset, spec, root, 0,
                         perEpoch, 1);
                 System.gc();
                 rss.add(Throughput.residentMiB()[0]);

@@ -167,7 +167,8 @@ public final class Adapters implements AutoCloseable {
                     throw new IOException("saved state '" + name + "' " + saved.getShape() + " does not fit '"
                             + e.getKey() + "' " + e.getValue().getShape());
                 }
-                saved.copyTo(e.getValue());
+                // a native in-place copy, as Optimizer.readState does
+                e.getValue().muli(0f).addi(saved);
             }
         }
         parameterStore = new ParameterStore(manager, false);

@@ -7,17 +7,25 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import org.distill4j.data.BatchLoader;
 import org.distill4j.data.Dataset;
 import org.distill4j.knowledge.KnowledgeSource;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.model.Network;
-import org.distill4j.train.Optimizer;
-import org.distill4j.train.StepRunner;
+import org.distill4j.train.Feed;
+import org.distill4j.train.Loop;
+import org.distill4j.train.LoopListener;
+import org.distill4j.train.LoopState;
+import org.distill4j.train.Participant;
+import org.distill4j.train.Phase;
+import org.distill4j.train.StepPolicy;
+import org.distill4j.train.Update;
+import org.distill4j.loss.Adapters;
+import org.distill4j.loss.Binding;
+import java.util.List;
 import org.distill4j.train.TrainSpec;
 
 /**
- * Speed of training steps as the training loop runs them (the shared {@link StepRunner}), the
+ * Speed of training steps as the training loop runs them (the one {@link Loop}), the
  * machine's practical peak (a large matrix multiply in the same process) and the process's
  * resident memory, for {@code distill bench perf}.
  */
@@ -25,31 +33,45 @@ public final class Throughput {
     private Throughput() {}
 
     /**
-     * Median samples per second over {@code repeats} timed blocks of {@code steps} training
-     * steps each, after {@code warmup} untimed steps.
+     * Median samples per second of the training loop itself ({@link Loop}, as every scheme runs
+     * it): {@code repeats} timed epochs of {@code steps} steps each, after one untimed epoch of
+     * {@code warmup} steps (none if 0), without validation or checkpoints. Each epoch is one
+     * {@link Loop#run} of a fresh participant over the same student (a fresh optimizer).
      */
-    public static double samplesPerSecond(Network student, Optimizer optimizer, DistillationLoss loss,
-            KnowledgeSource teacher, Dataset data, TrainSpec spec, NDManager root, int warmup, int steps, int repeats) {
-        BatchLoader loader = new BatchLoader(data, spec.batchSize(), true, 1, true);
-        StepRunner runner = new StepRunner(root);
-        int[][] plan = loader.plan(0);
-        int b = 0;
-        for (int i = 0; i < warmup; i++, b++) {
-            loader.prefetch(plan[(b + 1) % plan.length], spec.augment(), b + 1);
-            runner.step("bench", student, optimizer, loss, teacher, loader, spec, plan[b % plan.length], 0, b, 1e-3, b);
+    public static double samplesPerSecond(Network student, DistillationLoss loss, KnowledgeSource teacher,
+            Dataset data, TrainSpec spec, NDManager root, int warmup, int steps, int repeats) throws IOException {
+        if (warmup > 0) {
+            epochRate(student, loss, teacher, data, spec, root, warmup);
         }
         double[] rates = new double[repeats];
         for (int r = 0; r < repeats; r++) {
-            long t0 = System.nanoTime();
-            long samples = 0;
-            for (int i = 0; i < steps; i++, b++) {
-                loader.prefetch(plan[(b + 1) % plan.length], spec.augment(), b + 1); // as Offline does
-                samples += runner.step("bench", student, optimizer, loss, teacher, loader, spec, plan[b % plan.length], 0,
-                        b, 1e-3, b).samples();
-            }
-            rates[r] = samples / ((System.nanoTime() - t0) / 1e9);
+            rates[r] = epochRate(student, loss, teacher, data, spec, root, steps);
         }
         return median(rates);
+    }
+
+    private static double epochRate(Network student, DistillationLoss loss, KnowledgeSource teacher, Dataset data,
+            TrainSpec spec, NDManager root, int steps) throws IOException {
+        Dataset part = data.head(Math.min(data.size(), steps * spec.batchSize()));
+        try (Adapters adapters = new Adapters(student.manager())) {
+            loss.bind(new Binding(student.tapShapes("student"), teacher == null ? null : teacher.tapShapes(),
+                    data.size(), data.idBound(), adapters));
+            Participant p = Participant.learner("bench", student, adapters, spec.withEpochs(1));
+            Feed feed = Feed.shuffled("bench", part, spec.batchSize(), 1, spec.augment(), 1, "", true);
+            Phase phase = new Phase("bench", List.of(p), List.of(feed),
+                    StepPolicy.every(Update.minimise("bench", "bench", loss, loss.needsTeacher() ? teacher : null)), 1,
+                    null);
+            long[] samples = new long[1];
+            LoopListener count = new LoopListener() {
+                @Override
+                public void afterStep(LoopState state, long step, double meanLoss) {
+                    samples[0] += spec.batchSize();
+                }
+            };
+            long t0 = System.nanoTime();
+            new Loop(root, List.of(count)).run(phase);
+            return samples[0] / ((System.nanoTime() - t0) / 1e9);
+        }
     }
 
     /** GFLOP/s of an n×n by n×n float32 matrix multiply: median of {@code repeats} after warm-up. */

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,16 +13,12 @@ import org.distill4j.config.DataSpec;
 import org.distill4j.config.RunConfig;
 import org.distill4j.data.Dataset;
 import org.distill4j.data.FashionMnist;
-import org.distill4j.knowledge.KnowledgeSource;
-import org.distill4j.loss.DistillationLoss;
-import org.distill4j.method.MethodSpec;
-import org.distill4j.method.NoDistillation;
-import org.distill4j.model.Network;
 import org.distill4j.report.HtmlReport;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
-import org.distill4j.scheme.Offline;
 import org.distill4j.train.CheckpointStore;
+import org.distill4j.train.FaultInjection;
+import org.distill4j.train.RunContext;
 import org.distill4j.train.Seeds;
 import org.distill4j.train.TrainListener;
 
@@ -72,10 +67,12 @@ public final class Experiment {
         Dataset validation = split.validation();
 
         String digest = config.digest();
-        CheckpointStore store = new CheckpointStore(runDir.resolve("checkpoints"), digest, config.checkpoint().keepLast());
+        // Per-run state: fault-injection settings and counters are read now and belong to this run.
+        FaultInjection faults = FaultInjection.fromSystemProperties();
+        CheckpointStore store = new CheckpointStore(runDir.resolve("checkpoints"), digest, config.checkpoint().keepLast(),
+                faults);
         store.warnings().forEach(listener::onMessage);
         CheckpointStore.Loaded resume = store.latest();
-        List<ModelResult> completed = new ArrayList<>();
         if (resume != null) {
             if (!resume.configDigest().equals(digest) && !acceptConfigChange) {
                 throw new ConfigDriftException("the checkpoints in " + runDir + " were written with another config "
@@ -83,42 +80,16 @@ public final class Experiment {
                         + "…); resume with the original config, or accept the change explicitly");
             }
             store.protect(resume.file());
-            for (JsonNode m : resume.meta().path("completed")) {
-                completed.add(CheckpointStore.JSON.treeToValue(m, ModelResult.class));
-            }
-            listener.onMessage("resuming from " + resume.file().getFileName() + " (phase "
-                    + resume.meta().path("phase").asText() + ")");
+            listener.onMessage("resuming from " + resume.file().getFileName() + " (phase " + resume.meta().phase() + ")");
         }
-        Phases phases = new Phases(config, runDir, listener, train, validation, test, store, resume, completed);
 
         try (NDManager root = NDManager.newBaseManager()) {
-            String teacherDigest = null;
-            com.fasterxml.jackson.databind.JsonNode schemeResults = null;
-            // One branch per scheme: each runs its phases through `phases` and may return results
-            // beyond its models (they go into the record's schemeResults).
-            if (config.scheme() instanceof org.distill4j.scheme.OfflineScheme) {
-                teacherDigest = runOffline(phases, root);
-            } else if (config.scheme() instanceof org.distill4j.scheme.StagedScheme staged) {
-                StagedRun run = new StagedRun(config, staged, phases);
-                schemeResults = run.run(root);
-                teacherDigest = run.teacherDigest();
-            } else if (config.scheme() instanceof org.distill4j.scheme.TakdScheme takd) {
-                TakdRun run = new TakdRun(config, takd, phases);
-                schemeResults = run.run(root);
-                teacherDigest = run.teacherDigest();
-            } else if (config.scheme() instanceof org.distill4j.scheme.OnlineScheme) {
-                schemeResults = new OnlineRun(phases, root).run();
-            } else if (config.scheme() instanceof org.distill4j.scheme.ByotScheme byot) {
-                schemeResults = ByotRun.run(phases, byot, root);
-            } else if (config.scheme() instanceof org.distill4j.scheme.BornAgainScheme bornAgain) {
-                schemeResults = BornAgainRun.run(phases, bornAgain, root, this);
-            } else if (config.scheme() instanceof org.distill4j.scheme.SnapshotScheme snapshot) {
-                schemeResults = SnapshotRun.run(phases, snapshot, root, this);
-            } else if (config.scheme() instanceof org.distill4j.scheme.SadScheme sad) {
-                schemeResults = SadRun.run(phases, sad, root);
-            } else {
-                throw new IllegalArgumentException("scheme '" + config.scheme().name() + "' has no runner");
-            }
+            RunContext ctx = new RunContext(config, runDir, listener, train, validation, test, store, resume, root,
+                    faults);
+            // The scheme runs its phases through the context; no scheme is named here.
+            JsonNode schemeResults = config.scheme().run(ctx);
+            String teacherDigest = ctx.teacherDigest();
+            List<ModelResult> completed = ctx.completed();
             Map<String, String> versions = new LinkedHashMap<>();
             versions.put("distill4j", VERSION);
             versions.put("djl", Engine.getDjlVersion());
@@ -141,38 +112,4 @@ public final class Experiment {
         }
     }
 
-    /**
-     * The offline scheme: train (or load) the teacher, freeze it, then train the student with the
-     * method (and from scratch, when a baseline is asked for). Returns the teacher's digest.
-     */
-    private String runOffline(Phases phases, NDManager root) throws IOException {
-        Offline offline = new Offline(root, listener);
-        var ts = config.teacher();
-        var ss = config.student();
-        List<MethodSpec> methods = new ArrayList<>();
-        if (ss.baseline() && !(ss.method() instanceof NoDistillation)) {
-            methods.add(new NoDistillation());
-        }
-        methods.add(ss.method());
-        // Before the teacher trains: a wrong tap fails now, and the bound probes say which teacher
-        // taps to store (a method may pick its taps from the shapes).
-        List<DistillationLoss> bound = new ArrayList<>();
-        for (MethodSpec method : methods) {
-            bound.add(phases.checkTaps("student-" + method.name(), method, ss.model(), ts.model(), root));
-        }
-        Network teacher = phases.teacher(offline, root);
-        for (int i = 0; i < methods.size(); i++) {
-            MethodSpec method = methods.get(i);
-            DistillationLoss loss = bound.get(i);
-            KnowledgeSource source = loss.needsTeacher()
-                    ? phases.knowledge(teacher, "teacher", ss.train(), loss.teacherTaps(), root) : null;
-            try (Network student = phases.trainOrResume(offline, root, "student-" + method.name(), "student", method,
-                    ss.model(), ss.train(), source, teacher)) {
-                // closed here; its results are recorded
-            }
-        }
-        String digest = teacher.weightsDigest();
-        teacher.close();
-        return digest;
-    }
 }

@@ -1,5 +1,28 @@
 package org.distill4j.scheme;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.distill4j.knowledge.KnowledgeSource;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.method.HintonKd;
+import org.distill4j.method.NoDistillation;
+import org.distill4j.metric.Ensemble;
+import org.distill4j.metric.Metrics;
+import org.distill4j.metric.Predictions;
+import org.distill4j.model.Network;
+import org.distill4j.report.ModelMetrics;
+import org.distill4j.report.ModelResult;
+import org.distill4j.report.RunRecord;
+import org.distill4j.train.RunContext;
+
 /**
  * {@code born-again}: Born-Again Neural Networks (Furlanello et al. 2018, ICML). Generation 0 is
  * the student architecture ({@code student.model}, {@code student.train}) trained on labels;
@@ -45,5 +68,105 @@ public record BornAgainScheme(Integer generations, Double temperature, Double al
     @Override
     public boolean needsTeacher() {
         return false;
+    }
+
+    static final String METHOD = "born-again";
+
+    static String generation(int k) {
+        return "generation" + k;
+    }
+
+    /**
+     * Generation 0 on labels, then each generation taught by the one before (its outputs stored
+     * once in {@code knowledge/generation<k−1>.safetensors}, or live with augmentation), each a
+     * phase of its own; then, if asked, the ensemble of generations 1 … k.
+     */
+    @Override
+    public JsonNode run(RunContext ctx) throws IOException {
+        var student = ctx.config().student();
+        List<Predictions> onTest = new ArrayList<>();
+        // Generation 0 has the role "student": it starts from the weights every scheme's plain student does.
+        Network previous = ctx.train(RunContext.Solo.of(generation(0), "student", "none",
+                new NoDistillation().objective(), student.model(), student.train()));
+        try {
+            for (int k = 1; k <= generations; k++) {
+                DistillationLoss loss = new HintonKd(temperature, alpha).objective();
+                previous.freeze();
+                // Fidelity of generation k is measured against the generation that taught it.
+                ctx.fidelityReference(previous);
+                KnowledgeSource teacher = ctx.knowledge(previous, generation(k - 1), student.train(),
+                        loss.teacherTaps());
+                // Each generation its own role, hence its own initial weights and batch order.
+                Network next = ctx.train(RunContext.Solo.of(generation(k), generation(k), METHOD, loss,
+                        student.model(), student.train()).taughtBy(teacher).withFidelity(true));
+                previous.close();
+                previous = next;
+                onTest.add(Predictions.of(next, ctx.test(), ctx.root()));
+            }
+        } finally {
+            previous.close();
+            ctx.fidelityReference(null);
+        }
+        if (ensemble && ctx.done("ensemble") == null) {
+            ctx.record(ensembleResult(ctx, onTest));
+        }
+        ObjectNode out = RunRecord.JSON.createObjectNode();
+        out.put("scheme", name());
+        ArrayNode rows = out.putArray("generations");
+        for (int k = 0; k <= generations; k++) {
+            ModelResult g = ctx.done(generation(k));
+            ObjectNode row = rows.addObject();
+            row.put("name", g.name());
+            row.put("taughtBy", k == 0 ? null : generation(k - 1));
+            row.put("testAccuracy", g.metrics().testAccuracy());
+            if (k > 0) {
+                row.put("agreementWithTeacherTest", g.metrics().agreementTest());
+                row.put("klFromTeacherTest", g.metrics().klTest());
+            }
+        }
+        ModelResult e = ctx.done("ensemble");
+        if (e != null) {
+            ObjectNode row = out.putObject("ensemble");
+            row.put("members", "generation1-" + generation(generations));
+            row.put("testAccuracy", e.metrics().testAccuracy());
+        }
+        return out;
+    }
+
+    /**
+     * The ensemble of generations 1 … k as a model: metrics of the mean probabilities; size,
+     * training time and latency are the sums over its members (they run one after another).
+     */
+    private ModelResult ensembleResult(RunContext ctx, List<Predictions> onTest) {
+        int[] labels = ctx.test().labels();
+        Predictions p = Ensemble.meanProbabilities(onTest);
+        long parameters = 0;
+        double seconds = 0;
+        int skipped = 0;
+        double latency1 = 0;
+        double latency256 = 0;
+        StringBuilder digests = new StringBuilder();
+        for (int k = 1; k <= generations; k++) {
+            ModelResult g = ctx.done(generation(k));
+            parameters += g.parameters();
+            seconds += g.trainSeconds();
+            skipped += g.skippedBatches();
+            latency1 += g.metrics().latencyMsBatch1();
+            latency256 += g.metrics().latencyMsPerSampleBatch256();
+            digests.append(g.weightsDigest()).append('\n');
+        }
+        ModelMetrics metrics = new ModelMetrics(Metrics.accuracy(p, labels), Metrics.crossEntropy(p, labels),
+                Metrics.expectedCalibrationError(p, labels, RunContext.ECE_BINS), null, null, null, null, latency1,
+                latency256);
+        String architecture = generations + " × " + ctx.done(generation(1)).architecture();
+        String digest;
+        try {
+            digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(digests.toString().getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException(ex);
+        }
+        return new ModelResult("ensemble", "student", METHOD + "-ensemble", architecture, parameters,
+                parameters * Float.BYTES, digest, null, false, seconds, skipped, List.of(), metrics);
     }
 }

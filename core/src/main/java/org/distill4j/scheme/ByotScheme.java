@@ -1,5 +1,20 @@
 package org.distill4j.scheme;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import org.distill4j.loss.self.ByotLoss;
+import org.distill4j.method.NoDistillation;
+import org.distill4j.metric.EarlyExit;
+import org.distill4j.metric.Metrics;
+import org.distill4j.metric.Predictions;
+import org.distill4j.model.Network;
+import org.distill4j.report.ModelMetrics;
+import org.distill4j.report.ModelResult;
+import org.distill4j.report.RunRecord;
+import org.distill4j.train.RunContext;
+
 import java.util.List;
 import org.distill4j.model.ModelSpec;
 import org.distill4j.model.MultiExitSpec;
@@ -67,5 +82,80 @@ public record ByotScheme(Double alpha, Double temperature, Double lambda, List<D
     /** The multi-exit network byot trains: the student with its exits. */
     public MultiExitSpec network(ModelSpec studentModel) {
         return new MultiExitSpec(studentModel);
+    }
+
+    static final String NAME = "student-byot";
+    private static final int LATENCY_SAMPLES = 200;
+
+    /**
+     * The plain student alone (baseline), then the multi-exit student with {@link ByotLoss}; then
+     * every exit evaluated as a model of its own ({@code exit1} …) and early exit at the scheme's
+     * thresholds.
+     */
+    @Override
+    public JsonNode run(RunContext ctx) throws IOException {
+        var student = ctx.config().student();
+        MultiExitSpec spec = network(student.model());
+        if (student.baseline()) {
+            ctx.train(RunContext.Solo.of("student-none", "student", "none", new NoDistillation().objective(),
+                    student.model(), student.train())).close();
+        }
+        ByotLoss loss = new ByotLoss(spec.exitTaps(), spec.featureTaps(), alpha, temperature, lambda);
+        ObjectNode results = RunRecord.JSON.createObjectNode();
+        results.put("scheme", name());
+        try (Network net = ctx.train(RunContext.Solo.of(NAME, "student", name(), loss, spec, student.train()))) {
+            ctx.message("evaluating every exit and early exit");
+            List<String> exits = spec.exitTaps();
+            List<Predictions> perExit = EarlyExit.perExit(net, exits, ctx.test(), ctx.root());
+            ModelResult whole = ctx.done(NAME);
+            ArrayNode exitRows = results.putArray("exits");
+            for (int k = 0; k < exits.size(); k++) {
+                String exit = "exit" + (k + 1);
+                ModelResult r = ctx.done(exit);
+                if (r == null) {
+                    r = exitResult(exit, exits.get(k), net, perExit.get(k), ctx, whole);
+                    ctx.record(r);
+                }
+                ObjectNode row = exitRows.addObject();
+                row.put("name", exit);
+                row.put("tap", exits.get(k));
+                row.put("testAccuracy", r.metrics().testAccuracy());
+                row.put("parameters", r.parameters());
+                row.put("latencyMsBatch1", r.metrics().latencyMsBatch1());
+                row.put("latencyMsPerSampleBatch256", r.metrics().latencyMsPerSampleBatch256());
+            }
+            ArrayNode early = results.putArray("earlyExit");
+            for (double threshold : thresholds) {
+                EarlyExit.Result e = EarlyExit.evaluate(net, exits, perExit, ctx.test(), threshold, LATENCY_SAMPLES,
+                        ctx.root());
+                early.add(RunRecord.JSON.valueToTree(e));
+            }
+        }
+        ModelResult baseline = ctx.done("student-none");
+        if (baseline != null) {
+            ObjectNode b = results.putObject("baseline");
+            b.put("name", baseline.name());
+            b.put("testAccuracy", baseline.metrics().testAccuracy());
+            b.put("latencyMsBatch1", baseline.metrics().latencyMsBatch1());
+        }
+        return results;
+    }
+
+    /**
+     * One exit as a model: its test metrics, the parameters a forward pass up to it uses, the
+     * latency of the network cut at it. Trained as part of {@code student-byot} (same file and
+     * digest); no learning curve of its own.
+     */
+    private static ModelResult exitResult(String name, String tap, Network net, Predictions onTest, RunContext ctx,
+            ModelResult whole) {
+        int[] labels = ctx.test().labels();
+        ModelMetrics metrics = new ModelMetrics(Metrics.accuracy(onTest, labels), Metrics.crossEntropy(onTest, labels),
+                Metrics.expectedCalibrationError(onTest, labels, RunContext.ECE_BINS), null, null, null, null,
+                EarlyExit.millisPerSample(net, tap, ctx.root(), 1, 200),
+                EarlyExit.millisPerSample(net, tap, ctx.root(), 256, 10));
+        long parameters = net.parameterCountUpTo(tap);
+        return new ModelResult(name, "student", "byot", net.spec().describe() + " " + name, parameters,
+                parameters * Float.BYTES, net.weightsDigest(), whole.file(), false, whole.trainSeconds(),
+                whole.skippedBatches(), List.of(), metrics);
     }
 }

@@ -1,5 +1,14 @@
 package org.distill4j.scheme;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import org.distill4j.data.Dataset;
+import org.distill4j.report.RunRecord;
+import org.distill4j.train.RunContext;
+import org.distill4j.train.Seeds;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import org.distill4j.model.ModelSpec;
@@ -61,5 +70,23 @@ public record CodistillationScheme(List<ModelSpec> peers, Integer refreshSteps, 
     /** The burn-in in steps: {@code burnInSteps}, or one epoch when it is absent. */
     public int burnIn(int stepsPerEpoch) {
         return burnInSteps != null ? burnInSteps : stepsPerEpoch;
+    }
+
+    /** The peers together, then alone (see {@link Peers#run}); each peer a worker with its own batch order. */
+    @Override
+    public JsonNode run(RunContext ctx) throws IOException {
+        int k = peerModels(ctx.config().student().model()).size();
+        List<Dataset> data = shards == Shards.DISJOINT ? Peers.shards(ctx.train(), k, Seeds.derive(ctx.seed(), "shards"))
+                : Peers.copies(k, ctx.train());
+        List<Long> shuffles = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            shuffles.add(Seeds.derive(ctx.seed(), Peers.peer(i) + "-shuffle"));
+        }
+        int burnIn = burnIn(Peers.stepsPerEpoch(data, ctx.config().student().train().batchSize()));
+        ObjectNode settings = RunRecord.JSON.createObjectNode();
+        settings.put("refreshSteps", refreshSteps).put("burnInSteps", burnIn).put("weight", weight)
+                .put("shards", Peers.lower(shards));
+        return Peers.run(ctx, this, Peers.Coupling.codistillation(weight, refreshSteps, burnIn), data, shuffles,
+                settings);
     }
 }

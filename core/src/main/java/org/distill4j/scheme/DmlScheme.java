@@ -1,5 +1,12 @@
 package org.distill4j.scheme;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import org.distill4j.report.RunRecord;
+import org.distill4j.train.RunContext;
+import org.distill4j.train.Seeds;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import org.distill4j.model.ModelSpec;
@@ -37,5 +44,15 @@ public record DmlScheme(List<ModelSpec> peers, Targets targets) implements Onlin
     @Override
     public String name() {
         return "dml";
+    }
+
+    /** The peers together, then alone (see {@link Peers#run}); one batch order for all peers. */
+    @Override
+    public JsonNode run(RunContext ctx) throws IOException {
+        int k = peerModels(ctx.config().student().model()).size();
+        ObjectNode settings = RunRecord.JSON.createObjectNode();
+        settings.put("targets", Peers.lower(targets));
+        return Peers.run(ctx, this, Peers.Coupling.mutual(targets == Targets.TRAIN), Peers.copies(k, ctx.train()),
+                Peers.copies(k, Seeds.derive(ctx.seed(), "peers-shuffle")), settings);
     }
 }

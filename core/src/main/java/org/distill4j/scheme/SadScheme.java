@@ -1,5 +1,19 @@
 package org.distill4j.scheme;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import org.distill4j.loss.Adapters;
+import org.distill4j.loss.Binding;
+import org.distill4j.loss.WeightedSum;
+import org.distill4j.loss.self.SelfAttentionLoss;
+import org.distill4j.method.NoDistillation;
+import org.distill4j.model.Network;
+import org.distill4j.report.ModelResult;
+import org.distill4j.report.RunRecord;
+import org.distill4j.train.RunContext;
+
 import java.util.List;
 import org.distill4j.model.ModelSpec;
 import org.distill4j.train.TrainSpec;
@@ -59,5 +73,43 @@ public record SadScheme(List<String> taps, Double weight, Integer warmupEpochs) 
     /** The warm-up for a run of {@code epochs} epochs: as given, else two thirds of them. */
     public int warmupFor(int epochs) {
         return warmupEpochs != null ? warmupEpochs : epochs * 2 / 3;
+    }
+
+    static final String NAME = "student-sad";
+
+    /** The plain student (baseline), then the same student with self-attention distillation. */
+    @Override
+    public JsonNode run(RunContext ctx) throws IOException {
+        var student = ctx.config().student();
+        int warmup = warmupFor(student.train().epochs());
+        // Resolve and check the taps before anything trains (a misfit is a TapException now).
+        List<String> resolved;
+        try (Network probe = ctx.create(student.model()); Adapters scratch = new Adapters(ctx.root())) {
+            SelfAttentionLoss check = new SelfAttentionLoss(taps, weight, warmup);
+            check.bind(new Binding(probe.tapShapes("student"), null, ctx.train().size(), ctx.train().idBound(),
+                    scratch));
+            resolved = check.taps();
+        }
+        if (student.baseline()) {
+            ctx.train(RunContext.Solo.of("student-none", "student", "none", new NoDistillation().objective(),
+                    student.model(), student.train())).close();
+        }
+        ctx.train(RunContext.Solo.of(NAME, "student", name(),
+                new WeightedSum(1, new SelfAttentionLoss(resolved, weight, warmup)), student.model(), student.train()))
+                .close();
+        ObjectNode out = RunRecord.JSON.createObjectNode();
+        out.put("scheme", name());
+        ArrayNode pairs = out.putArray("pairs");
+        for (int i = 0; i + 1 < resolved.size(); i++) {
+            pairs.addArray().add(resolved.get(i)).add(resolved.get(i + 1));
+        }
+        out.put("weight", weight);
+        out.put("warmupEpochs", warmup);
+        out.put("testAccuracy", ctx.done(NAME).metrics().testAccuracy());
+        ModelResult baseline = ctx.done("student-none");
+        if (baseline != null) {
+            out.put("baselineTestAccuracy", baseline.metrics().testAccuracy());
+        }
+        return out;
     }
 }

@@ -22,10 +22,16 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = StagedScheme.class, name = "staged"),
     @JsonSubTypes.Type(value = TakdScheme.class, name = "takd"),
 })
-public sealed interface SchemeSpec permits OfflineScheme, OnlineScheme, ByotScheme, BornAgainScheme, SnapshotScheme,
-        SadScheme, StagedScheme, TakdScheme {
+public interface SchemeSpec {
     /** Registry name as written in YAML. */
     String name();
+
+    /**
+     * Runs the scheme's phases in {@code ctx} — who learns when, as a sequence of phases over
+     * participants, each through the one loop — and returns what its record adds beyond the
+     * models (its {@code schemeResults}; null for none). A scheme has no loop of its own.
+     */
+    com.fasterxml.jackson.databind.JsonNode run(org.distill4j.train.RunContext ctx) throws java.io.IOException;
 
     /** Whether the config's {@code teacher} section is required. */
     boolean needsTeacher();

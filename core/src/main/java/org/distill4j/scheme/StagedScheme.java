@@ -1,5 +1,18 @@
 package org.distill4j.scheme;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.distill4j.knowledge.KnowledgeSource;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.method.NoDistillation;
+import org.distill4j.model.Network;
+import org.distill4j.report.RunRecord;
+import org.distill4j.train.RunContext;
+
 import java.util.List;
 import org.distill4j.method.MethodSpec;
 import org.distill4j.train.TrainSpec;
@@ -58,5 +71,60 @@ public record StagedScheme(List<Stage> stages) implements SchemeSpec {
     @Override
     public boolean needsTeacher() {
         return true;
+    }
+
+    /** Stage {@code k} (1-based) as named in the record and the run directory. */
+    static String stageName(int k) {
+        return "stage" + k;
+    }
+
+    /**
+     * The teacher, the optional baseline, then each stage as one phase that starts from the
+     * previous stage's weights. A resumed run loads finished stages (digests checked) and
+     * continues the stage in progress from its checkpoint.
+     */
+    @Override
+    public JsonNode run(RunContext ctx) throws IOException {
+        var config = ctx.config();
+        var ss = config.student();
+        // Every stage's taps are checked before the teacher trains; one store serves every stage
+        // (unless live): it holds the union of the teacher taps the bound losses read.
+        Set<String> taps = new LinkedHashSet<>();
+        for (int k = 0; k < stages.size(); k++) {
+            taps.addAll(ctx.checkTaps("stage " + (k + 1) + " (" + stages.get(k).method().name() + ")",
+                    stages.get(k).method(), ss.model(), config.teacher().model()).teacherTaps());
+        }
+        ArrayNode out = RunRecord.JSON.createArrayNode();
+        try (Network teacher = ctx.teacher()) {
+            if (ss.baseline()) {
+                ctx.train(RunContext.Solo.of("student-none", "student", "none", new NoDistillation().objective(),
+                        ss.model(), ss.train()).withFidelity(true)).close();
+            }
+            Network previous = null;
+            for (int k = 0; k < stages.size(); k++) {
+                Stage stage = stages.get(k);
+                TrainSpec train = stage.train() == null ? ss.train() : stage.train();
+                DistillationLoss objective = stage.method().objective();
+                KnowledgeSource source = objective.needsTeacher() ? ctx.knowledge(teacher, "teacher", train, taps) : null;
+                String name = stageName(k + 1);
+                Network net = ctx.train(RunContext.Solo.of(name, "student", stage.method().name(), objective, ss.model(),
+                        train).taughtBy(source).withFidelity(true).startingFrom(previous));
+                if (previous != null) {
+                    previous.close();
+                }
+                previous = net;
+                ObjectNode row = out.addObject();
+                row.put("model", name);
+                row.put("method", stage.method().name());
+                row.put("epochs", train.epochs());
+                row.put("startsFrom", k == 0 ? "initialisation" : stageName(k));
+            }
+            previous.save(ctx.runDir().resolve("student.model"));
+            previous.close();
+        }
+        ObjectNode results = RunRecord.JSON.createObjectNode();
+        results.set("stages", out);
+        results.put("student", stageName(stages.size()));
+        return results;
     }
 }

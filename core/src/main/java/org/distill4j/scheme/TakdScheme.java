@@ -1,5 +1,20 @@
 package org.distill4j.scheme;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.distill4j.knowledge.KnowledgeSource;
+import org.distill4j.method.NoDistillation;
+import org.distill4j.metric.Metrics;
+import org.distill4j.metric.Predictions;
+import org.distill4j.model.Network;
+import org.distill4j.report.RunRecord;
+import org.distill4j.train.RunContext;
+
 import java.util.List;
 import org.distill4j.method.HintonKd;
 import org.distill4j.method.MethodSpec;
@@ -54,5 +69,80 @@ public record TakdScheme(List<ModelSpec> assistants, MethodSpec method, TrainSpe
     @Override
     public boolean needsTeacher() {
         return true;
+    }
+
+    /**
+     * The teacher, then each link of the chain teacher → assistant1 → … → student as one phase
+     * taught by the frozen network before it (its knowledge stored in
+     * {@code knowledge/<teacher name>.safetensors}), then the baselines. Returns the chain: who
+     * taught whom, and each link's agreement with its own teacher.
+     */
+    @Override
+    public JsonNode run(RunContext ctx) throws IOException {
+        var config = ctx.config();
+        var ss = config.student();
+        TrainSpec assistantSchedule = assistantTrain == null ? ss.train() : assistantTrain;
+        List<String> names = new ArrayList<>(List.of("teacher"));
+        List<ModelSpec> specs = new ArrayList<>(List.of(config.teacher().model()));
+        for (int k = 0; k < assistants.size(); k++) {
+            names.add("assistant" + (k + 1));
+            specs.add(assistants.get(k));
+        }
+        names.add("student");
+        specs.add(ss.model());
+        boolean direct = baseline && !assistants.isEmpty();
+        // Every link's taps are checked before the teacher trains; each bound probe says which
+        // taps of its teacher to store.
+        List<Set<String>> taps = new ArrayList<>(List.of(Set.of()));
+        for (int k = 1; k < specs.size(); k++) {
+            taps.add(ctx.checkTaps(names.get(k - 1) + " → " + names.get(k), method, specs.get(k), specs.get(k - 1))
+                    .teacherTaps());
+        }
+        if (direct) {
+            // The teacher's one store serves assistant1 and student-direct: it holds both's taps.
+            Set<String> both = new LinkedHashSet<>(taps.get(1));
+            both.addAll(ctx.checkTaps("teacher → student-direct", method, ss.model(), config.teacher().model())
+                    .teacherTaps());
+            taps.set(1, both);
+        }
+        ArrayNode chain = RunRecord.JSON.createArrayNode();
+        try (Network teacher = ctx.teacher()) {
+            Network source = teacher;
+            for (int k = 1; k < specs.size(); k++) {
+                boolean last = k == specs.size() - 1;
+                TrainSpec train = last ? ss.train() : assistantSchedule;
+                KnowledgeSource knowledge = ctx.knowledge(source, names.get(k - 1), train, taps.get(k));
+                Network net = ctx.train(RunContext.Solo.of(names.get(k), last ? "student" : "assistant", method.name(),
+                        method.objective(), specs.get(k), train).taughtBy(knowledge).withFidelity(true));
+                ObjectNode link = chain.addObject();
+                link.put("model", names.get(k));
+                link.put("taughtBy", names.get(k - 1));
+                link.put("teacherDigest", source.weightsDigest());
+                link.put("agreementWithOwnTeacherTest", Metrics.agreement(Predictions.of(source, ctx.test(), ctx.root()),
+                        Predictions.of(net, ctx.test(), ctx.root())));
+                if (source != teacher) {
+                    source.close();
+                }
+                net.freeze(); // it teaches the next link and never learns again
+                source = net;
+            }
+            if (source != teacher) {
+                source.close();
+            }
+            if (direct) {
+                KnowledgeSource knowledge = ctx.knowledge(teacher, "teacher", ss.train(), taps.get(1));
+                ctx.train(RunContext.Solo.of("student-direct", "student", method.name(), method.objective(), ss.model(),
+                        ss.train()).taughtBy(knowledge).withFidelity(true)).close();
+            }
+            if (baseline) {
+                ctx.train(RunContext.Solo.of("student-alone", "student", "none", new NoDistillation().objective(),
+                        ss.model(), ss.train()).withFidelity(true)).close();
+            }
+        }
+        ObjectNode results = RunRecord.JSON.createObjectNode();
+        results.set("chain", chain);
+        results.put("direct", direct ? "student-direct" : "student");
+        results.put("alone", baseline ? "student-alone" : null);
+        return results;
     }
 }

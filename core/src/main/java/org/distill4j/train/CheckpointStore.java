@@ -1,6 +1,5 @@
 package org.distill4j.train;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.ByteArrayInputStream;
@@ -10,7 +9,6 @@ import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,47 +16,50 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
-import org.distill4j.io.AtomicFile;
 import org.distill4j.loss.Adapters;
 import org.distill4j.model.Network;
+import org.distill4j.io.AtomicFile;
 
 /**
  * The checkpoints of one run directory. A checkpoint is one file, written atomically (temp file,
- * fsync, rename), holding a format version, the config digest, a JSON header (the caller's
- * state: phase, progress, results so far), the learning network's weights (running statistics
- * included) and the optimizer state, closed by a CRC-32 over all of it. Retention keeps the last
+ * fsync, rename), holding a format version, the config digest, a typed header
+ * ({@link CheckpointMeta}: phase, each participant's progress, results so far, as JSON) and one
+ * {@link CheckpointSlot} per participant of the phase (weights, optimizer state, adapters), any
+ * number of them, closed by a CRC-32 over all of it. Retention keeps the last
  * {@code keepLast}, the best by validation accuracy within the current phase (NaN is never
  * best), and never the checkpoint the run resumed from.
  */
 public final class CheckpointStore {
     private static final String MAGIC = "distill4j-checkpoint";
-    /** Bumped when the layout changes; other versions are refused with a clear message. */
-    public static final int FORMAT_VERSION = 2;
-    /** Version 1 had no adapters block; it is still read (as a checkpoint without adapters). */
-    private static final int OLDEST_READABLE = 1;
+    /**
+     * Bumped when the layout changes; other versions are refused with a message naming theirs.
+     * Version 3 has any number of participant slots and a typed header; versions 1 and 2 held
+     * one network and one optimizer (online peers travelled as byte arrays inside it) and are
+     * not read: a run checkpointed by them is finished with the distill4j that wrote it.
+     */
+    public static final int FORMAT_VERSION = 3;
     public static final ObjectMapper JSON = JsonMapper.builder()
             .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
     /** A checkpoint read back and verified. */
-    public record Loaded(Path file, long sequence, String configDigest, JsonNode meta, byte[] weights,
-            byte[] optimizerState, byte[] adapters) {
-        public void restoreWeights(Network net) throws IOException {
-            net.readWeights(new DataInputStream(new ByteArrayInputStream(weights)));
-        }
-
-        /** Restores the loss's adapters (a checkpoint without any restores into none). */
-        public void restoreAdapters(Adapters target) throws IOException {
-            if (adapters.length == 0) {
-                if (!target.isEmpty()) {
-                    throw new IOException(file + " holds no adapters, but this method has trainable extras");
-                }
-                return;
+    public record Loaded(Path file, long sequence, String configDigest, CheckpointMeta meta,
+            java.util.Map<String, CheckpointSlot> slots) {
+        /** The only slot of a one-participant checkpoint. */
+        public CheckpointSlot only() throws IOException {
+            if (slots.size() != 1) {
+                throw new IOException(file + " holds " + slots.size() + " participants " + slots.keySet());
             }
-            target.read(new DataInputStream(new ByteArrayInputStream(adapters)));
+            return slots.values().iterator().next();
         }
 
-        public void restoreOptimizer(Optimizer optimizer) throws IOException {
-            optimizer.readState(new DataInputStream(new ByteArrayInputStream(optimizerState)));
+        /** The slot of participant {@code name}; an error names the slots the file has. */
+        public CheckpointSlot slot(String name) throws IOException {
+            CheckpointSlot s = slots.get(name);
+            if (s == null) {
+                throw new IOException(file + " has no state for '" + name + "' (it holds " + slots.keySet()
+                        + "): resume with the original config");
+            }
+            return s;
         }
     }
 
@@ -69,10 +70,17 @@ public final class CheckpointStore {
     private final int keepLast;
     private final List<Entry> entries = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
+    private final FaultInjection faults;
     private Path protectedFile;
     private long writes;
 
     public CheckpointStore(Path dir, String configDigest, int keepLast) throws IOException {
+        this(dir, configDigest, keepLast, FaultInjection.NONE);
+    }
+
+    /** @param faults the run's fault injection (tests of crash safety), {@link FaultInjection#NONE} otherwise */
+    public CheckpointStore(Path dir, String configDigest, int keepLast, FaultInjection faults) throws IOException {
+        this.faults = faults;
         if (keepLast < 1) {
             throw new IllegalArgumentException("keepLast: must be ≥ 1 (got " + keepLast + ")");
         }
@@ -84,8 +92,7 @@ public final class CheckpointStore {
             for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".ckpt")).toList()) {
                 try {
                     Loaded l = read(f);
-                    entries.add(new Entry(f, l.sequence(), l.meta().path("phase").asText(),
-                            l.meta().path("validationAccuracy").asDouble(Double.NaN)));
+                    entries.add(new Entry(f, l.sequence(), l.meta().phase(), l.meta().validationAccuracy()));
                 } catch (UnsupportedVersionException e) {
                     throw e; // never silently restart past a checkpoint we cannot read
                 } catch (IOException e) {
@@ -130,18 +137,20 @@ public final class CheckpointStore {
         this.protectedFile = file;
     }
 
-    /** Writes a checkpoint, then applies retention. Returns its path. */
-    public Path save(JsonNode meta, Network net, Adapters adapters, Optimizer optimizer, String phase,
-            double validationAccuracy) throws IOException {
+    /**
+     * Writes a checkpoint of one participant named {@code phase}: its network, adapters and
+     * optimizer (each may be null) and its progress (null: at the start).
+     */
+    public Path save(String phase, double validationAccuracy, TrainingProgress progress, Network net,
+            Adapters adapters, Optimizer optimizer) throws IOException {
+        return save(new CheckpointMeta(phase, validationAccuracy,
+                java.util.Map.of(phase, progress == null ? TrainingProgress.start() : progress), List.of()),
+                List.of(CheckpointSlot.of(phase, net, optimizer, adapters)));
+    }
+
+    /** Writes a checkpoint of {@code slots} with {@code meta}, then applies retention. Returns its path. */
+    public Path save(CheckpointMeta meta, List<CheckpointSlot> slots) throws IOException {
         long sequence = entries.isEmpty() ? 1 : entries.get(entries.size() - 1).sequence() + 1;
-        ByteArrayOutputStream weights = new ByteArrayOutputStream();
-        net.writeWeights(new DataOutputStream(weights));
-        ByteArrayOutputStream state = new ByteArrayOutputStream();
-        optimizer.writeState(new DataOutputStream(state));
-        ByteArrayOutputStream extras = new ByteArrayOutputStream();
-        if (adapters != null && !adapters.isEmpty()) {
-            adapters.write(new DataOutputStream(extras));
-        }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(body);
         out.writeUTF(MAGIC);
@@ -149,25 +158,30 @@ public final class CheckpointStore {
         out.writeUTF(configDigest);
         out.writeLong(sequence);
         writeBlock(out, JSON.writeValueAsBytes(meta));
-        writeBlock(out, weights.toByteArray());
-        writeBlock(out, state.toByteArray());
-        writeBlock(out, extras.toByteArray());
+        out.writeInt(slots.size());
+        for (CheckpointSlot slot : slots) {
+            out.writeUTF(slot.name());
+            writeBlock(out, slot.weights());
+            writeBlock(out, slot.optimizer());
+            writeBlock(out, slot.adapters());
+        }
         CRC32 crc = new CRC32();
         crc.update(body.toByteArray());
         out.writeLong(crc.getValue());
         byte[] bytes = body.toByteArray();
+        String phase = meta.phase();
         Path file = dir.resolve(String.format("%06d-%s.ckpt", sequence, phase));
         long occurrence = ++writes;
         AtomicFile.write(file, o -> {
-            FaultInjection.maybeFail(FaultInjection.FAIL_CHECKPOINT_WRITE, occurrence);
+            faults.maybeFail(FaultInjection.FAIL_CHECKPOINT_WRITE, occurrence);
             o.write(bytes, 0, bytes.length / 2);
             o.flush();
-            FaultInjection.maybeHalt(FaultInjection.DURING_CHECKPOINT, occurrence);
+            faults.maybeHalt(FaultInjection.DURING_CHECKPOINT, occurrence);
             o.write(bytes, bytes.length / 2, bytes.length - bytes.length / 2);
         });
-        entries.add(new Entry(file, sequence, phase, validationAccuracy));
+        entries.add(new Entry(file, sequence, phase, meta.validationAccuracy()));
         retain(phase);
-        FaultInjection.maybeHalt(FaultInjection.AFTER_CHECKPOINT, occurrence);
+        faults.maybeHalt(FaultInjection.AFTER_CHECKPOINT, occurrence);
         return file;
     }
 
@@ -205,17 +219,25 @@ public final class CheckpointStore {
                 throw new IOException(file + " is not a distill4j checkpoint");
             }
             int version = in.readInt();
-            if (version < OLDEST_READABLE || version > FORMAT_VERSION) {
-                throw new UnsupportedVersionException(file + " has checkpoint format version " + version
+            if (version != FORMAT_VERSION) {
+                String what = version >= 1 && version < FORMAT_VERSION
+                        ? " (one network and one optimizer, written before distill4j's participant core)" : "";
+                throw new UnsupportedVersionException(file + " has checkpoint format version " + version + what
                         + "; this distill4j reads version " + FORMAT_VERSION
                         + ": resume it with the distill4j that wrote it, or start the run again");
             }
             String digest = in.readUTF();
             long sequence = in.readLong();
             byte[] meta = readBlock(in);
-            byte[] weights = readBlock(in);
-            byte[] state = readBlock(in);
-            byte[] adapters = version >= 2 ? readBlock(in) : new byte[0];
+            int count = in.readInt();
+            if (count < 0 || count > 100_000) {
+                throw new IOException(file + " is corrupt (" + count + " slots)");
+            }
+            java.util.Map<String, CheckpointSlot> slots = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < count; i++) {
+                String name = in.readUTF();
+                slots.put(name, new CheckpointSlot(name, readBlock(in), readBlock(in), readBlock(in)));
+            }
             int bodyLength = all.length - in.available();
             long crc = in.readLong();
             CRC32 check = new CRC32();
@@ -223,8 +245,13 @@ public final class CheckpointStore {
             if (check.getValue() != crc || in.available() != 0) {
                 throw new IOException(file + " is corrupt (checksum mismatch)");
             }
-            return new Loaded(file, sequence, digest, JSON.readTree(new String(meta, StandardCharsets.UTF_8)), weights,
-                    state, adapters);
+            CheckpointMeta parsed;
+            try {
+                parsed = JSON.readValue(meta, CheckpointMeta.class);
+            } catch (IOException e) {
+                throw new IOException(file + ": unreadable checkpoint header (" + e.getMessage() + ")", e);
+            }
+            return new Loaded(file, sequence, digest, parsed, slots);
         } catch (EOFException e) {
             throw new IOException(file + " is truncated", e);
         }

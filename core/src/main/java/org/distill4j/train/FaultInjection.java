@@ -1,40 +1,83 @@
 package org.distill4j.train;
 
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.distill4j.loss.LossValue;
+
 /**
- * Test hook: halts the JVM at a named point (as {@code kill -9} would: no shutdown hooks, no
- * flushing), or fails a write as a full disk would, when the system property
- * {@code distill4j.fault.<point>} equals the occurrence count. Used by the crash-and-resume
- * tests; inert otherwise.
+ * Test hook of one run: halts the JVM at a named point (as {@code kill -9} would: no shutdown
+ * hooks, no flushing), fails a write as a full disk would, or poisons a loss with NaN, when the
+ * point's setting equals the occurrence count. The settings come from the system properties
+ * {@code distill4j.fault.<point>} read when the run starts ({@link #fromSystemProperties()}); the
+ * counters belong to the run, so two runs in one JVM count alike. Inert ({@link #NONE}) otherwise.
+ * As a {@link LoopListener} it halts after a phase's step and poisons the loss of an update.
  */
-public final class FaultInjection {
+public final class FaultInjection implements LoopListener {
     public static final String AFTER_STEP = "haltAfterStep";
     public static final String DURING_CHECKPOINT = "haltDuringCheckpoint";
     public static final String AFTER_CHECKPOINT = "haltAfterCheckpoint";
     public static final String FAIL_CHECKPOINT_WRITE = "failCheckpointWrite";
     public static final String NAN_LOSS = "nanLossAtStep";
-    private static final java.util.concurrent.atomic.AtomicLong STEPS = new java.util.concurrent.atomic.AtomicLong();
-    private static final String NAN_AT = System.getProperty("distill4j.fault." + NAN_LOSS);
+    private static final String PREFIX = "distill4j.fault.";
 
-    /** Whether this training step (counted across the process) is the one to poison with NaN. */
-    public static boolean poisonThisStep() {
-        long step = STEPS.incrementAndGet();
-        return NAN_AT != null && Long.parseLong(NAN_AT) == step;
+    /** No faults. */
+    public static final FaultInjection NONE = new FaultInjection(Map.of());
+
+    private final Map<String, Long> at;
+    private final AtomicLong updates = new AtomicLong();
+
+    /** @param at the occurrence at which each point fires, by point name */
+    public FaultInjection(Map<String, Long> at) {
+        this.at = Map.copyOf(at);
     }
 
-    private FaultInjection() {}
+    /** The faults the system properties ask for (a fresh set of counters). */
+    public static FaultInjection fromSystemProperties() {
+        Map<String, Long> at = new java.util.HashMap<>();
+        for (String point : new String[] {AFTER_STEP, DURING_CHECKPOINT, AFTER_CHECKPOINT, FAIL_CHECKPOINT_WRITE,
+            NAN_LOSS}) {
+            String v = System.getProperty(PREFIX + point);
+            if (v != null) {
+                at.put(point, Long.parseLong(v.trim()));
+            }
+        }
+        return at.isEmpty() ? NONE : new FaultInjection(at);
+    }
+
+    private boolean fires(String point, long occurrence) {
+        Long n = at.get(point);
+        return n != null && n == occurrence;
+    }
 
     /** Throws the error a full disk gives, at the given occurrence of the point. */
-    public static void maybeFail(String point, long occurrence) throws java.io.IOException {
-        String at = System.getProperty("distill4j.fault." + point);
-        if (at != null && Long.parseLong(at) == occurrence) {
-            throw new java.io.IOException("No space left on device (simulated by distill4j.fault." + point + ")");
+    public void maybeFail(String point, long occurrence) throws IOException {
+        if (fires(point, occurrence)) {
+            throw new IOException("No space left on device (simulated by " + PREFIX + point + ")");
         }
     }
 
-    public static void maybeHalt(String point, long occurrence) {
-        String at = System.getProperty("distill4j.fault." + point);
-        if (at != null && Long.parseLong(at) == occurrence) {
+    public void maybeHalt(String point, long occurrence) {
+        if (fires(point, occurrence)) {
             Runtime.getRuntime().halt(137);
         }
+    }
+
+    /** Poisons the loss of the run's n-th update (counted over the run's phases). */
+    @Override
+    public LossValue onLoss(LoopState state, Participant participant, LossValue value) {
+        if (this == NONE) {
+            return value;
+        }
+        if (fires(NAN_LOSS, updates.incrementAndGet())) {
+            return new LossValue(value.total().mul(Float.NaN), value.terms());
+        }
+        return value;
+    }
+
+    /** Halts after the phase's n-th step. */
+    @Override
+    public void afterStep(LoopState state, long step, double meanLoss) {
+        maybeHalt(AFTER_STEP, step + 1);
     }
 }

@@ -122,7 +122,9 @@ public abstract sealed class Optimizer implements AutoCloseable {
                     throw new java.io.IOException("optimizer state shape " + saved.getShape() + " does not match "
                             + target.getShape());
                 }
-                saved.copyTo(target);
+                // a native in-place copy: the state keeps memory PyTorch owns (copyTo would point it at a
+                // Java buffer, alive only as long as DJL's wrapper holds it)
+                target.muli(0f).addi(saved);
             }
         }
     }

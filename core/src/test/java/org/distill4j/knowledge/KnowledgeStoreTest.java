@@ -19,7 +19,7 @@ import org.distill4j.method.HintonKd;
 import org.distill4j.model.CnnSpec;
 import org.distill4j.model.MlpSpec;
 import org.distill4j.model.Network;
-import org.distill4j.scheme.Offline;
+import org.distill4j.testing.SoloTraining;
 import org.distill4j.testing.Slice;
 import org.distill4j.train.OptimizerSpec;
 import org.distill4j.train.Seeds;
@@ -83,7 +83,7 @@ class KnowledgeStoreTest {
         Seeds.apply(5);
         try (Network student = Network.create(new MlpSpec(List.of(16), null), SHAPE, 10, m)) {
             List<Double> out = new ArrayList<>();
-            new Offline(m, new TrainListener() {
+            new SoloTraining(m, new TrainListener() {
                 @Override
                 public void onStep(int epoch, int batch, double loss, double lr) {
                     out.add(loss);

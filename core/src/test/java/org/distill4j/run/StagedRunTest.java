@@ -37,7 +37,7 @@ import org.distill4j.model.Network;
 import org.distill4j.model.Outputs;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
-import org.distill4j.scheme.Offline;
+import org.distill4j.testing.SoloTraining;
 import org.distill4j.scheme.StagedScheme;
 import org.distill4j.testing.Slice;
 import org.distill4j.train.EpochSummary;
@@ -100,7 +100,7 @@ class StagedRunTest {
         try (NDManager m = NDManager.newBaseManager();
                 Network handed = Network.load(dir.resolve("stage1.model"), null, m)) {
             assertEquals(s1.weightsDigest(), handed.weightsDigest());
-            new Offline(m, TrainListener.NONE).train("replay", handed, STAGE2, WeightedSum.crossEntropy(), null, split.train(),
+            new SoloTraining(m, TrainListener.NONE).train("replay", handed, STAGE2, WeightedSum.crossEntropy(), null, split.train(),
                     split.validation(), Seeds.derive(SEED, "student-shuffle"));
             assertEquals(s2.weightsDigest(), handed.weightsDigest(), "stage 2 = stage 1's weights trained further");
             // and the final student is the last stage
@@ -231,7 +231,7 @@ class StagedRunTest {
             int parameters = student.trainableParameters().size();
             ScaledCe first = new ScaledCe();
             ScaledCe second = new ScaledCe();
-            Offline offline = new Offline(m, TrainListener.NONE);
+            SoloTraining offline = new SoloTraining(m, TrainListener.NONE);
             offline.train("stage1", student, oneEpoch, first, null, train, train.head(0), 1);
             assertTrue(first.boundEmpty);
             assertTrue(first.scale.getArray().isReleased(), "stage 1's adapter is freed with its stage");

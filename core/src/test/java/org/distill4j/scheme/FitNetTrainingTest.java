@@ -26,8 +26,9 @@ import org.distill4j.method.MethodSpec;
 import org.distill4j.model.CnnSpec;
 import org.distill4j.model.Network;
 import org.distill4j.testing.Slice;
+import org.distill4j.testing.SoloTraining;
 import org.distill4j.train.CheckpointStore;
-import org.distill4j.train.Checkpointer;
+
 import org.distill4j.train.Optimizer;
 import org.distill4j.train.OptimizerSpec;
 import org.distill4j.train.Seeds;
@@ -54,7 +55,7 @@ class FitNetTrainingTest {
     static final long SHUFFLE_SEED = 7;
 
     /** Saves into a CheckpointStore, as Experiment does, and remembers the adapters' values at each save. */
-    static final class Recording implements Checkpointer {
+    static final class Recording implements SoloTraining.Saver {
         final CheckpointStore store;
         final Map<Path, List<float[]>> adapterValues = new LinkedHashMap<>();
 
@@ -70,9 +71,8 @@ class FitNetTrainingTest {
         @Override
         public void save(String phase, Network student, Adapters adapters, Optimizer optimizer,
                 TrainingProgress progress, double validationAccuracy) throws IOException {
-            var meta = CheckpointStore.JSON.createObjectNode().put("phase", phase);
-            meta.set("progress", CheckpointStore.JSON.valueToTree(progress));
-            adapterValues.put(store.save(meta, student, adapters, optimizer, phase, validationAccuracy), values(adapters));
+            adapterValues.put(store.save(phase, validationAccuracy, progress, student, adapters, optimizer),
+                    values(adapters));
         }
     }
 
@@ -97,14 +97,14 @@ class FitNetTrainingTest {
             Seeds.apply(1);
             Network teacher = Network.create(TEACHER, SAMPLE, 10, m);
             LiveTeacher live = new LiveTeacher(teacher);
-            Offline offline = new Offline(m, TrainListener.NONE);
+            SoloTraining offline = new SoloTraining(m, TrainListener.NONE);
 
             // uninterrupted
             Recording rec = new Recording(dir.resolve("a"));
             String uninterrupted;
             try (Network s = student(m)) {
                 offline.train("student-fitnet", s, SPEC, FITNET.objective(), live, train, none, SHUFFLE_SEED,
-                        TrainingProgress.start(), Offline.Restore.NONE, rec);
+                        TrainingProgress.start(), SoloTraining.Restore.NONE, rec);
                 uninterrupted = s.weightsDigest();
                 s.save(dir.resolve("fitnet.model"));
             }
@@ -122,7 +122,7 @@ class FitNetTrainingTest {
                 assertEquals(8 * 16 * 9 + 2 * 16, fresh.parameterCount(), "3×3 conv 8→16, batch norm γ, β");
 
                 // and the last checkpoint holds exactly the adapters' values at that moment
-                CheckpointStore.read(saved.get(3)).restoreAdapters(fresh);
+                CheckpointStore.read(saved.get(3)).only().restoreAdapters(fresh);
                 List<float[]> restored = values(fresh);
                 for (int i = 0; i < last.size(); i++) {
                     assertArrayEquals(last.get(i), restored.get(i), "adapter parameter " + i + " is saved");
@@ -135,23 +135,23 @@ class FitNetTrainingTest {
 
             // resumed from the mid-epoch checkpoint at step 6 (epoch 2, batch 3)
             CheckpointStore.Loaded mid = CheckpointStore.read(saved.get(2));
-            TrainingProgress progress = CheckpointStore.JSON.treeToValue(mid.meta().path("progress"), TrainingProgress.class);
+            TrainingProgress progress = mid.meta().progress().get("student-fitnet");
             assertEquals(1, progress.epoch());
             assertEquals(2, progress.batch());
             try (Network s = student(m)) {
-                mid.restoreWeights(s);
+                mid.only().restoreWeights(s);
                 offline.train("student-fitnet", s, SPEC, FITNET.objective(), live, train, none, SHUFFLE_SEED, progress,
-                        new Offline.Restore() {
+                        new SoloTraining.Restore() {
                             @Override
                             public void adapters(Adapters adapters) throws IOException {
-                                mid.restoreAdapters(adapters);
+                                mid.only().restoreAdapters(adapters);
                             }
 
                             @Override
                             public void optimizer(Optimizer optimizer) throws IOException {
-                                mid.restoreOptimizer(optimizer);
+                                mid.only().restoreOptimizer(optimizer);
                             }
-                        }, Checkpointer.NONE);
+                        }, SoloTraining.Saver.NONE);
                 assertEquals(uninterrupted, s.weightsDigest(), "resumed run ends with the uninterrupted run's student");
             }
 

@@ -210,9 +210,9 @@ class OnlineTest {
             h2Alt.step(XS, YS, stale.probabilities(XS));
             double[] loss2 = h2.step(XS, YS, p1Updated);
 
-            List<TrainingProgress> end = new Online(m, TrainListener.NONE).train("dml",
-                    List.of(new Online.Learner("peer1", n1, data, 5), new Online.Learner("peer2", n2, data, 5)),
-                    sgd(1, 4), Online.Coupling.mutual(true), data.head(0), 7);
+            List<TrainingProgress> end = new OnlineTraining(m, TrainListener.NONE).train("dml",
+                    List.of(new Peers.Learner("peer1", n1, data, 5), new Peers.Learner("peer2", n2, data, 5)),
+                    sgd(1, 4), Peers.Coupling.mutual(true), data.head(0), 7);
 
             EpochSummary s1 = end.get(0).history().get(0);
             EpochSummary s2 = end.get(1).history().get(0);
@@ -259,7 +259,7 @@ class OnlineTest {
             List<String> previousStale = new ArrayList<>();
             List<float[]> previousTarget = new ArrayList<>();
             List<Long> refreshes = new ArrayList<>();
-            Online online = new Online(m, TrainListener.NONE).observe((step, peers, stale) -> {
+            OnlineTraining online = new OnlineTraining(m, TrainListener.NONE).observe((step, peers, stale) -> {
                 assertEquals(2, stale.size());
                 List<String> staleNow = new ArrayList<>();
                 for (int i = 0; i < 2; i++) {
@@ -288,8 +288,8 @@ class OnlineTest {
                 previousTarget.clear();
                 previousTarget.add(target);
             });
-            online.train("codistillation", List.of(new Online.Learner("peer1", n1, data, 3),
-                    new Online.Learner("peer2", n2, data, 4)), sgd(2, 8), Online.Coupling.codistillation(1, 5, 3),
+            online.train("codistillation", List.of(new Peers.Learner("peer1", n1, data, 3),
+                    new Peers.Learner("peer2", n2, data, 4)), sgd(2, 8), Peers.Coupling.codistillation(1, 5, 3),
                     data.head(0), 9);
             assertEquals(List.of(3L, 8L, 13L), refreshes, "16 steps, burn-in 3, refreshed every 5");
         }
@@ -310,23 +310,15 @@ class OnlineTest {
             try (NDManager m = NDManager.newBaseManager();
                     Network n1 = peer(m, 31, data);
                     Network n2 = peer(m, 32, data)) {
-                Online.Saver afterEpoch1 = new Online.Saver() {
-                    @Override
-                    public int everySteps() {
-                        return 0;
-                    }
-
-                    @Override
-                    public void save(String phase, Online.State state, double validationAccuracy) {
-                        if (state.progress().get(0).epoch() == 1) {
-                            state.peers().forEach(p -> digests.add(p.weightsDigest()));
-                        }
+                OnlineTraining.Saver afterEpoch1 = (peers, progress) -> {
+                    if (progress.get(0).epoch() == 1) {
+                        peers.forEach(p -> digests.add(p.weightsDigest()));
                     }
                 };
-                List<TrainingProgress> end = new Online(m, TrainListener.NONE).train("p",
-                        List.of(new Online.Learner("peer1", n1, data, 3), new Online.Learner("peer2", n2, data, 4)),
-                        sgd(2, 16), distil ? Online.Coupling.codistillation(1, 2, 4) : Online.Coupling.alone(),
-                        data.head(0), 9, null, Online.Restore.NONE, afterEpoch1);
+                List<TrainingProgress> end = new OnlineTraining(m, TrainListener.NONE).train("p",
+                        List.of(new Peers.Learner("peer1", n1, data, 3), new Peers.Learner("peer2", n2, data, 4)),
+                        sgd(2, 16), distil ? Peers.Coupling.codistillation(1, 2, 4) : Peers.Coupling.alone(),
+                        data.head(0), 9, afterEpoch1);
                 if (distil) {
                     end.forEach(p -> histories.add(p.history()));
                 }
@@ -358,15 +350,15 @@ class OnlineTest {
         Dataset images = Dataset.of("images", f, y, new long[] {1, 8, 8}, C);
         var cnn = new org.distill4j.model.CnnSpec(List.of(2), 4, true, null);
         List<List<String>> digests = new ArrayList<>();
-        for (Online.Coupling coupling : List.of(new Online.Coupling(Online.Coupling.Kind.MUTUAL, 0, true, 1, 0),
-                Online.Coupling.alone())) {
+        for (Peers.Coupling coupling : List.of(new Peers.Coupling(Peers.Coupling.Kind.MUTUAL, 0, true, 1, 0),
+                Peers.Coupling.alone())) {
             try (NDManager m = NDManager.newBaseManager()) {
-                List<Online.Learner> learners = new ArrayList<>();
+                List<Peers.Learner> learners = new ArrayList<>();
                 for (int i = 1; i <= 2; i++) {
                     Seeds.apply(40 + i);
-                    learners.add(new Online.Learner("peer" + i, Network.create(cnn, images.sampleShape(), C, m), images, 6));
+                    learners.add(new Peers.Learner("peer" + i, Network.create(cnn, images.sampleShape(), C, m), images, 6));
                 }
-                new Online(m, TrainListener.NONE).train("p", learners, sgd(2, 8), coupling, images.head(0), 3);
+                new OnlineTraining(m, TrainListener.NONE).train("p", learners, sgd(2, 8), coupling, images.head(0), 3);
                 digests.add(learners.stream().map(l -> l.net().weightsDigest()).toList());
             }
         }
@@ -377,7 +369,7 @@ class OnlineTest {
     void disjointShardsDoNotOverlapAndCoverTheSet() {
         Dataset data = randomData(101, 4);
         for (int k : new int[] {2, 3}) {
-            List<Dataset> shards = Online.shards(data, k, 77);
+            List<Dataset> shards = Peers.shards(data, k, 77);
             assertEquals(k, shards.size());
             Set<Integer> seen = new HashSet<>();
             int min = Integer.MAX_VALUE;
@@ -400,19 +392,19 @@ class OnlineTest {
             assertArrayEquals(b, a);
             assertEquals(data.label(first.id(0)), first.label(0));
         }
-        assertEquals(java.util.Arrays.toString(Online.shards(data, 2, 77).get(0).ids()),
-                java.util.Arrays.toString(Online.shards(data, 2, 77).get(0).ids()), "the seed decides");
-        assertNotEquals(java.util.Arrays.toString(Online.shards(data, 2, 77).get(0).ids()),
-                java.util.Arrays.toString(Online.shards(data, 2, 78).get(0).ids()));
-        assertThrows(IllegalArgumentException.class, () -> Online.shards(data, 0, 1));
+        assertEquals(java.util.Arrays.toString(Peers.shards(data, 2, 77).get(0).ids()),
+                java.util.Arrays.toString(Peers.shards(data, 2, 77).get(0).ids()), "the seed decides");
+        assertNotEquals(java.util.Arrays.toString(Peers.shards(data, 2, 77).get(0).ids()),
+                java.util.Arrays.toString(Peers.shards(data, 2, 78).get(0).ids()));
+        assertThrows(IllegalArgumentException.class, () -> Peers.shards(data, 0, 1));
     }
 
     @Test
     void mutualLearningNeedsTwoPeers() throws Exception {
         Dataset data = tinyData();
         try (NDManager m = NDManager.newBaseManager(); Network n1 = peer(m, 1, data)) {
-            assertThrows(IllegalArgumentException.class, () -> new Online(m, TrainListener.NONE).train("dml",
-                    List.of(new Online.Learner("peer1", n1, data, 5)), sgd(1, 4), Online.Coupling.mutual(true),
+            assertThrows(IllegalArgumentException.class, () -> new OnlineTraining(m, TrainListener.NONE).train("dml",
+                    List.of(new Peers.Learner("peer1", n1, data, 5)), sgd(1, 4), Peers.Coupling.mutual(true),
                     data.head(0), 7));
         }
     }

@@ -29,18 +29,17 @@ class CheckpointStoreTest {
                 Network net = Network.create(new MlpSpec(List.of(4), null), new long[] {1, 28, 28}, 10, m);
                 Optimizer opt = new OptimizerSpec.Sgd(0.1, 0.9, 0.0).create(net.trainableParameters(), m)) {
             CheckpointStore store = new CheckpointStore(dir, "d", 2);
-            var meta = CheckpointStore.JSON.createObjectNode().put("phase", "p");
-            Path first = store.save(meta, net, null, opt, "p", Double.NaN);
+            Path first = store.save("p", Double.NaN, null, net, null, opt);
             store.protect(first);
-            store.save(meta, net, null, opt, "p", 0.9);
-            store.save(meta, net, null, opt, "p", Double.NaN);
-            store.save(meta, net, null, opt, "p", 0.7);
-            store.save(meta, net, null, opt, "p", 0.6);
+            store.save("p", 0.9, null, net, null, opt);
+            store.save("p", Double.NaN, null, net, null, opt);
+            store.save("p", 0.7, null, net, null, opt);
+            store.save("p", 0.6, null, net, null, opt);
             assertEquals(List.of("000001-p.ckpt", "000002-p.ckpt", "000004-p.ckpt", "000005-p.ckpt"), names(dir));
             // a NaN epoch metric never becomes "best": with only NaN, only the last k survive
             CheckpointStore nan = new CheckpointStore(dir.resolve("n"), "d", 1);
-            nan.save(meta, net, null, opt, "q", Double.NaN);
-            nan.save(meta, net, null, opt, "q", Double.NaN);
+            nan.save("q", Double.NaN, null, net, null, opt);
+            nan.save("q", Double.NaN, null, net, null, opt);
             assertEquals(List.of("000002-q.ckpt"), names(dir.resolve("n")));
             // reopened, the store finds the newest
             assertEquals(5, new CheckpointStore(dir, "d", 2).latest().sequence());
@@ -54,12 +53,12 @@ class CheckpointStoreTest {
                 Optimizer opt = new OptimizerSpec.Adam(0.01, null, null, null, null).create(net.trainableParameters(), m)) {
             opt.state().get(0).addi(3f);
             CheckpointStore store = new CheckpointStore(dir, "d", 2);
-            store.save(CheckpointStore.JSON.createObjectNode().put("phase", "p"), net, null, opt, "p", 0.5);
+            store.save("p", 0.5, null, net, null, opt);
             CheckpointStore.Loaded l = store.latest();
             try (Network other = Network.create(new MlpSpec(List.of(4), null), new long[] {1, 28, 28}, 10, m);
                     Optimizer o2 = new OptimizerSpec.Adam(0.01, null, null, null, null).create(other.trainableParameters(), m)) {
-                l.restoreWeights(other);
-                l.restoreOptimizer(o2);
+                l.only().restoreWeights(other);
+                l.only().restoreOptimizer(o2);
                 assertEquals(net.weightsDigest(), other.weightsDigest());
                 assertEquals(3f, o2.state().get(0).getFloat(0, 0));
             }
@@ -72,9 +71,8 @@ class CheckpointStoreTest {
                 Network net = Network.create(new MlpSpec(List.of(4), null), new long[] {1, 28, 28}, 10, m);
                 Optimizer opt = new OptimizerSpec.Sgd(0.1, 0.9, 0.0).create(net.trainableParameters(), m)) {
             CheckpointStore store = new CheckpointStore(dir, "d", 3);
-            var meta = CheckpointStore.JSON.createObjectNode().put("phase", "p");
-            store.save(meta, net, null, opt, "p", 0.1);
-            Path second = store.save(meta, net, null, opt, "p", 0.2);
+            store.save("p", 0.1, null, net, null, opt);
+            Path second = store.save("p", 0.2, null, net, null, opt);
             byte[] bytes = Files.readAllBytes(second);
             bytes[bytes.length / 2] ^= 0x40;
             Files.write(second, bytes);

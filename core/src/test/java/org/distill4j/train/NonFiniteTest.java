@@ -19,7 +19,7 @@ import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.model.MlpSpec;
 import org.distill4j.model.Network;
 import org.distill4j.model.Outputs;
-import org.distill4j.scheme.Offline;
+import org.distill4j.testing.SoloTraining;
 import org.distill4j.testing.Slice;
 import org.junit.jupiter.api.Test;
 
@@ -57,7 +57,7 @@ class NonFiniteTest {
         try (NDManager m = NDManager.newBaseManager();
                 Network net = Network.create(new MlpSpec(List.of(8), null), new long[] {1, 28, 28}, 10, m)) {
             TrainSpec spec = new TrainSpec(1, 64, null, null, null, TrainSpec.NonFinitePolicy.STOP, null);
-            NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> new Offline(m, TrainListener.NONE)
+            NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> new SoloTraining(m, TrainListener.NONE)
                     .train("p", net, spec, new PoisonedLoss(3), null, data(), data().head(0), 1));
             assertTrue(e.getMessage().contains("epoch 1, batch 3") && e.getMessage().contains("ce=NaN"), e.getMessage());
             assertTrue(e.withLastCheckpoint("runs/x/checkpoints/000002-p.ckpt").getMessage()
@@ -70,8 +70,8 @@ class NonFiniteTest {
         try (NDManager m = NDManager.newBaseManager();
                 Network net = Network.create(new MlpSpec(List.of(8), null), new long[] {1, 28, 28}, 10, m)) {
             TrainSpec spec = new TrainSpec(2, 64, null, null, null, TrainSpec.NonFinitePolicy.SKIP_BATCH, null);
-            TrainingProgress end = new Offline(m, TrainListener.NONE).train("p", net, spec, new PoisonedLoss(2, 5, 6),
-                    null, data(), data().head(0), 1, TrainingProgress.start(), Offline.Restore.NONE, Checkpointer.NONE);
+            TrainingProgress end = new SoloTraining(m, TrainListener.NONE).train("p", net, spec, new PoisonedLoss(2, 5, 6),
+                    null, data(), data().head(0), 1, TrainingProgress.start(), SoloTraining.Restore.NONE, SoloTraining.Saver.NONE);
             assertEquals(3, end.skippedBatches());
             for (var e : end.history()) {
                 assertTrue(Double.isFinite(e.trainLoss()), "skipped batches do not enter the means");

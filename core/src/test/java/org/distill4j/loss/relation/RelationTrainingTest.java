@@ -25,10 +25,10 @@ import org.distill4j.model.CnnSpec;
 import org.distill4j.model.MlpSpec;
 import org.distill4j.model.Network;
 import org.distill4j.model.Outputs;
-import org.distill4j.scheme.Offline;
+import org.distill4j.testing.SoloTraining;
 import org.distill4j.testing.Slice;
 import org.distill4j.train.CheckpointStore;
-import org.distill4j.train.Checkpointer;
+
 import org.distill4j.train.EpochSummary;
 import org.distill4j.train.TrainingProgress;
 import org.distill4j.train.Seeds;
@@ -75,7 +75,7 @@ class RelationTrainingTest {
                     Seeds.apply(2);
                     try (Network student = Network.create(new CnnSpec(List.of(4, 8), 16, true, null), SAMPLE, 10, m)) {
                         String before = student.weightsDigest();
-                        List<EpochSummary> history = new Offline(m, TrainListener.NONE).train("s", student,
+                        List<EpochSummary> history = new SoloTraining(m, TrainListener.NONE).train("s", student,
                                 new TrainSpec(1, 64, null, null), loss, source, data, data.head(0), 3);
                         EpochSummary last = history.get(history.size() - 1);
                         String name = e.getKey().name();
@@ -108,7 +108,7 @@ class RelationTrainingTest {
             try (Network teacher = Network.create(new CnnSpec(List.of(4), 16, true, null), SAMPLE, 10, m)) {
                 LiveTeacher live = new LiveTeacher(teacher);
                 CheckpointStore store = new CheckpointStore(dir, "d", 100);
-                Checkpointer every2 = new Checkpointer() {
+                SoloTraining.Saver every2 = new SoloTraining.Saver() {
                     @Override
                     public int everySteps() {
                         return 2;
@@ -118,15 +118,14 @@ class RelationTrainingTest {
                     public void save(String phase, Network student, org.distill4j.loss.Adapters adapters,
                             org.distill4j.train.Optimizer optimizer, TrainingProgress progress, double acc)
                             throws java.io.IOException {
-                        saved.put(store.save(CheckpointStore.JSON.createObjectNode().put("phase", phase), student,
-                                adapters, optimizer, phase, acc), progress);
+                        saved.put(store.save(phase, acc, progress, student, adapters, optimizer), progress);
                     }
                 };
                 String uninterrupted;
                 Seeds.apply(2);
                 try (Network student = Network.create(new MlpSpec(List.of(16), null), SAMPLE, 10, m)) {
-                    new Offline(m, TrainListener.NONE).train("s", student, spec, method.objective(), live, data,
-                            data.head(0), 3, TrainingProgress.start(), Offline.Restore.NONE, every2);
+                    new SoloTraining(m, TrainListener.NONE).train("s", student, spec, method.objective(), live, data,
+                            data.head(0), 3, TrainingProgress.start(), SoloTraining.Restore.NONE, every2);
                     uninterrupted = student.weightsDigest();
                 }
                 var mid = saved.entrySet().stream().filter(e -> e.getValue().epoch() == 1 && e.getValue().batch() == 2)
@@ -134,19 +133,19 @@ class RelationTrainingTest {
                 CheckpointStore.Loaded loaded = CheckpointStore.read(mid.getKey());
                 Seeds.apply(7); // a different initialisation: everything must come from the checkpoint
                 try (Network student = Network.create(new MlpSpec(List.of(16), null), SAMPLE, 10, m)) {
-                    loaded.restoreWeights(student);
-                    new Offline(m, TrainListener.NONE).train("s", student, spec, method.objective(), live, data,
-                            data.head(0), 3, mid.getValue(), new Offline.Restore() {
+                    loaded.only().restoreWeights(student);
+                    new SoloTraining(m, TrainListener.NONE).train("s", student, spec, method.objective(), live, data,
+                            data.head(0), 3, mid.getValue(), new SoloTraining.Restore() {
                                 @Override
                                 public void adapters(org.distill4j.loss.Adapters adapters) throws java.io.IOException {
-                                    loaded.restoreAdapters(adapters);
+                                    loaded.only().restoreAdapters(adapters);
                                 }
 
                                 @Override
                                 public void optimizer(org.distill4j.train.Optimizer optimizer) throws java.io.IOException {
-                                    loaded.restoreOptimizer(optimizer);
+                                    loaded.only().restoreOptimizer(optimizer);
                                 }
-                            }, Checkpointer.NONE);
+                            }, SoloTraining.Saver.NONE);
                     assertEquals(uninterrupted, student.weightsDigest());
                 }
             }

@@ -1,0 +1,389 @@
+package org.distill4j.train;
+
+import ai.djl.ndarray.NDManager;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.distill4j.config.RunConfig;
+import org.distill4j.config.StudentSpec;
+import org.distill4j.data.Dataset;
+import org.distill4j.knowledge.KnowledgeSource;
+import org.distill4j.knowledge.KnowledgeStore;
+import org.distill4j.knowledge.LiveTeacher;
+import org.distill4j.loss.Adapters;
+import org.distill4j.loss.Binding;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.method.MethodSpec;
+import org.distill4j.metric.Latency;
+import org.distill4j.metric.Metrics;
+import org.distill4j.metric.Predictions;
+import org.distill4j.model.ModelSpec;
+import org.distill4j.model.Network;
+import org.distill4j.model.TapException;
+import org.distill4j.report.ModelMetrics;
+import org.distill4j.report.ModelResult;
+
+/**
+ * What every scheme's phases share within one run: the data splits, the run directory and its
+ * checkpoints, the models finished so far, the teacher against which fidelity is measured. It
+ * runs a phase through the one {@link Loop} with the run's listeners (validation, fault
+ * injection, the non-finite guard, checkpoints, progress), resuming it from the checkpoint when
+ * the run was interrupted in it, skipping it (loading its saved network, digest checked) when it
+ * finished before; and it evaluates each finished network into a {@link ModelResult} (accuracy,
+ * fidelity to the teacher on train and test, calibration, size, latency).
+ */
+public final class RunContext {
+    /** Bins of the expected calibration error. */
+    public static final int ECE_BINS = 15;
+
+    /**
+     * One network trained alone in a phase of its own — the common case (a teacher, an offline
+     * student, a stage, a generation).
+     *
+     * @param name the phase, the result and the file ({@code <name>.model})
+     * @param role names the seeds of its initial weights and batch order: equal roles, equal
+     *     starting weights and batches (every student of an offline run has the role "student")
+     * @param method the method name recorded with the result
+     * @param objective what it minimises
+     * @param model its architecture
+     * @param train its schedule
+     * @param source its teacher's knowledge (null: none)
+     * @param fidelity measure its agreement with the run's teacher ({@link #fidelityReference})
+     * @param startFrom the network whose weights it starts from instead of a fresh initialisation
+     * @param rates a learning-rate schedule replacing {@code train}'s (null: the spec's)
+     * @param hooks listeners of its phase, called before the checkpoint at each epoch end
+     */
+    public record Solo(String name, String role, String method, DistillationLoss objective, ModelSpec model,
+            TrainSpec train, KnowledgeSource source, boolean fidelity, Network startFrom, Participant.Rates rates,
+            List<LoopListener> hooks) {
+        public Solo {
+            hooks = hooks == null ? List.of() : List.copyOf(hooks);
+        }
+
+        public static Solo of(String name, String role, String method, DistillationLoss objective, ModelSpec model,
+                TrainSpec train) {
+            return new Solo(name, role, method, objective, model, train, null, false, null, null, List.of());
+        }
+
+        public Solo taughtBy(KnowledgeSource s) {
+            return new Solo(name, role, method, objective, model, train, s, fidelity, startFrom, rates, hooks);
+        }
+
+        public Solo withFidelity(boolean f) {
+            return new Solo(name, role, method, objective, model, train, source, f, startFrom, rates, hooks);
+        }
+
+        public Solo startingFrom(Network n) {
+            return new Solo(name, role, method, objective, model, train, source, fidelity, n, rates, hooks);
+        }
+
+        public Solo withRates(Participant.Rates r) {
+            return new Solo(name, role, method, objective, model, train, source, fidelity, startFrom, r, hooks);
+        }
+
+        public Solo withHook(LoopListener hook) {
+            List<LoopListener> more = new ArrayList<>(hooks);
+            more.add(hook);
+            return new Solo(name, role, method, objective, model, train, source, fidelity, startFrom, rates, more);
+        }
+    }
+
+    private final RunConfig config;
+    private final Path runDir;
+    private final TrainListener listener;
+    private final Dataset train;
+    private final Dataset validation;
+    private final Dataset test;
+    private final CheckpointStore store;
+    private final CheckpointStore.Loaded resume;
+    private final List<ModelResult> completed;
+    private final NDManager root;
+    private final FaultInjection faults;
+    private Predictions[] teacherPredictions;
+    private Path lastCheckpoint;
+    private String teacherDigest;
+
+    public RunContext(RunConfig config, Path runDir, TrainListener listener, Dataset train, Dataset validation,
+            Dataset test, CheckpointStore store, CheckpointStore.Loaded resume, NDManager root, FaultInjection faults) {
+        this.config = config;
+        this.runDir = runDir;
+        this.listener = listener;
+        this.train = train;
+        this.validation = validation;
+        this.test = test;
+        this.store = store;
+        this.resume = resume;
+        this.completed = new ArrayList<>(resume == null ? List.of() : resume.meta().completed());
+        this.root = root;
+        this.faults = faults;
+        this.lastCheckpoint = store.latestFile();
+    }
+
+    public RunConfig config() {
+        return config;
+    }
+
+    public long seed() {
+        return config.seed();
+    }
+
+    public Path runDir() {
+        return runDir;
+    }
+
+    public Dataset train() {
+        return train;
+    }
+
+    public Dataset validation() {
+        return validation;
+    }
+
+    public Dataset test() {
+        return test;
+    }
+
+    public NDManager root() {
+        return root;
+    }
+
+    /** A one-line status for the user. */
+    public void message(String text) {
+        listener.onMessage(text);
+    }
+
+    /** The models finished so far, in order. */
+    public List<ModelResult> completed() {
+        return Collections.unmodifiableList(completed);
+    }
+
+    /** The finished model named {@code name}, or null. */
+    public ModelResult done(String name) {
+        return completed.stream().filter(m -> m.name().equals(name)).findFirst().orElse(null);
+    }
+
+    /** Adds a result computed by a scheme (an ensemble, an exit). */
+    public void record(ModelResult result) {
+        completed.add(result);
+    }
+
+    /** The digest of the run's teacher (null for schemes without one). */
+    public String teacherDigest() {
+        return teacherDigest;
+    }
+
+    /** A network of {@code spec} for this run's data, freshly initialised from the engine's generator. */
+    public Network create(ModelSpec spec) {
+        return Network.create(spec, train.sampleShape(), train.numClasses(), root);
+    }
+
+    /**
+     * The network fidelity is measured against from now on (null: none): its predictions on the
+     * training and test sets are computed once here.
+     */
+    public void fidelityReference(Network teacher) {
+        teacherPredictions = teacher == null ? null
+                : new Predictions[] {Predictions.of(teacher, train, root), Predictions.of(teacher, test, root)};
+    }
+
+    /**
+     * The config's teacher, trained here or loaded (and evaluated once), then frozen; it becomes
+     * the fidelity reference.
+     */
+    public Network teacher() throws IOException {
+        var ts = config.teacher();
+        Network teacher;
+        if (ts.load() != null) {
+            message("loading teacher from " + ts.load());
+            teacher = Network.load(Path.of(ts.load()), ts.model(), root);
+            teacher.save(runDir.resolve("teacher.model"));
+            if (done("teacher") == null) {
+                evaluated("teacher", "teacher", "none", teacher, true, TrainingProgress.start(), false);
+            }
+        } else {
+            teacher = train(Solo.of("teacher", "teacher", "none", new org.distill4j.method.NoDistillation().objective(),
+                    ts.model(), ts.train()));
+        }
+        teacher.freeze(); // it only answers from here on, whether live or through the store
+        fidelityReference(teacher);
+        teacherDigest = teacher.weightsDigest();
+        return teacher;
+    }
+
+    /**
+     * Binds a throwaway instance of {@code method}'s objective to freshly built networks of both
+     * architectures (tap shapes do not depend on weights), so an incompatible or missing tap fails
+     * before anything trains; {@code link} (e.g. "stage 2", "assistant1 → student") prefixes the
+     * error. Returns the bound instance: a loss may choose its taps in bind() (e.g. default
+     * pairs), so only a bound loss can say which teacher taps to store. Building networks draws
+     * from the engine's generator; every phase reseeds.
+     */
+    public DistillationLoss checkTaps(String link, MethodSpec method, ModelSpec studentSpec, ModelSpec teacherSpec) {
+        DistillationLoss probe = method.objective();
+        if (!probe.needsTeacher()) {
+            return probe;
+        }
+        try (Network student = create(studentSpec); Network teacher = create(teacherSpec);
+                Adapters scratch = new Adapters(root)) {
+            probe.bind(new Binding(student.tapShapes("student"), teacher.tapShapes("teacher"), train.size(),
+                    train.idBound(), scratch));
+        } catch (TapException e) {
+            throw new TapException(link + ": " + e.getMessage());
+        }
+        return probe;
+    }
+
+    /**
+     * The knowledge of {@code teacher} for a network trained with {@code trainSpec}: stored once in
+     * {@code knowledge/<teacherName>.safetensors} (logits and {@code taps}) and read by sample id,
+     * unless the config asks for a live teacher ({@code student.knowledge: live}) or the inputs are
+     * augmented (stored outputs would not match what the learner sees). Stored taps keep the
+     * teacher's network order: losses that pair taps by depth bind against it.
+     */
+    public KnowledgeSource knowledge(Network teacher, String teacherName, TrainSpec trainSpec, Collection<String> taps)
+            throws IOException {
+        if (trainSpec.augment().active()) {
+            message("data augmentation is on: " + teacherName + " runs live on every augmented batch "
+                    + "(stored outputs would not match the inputs)");
+            return new LiveTeacher(teacher);
+        }
+        if (config.student().knowledge() == StudentSpec.KnowledgeMode.LIVE) {
+            return new LiveTeacher(teacher);
+        }
+        List<String> stored = KnowledgeStore.tapsToStore(teacher, taps);
+        String preprocessing = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");shape="
+                + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
+        return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve(teacherName + ".safetensors"), teacher,
+                train, stored, preprocessing, root, listener::onMessage);
+    }
+
+    /**
+     * Trains one network in a phase of its own, or resumes it, or loads it when the run finished
+     * it before; saves and evaluates it. The caller closes the returned network.
+     */
+    public Network train(Solo s) throws IOException {
+        if (done(s.name()) != null) {
+            return loadFinished(s.name(), s.model());
+        }
+        DistillationLoss objective = s.objective();
+        KnowledgeSource source = objective.needsTeacher() ? s.source() : null;
+        if (objective.needsTeacher() && source == null) {
+            throw new IllegalArgumentException(s.name() + ": this method needs a teacher");
+        }
+        // Same initial weights for every network of a role: only the method differs.
+        Seeds.apply(Seeds.derive(seed(), s.role()));
+        Network net = create(s.model());
+        if (s.startFrom() != null && !resuming(s.name())) {
+            handOver(s.startFrom(), net);
+            message(s.name() + ": starts from the previous phase's weights (digest "
+                    + net.weightsDigest().substring(0, 12) + "…)");
+        }
+        Map<String, TrainingProgress> end;
+        try {
+            long shuffle = Seeds.derive(seed(), s.role() + "-shuffle");
+            Phase phase = SoloPhase.of(s.name(), net, s.train(), objective, source, train, validation, shuffle, s.rates());
+            try (Participant learner = phase.participants().get(0)) {
+                end = run(phase, s.hooks());
+            }
+        } catch (RuntimeException | IOException e) {
+            net.close();
+            throw e;
+        }
+        net.save(runDir.resolve(s.name() + ".model"));
+        evaluated(s.name(), s.role(), s.method(), net, false, end.get(s.name()), s.fidelity());
+        return net;
+    }
+
+    /** Whether the run was interrupted in the phase {@code phase} (it continues from its checkpoint). */
+    public boolean resuming(String phase) {
+        return resume != null && phase.equals(resume.meta().phase());
+    }
+
+    /**
+     * Runs {@code phase} through the loop with the run's listeners and {@code hooks} (called before
+     * the checkpoint at each epoch end), from its checkpoint when the run was interrupted in it.
+     * Returns each trainable participant's final progress.
+     */
+    public Map<String, TrainingProgress> run(Phase phase, List<LoopListener> hooks) throws IOException {
+        boolean resuming = resuming(phase.name());
+        Map<String, TrainingProgress> start = resuming ? resume.meta().progress() : null;
+        Loop.Restore restore = resuming ? opened -> {
+            for (Participant p : opened.participants()) {
+                resume.slot(p.name()).restore(p);
+            }
+        } : Loop.Restore.NONE;
+        List<LoopListener> listeners = new ArrayList<>();
+        listeners.add(new Validation(root));
+        listeners.add(faults);
+        listeners.add(new NonFiniteGuard());
+        listeners.addAll(hooks);
+        listeners.add(new Checkpointing(store, config.checkpoint().everySteps(), this::completed,
+                f -> lastCheckpoint = f));
+        listeners.add(new Progress(listener));
+        try {
+            return new Loop(root, listeners).run(phase, start, restore);
+        } catch (NonFiniteLossException e) {
+            throw e.withLastCheckpoint(lastCheckpoint == null ? null : lastCheckpoint.toString());
+        }
+    }
+
+    /** Copies every parameter of {@code from} (running statistics included) into {@code to}. */
+    public static void handOver(Network from, Network to) throws IOException {
+        if (!from.spec().equals(to.spec())) {
+            throw new IllegalArgumentException("cannot hand " + from.spec().describe() + " weights to a "
+                    + to.spec().describe());
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        from.writeWeights(new DataOutputStream(bytes));
+        to.readWeights(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+    }
+
+    /** The saved network of a phase finished before an interruption, its digest checked against the record. */
+    public Network loadFinished(String name, ModelSpec spec) throws IOException {
+        Path file = runDir.resolve(name + ".model");
+        Network net = Network.load(file, spec, root);
+        if (!net.weightsDigest().equals(done(name).weightsDigest())) {
+            net.close();
+            throw new IOException(file + " does not match the network this run trained (digest differs); "
+                    + "it was modified or replaced: start the run again");
+        }
+        message(name + ": finished before the interruption, loaded " + file.getFileName());
+        return net;
+    }
+
+    /**
+     * Evaluates a finished network on the test set (and, with {@code fidelity}, its agreement and
+     * KL with the fidelity reference on train and test) and records the result.
+     */
+    public void evaluated(String name, String role, String method, Network net, boolean loaded, TrainingProgress end,
+            boolean fidelity) {
+        message("evaluating " + name);
+        Predictions onTest = Predictions.of(net, test, root);
+        Double agreeTrain = null;
+        Double agreeTest = null;
+        Double klTrain = null;
+        Double klTest = null;
+        if (fidelity && teacherPredictions != null) {
+            Predictions onTrain = Predictions.of(net, train, root);
+            agreeTrain = Metrics.agreement(teacherPredictions[0], onTrain);
+            klTrain = Metrics.klDivergence(teacherPredictions[0], onTrain);
+            agreeTest = Metrics.agreement(teacherPredictions[1], onTest);
+            klTest = Metrics.klDivergence(teacherPredictions[1], onTest);
+        }
+        ModelMetrics metrics = new ModelMetrics(Metrics.accuracy(onTest, test.labels()),
+                Metrics.crossEntropy(onTest, test.labels()),
+                Metrics.expectedCalibrationError(onTest, test.labels(), ECE_BINS), agreeTrain, agreeTest, klTrain,
+                klTest, Latency.millisPerSample(net, root, 1, 200), Latency.millisPerSample(net, root, 256, 10));
+        completed.add(new ModelResult(name, role, method, net.spec().describe(), net.parameterCount(),
+                net.parameterCount() * Float.BYTES, net.weightsDigest(), name + ".model", loaded, end.seconds(),
+                end.skippedBatches(), end.history(), metrics));
+    }
+}
