@@ -33,6 +33,10 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * Reads a {@link RunConfig} from YAML strictly: unknown keys, duplicate keys, wrong types
  * (no string-to-number coercion) and out-of-range values are errors. Each error is one line
  * naming the file position, the key path, and what is allowed.
+ *
+ * <p>Unknown keys and unknown {@code name:}/{@code type:} ids anywhere in the file are reported
+ * before any other mistake (see {@link ConfigKeys}), with the nearest known one suggested
+ * ({@code did you mean 'teacher'?}) when one is close.
  */
 public final class ConfigLoader {
     private static final ObjectMapper YAML = YAMLMapper.builder()
@@ -105,6 +109,20 @@ public final class ConfigLoader {
         if (yaml.isBlank()) {
             throw new ConfigException(source + ": the config is empty; see examples/ for a complete one");
         }
+        // Unknown keys and ids first: binding would stop at the first record whose constructor
+        // rejects a missing section, which is misleading when the section is only misspelt.
+        com.fasterxml.jackson.databind.JsonNode tree = null;
+        try {
+            tree = YAML.readTree(yaml);
+        } catch (IOException | RuntimeException e) {
+            // Malformed YAML or duplicate keys: the binding below reports them.
+        }
+        if (tree != null) {
+            ConfigKeys.Problem unknown = ConfigKeys.firstUnknown(tree, type);
+            if (unknown != null) {
+                throw new ConfigException(at(source, locations(yaml).get(unknown.pointer())) + unknown.message());
+            }
+        }
         try {
             T c = YAML.readValue(yaml, type);
             if (c == null) {
@@ -140,7 +158,8 @@ public final class ConfigLoader {
             TreeSet<String> known = new TreeSet<>();
             u.getKnownPropertyIds().forEach(k -> known.add(String.valueOf(k)));
             String parent = path.contains(".") ? path.substring(0, path.lastIndexOf('.')) : "(top level)";
-            return at(source, loc) + parent + ": unknown key '" + u.getPropertyName() + "'; allowed here: " + known;
+            return at(source, loc) + parent + ": unknown key '" + u.getPropertyName() + "'; allowed here: " + known
+                    + ConfigKeys.hint(u.getPropertyName(), known);
         }
         if (e instanceof InvalidTypeIdException t) {
             String msg = String.valueOf(t.getOriginalMessage());
@@ -151,8 +170,13 @@ public final class ConfigLoader {
                 return at(source, loc) + path + ": missing '" + missing.group(1) + "'; one of " + allowed;
             }
             Matcher id = TYPE_ID.matcher(msg);
-            return at(source, loc) + path + ": unknown " + (id.find() ? "'" + id.group(1) + "'" : "kind")
-                    + "; known: " + allowed;
+            if (!id.find()) {
+                return at(source, loc) + path + ": unknown kind; known: " + allowed;
+            }
+            java.util.List<String> ids = allowed.isEmpty() ? java.util.List.of()
+                    : java.util.Arrays.asList(allowed.substring(1, allowed.length() - 1).split(",\\s*"));
+            return at(source, loc) + path + ": unknown '" + id.group(1) + "'; known: " + allowed
+                    + ConfigKeys.hint(id.group(1), ids);
         }
         if (e instanceof ValueInstantiationException v && v.getCause() instanceof IllegalArgumentException iae) {
             // Our records' range checks say "field: rule (got value)"; point at that field's line.
@@ -171,7 +195,8 @@ public final class ConfigLoader {
                 for (Object c : target.getEnumConstants()) {
                     names.add(c.toString().toLowerCase(java.util.Locale.ROOT));
                 }
-                return at(source, loc) + path + ": '" + f.getValue() + "' is not allowed; one of " + names;
+                return at(source, loc) + path + ": '" + f.getValue() + "' is not allowed; one of " + names
+                        + ConfigKeys.hint(String.valueOf(f.getValue()), names);
             }
             return at(source, loc) + path + ": expected " + kind(target) + ", got '" + f.getValue() + "'";
         }

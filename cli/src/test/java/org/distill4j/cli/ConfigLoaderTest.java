@@ -128,6 +128,78 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void unknownKeysAreReportedFirstWithTheNearestKnownKey() throws Exception {
+        assertContains(error(GOOD.replace("teacher:", "techer:")), "bad.yaml:3:", "(top level): unknown key 'techer'",
+                "[checkpoint, data, name, scheme, seed, student, teacher]", "did you mean 'teacher'?");
+        // the only key is unknown: that is the error, not the teacher it leaves missing
+        String only = error("epochz: 3\n");
+        assertContains(only, "bad.yaml:1:", "(top level): unknown key 'epochz'",
+                "[checkpoint, data, name, scheme, seed, student, teacher]");
+        assertFalse(only.contains("required"), only);
+        assertFalse(only.contains("did you mean"), "no top-level key is near 'epochz': " + only);
+        // nested: 'epochs' is a key of student.train
+        String nested = error("name: x\nstudent: {train: {epochz: 2}}\n");
+        assertContains(nested, "bad.yaml:2:", "student.train: unknown key 'epochz'", "did you mean 'epochs'?");
+        assertFalse(nested.contains("required"), nested);
+        assertContains(error(GOOD.replace("temperature: 3", "temprature: 3")), "bad.yaml:17:",
+                "student.method: unknown key 'temprature'", "did you mean 'temperature'?");
+        assertContains(error(GOOD.replace("lr: 0.001", "lrate: 0.001")), "did you mean 'lr'?");
+        assertContains(error(GOOD.replace("batchSize: 64", "batchsize: 64")), "did you mean 'batchSize'?");
+        assertContains(error(GOOD.replace("  train:\n    epochs: 2\n    optimizer: {type: sgd, lr: 0.05}",
+                "  train:\n    epochs: 2\n    optimizre: {type: sgd, lr: 0.05}")), "bad.yaml:7:",
+                "teacher.train: unknown key 'optimizre'", "did you mean 'optimizer'?");
+        // inside lists and the polymorphic sections, deep down
+        assertContains(error(GOOD + "scheme: {name: staged, stages: [{method: {name: kd}, "
+                + "train: {optimizer: {type: sgd, momentun: 0.9}}}]}\n"),
+                "scheme.stages[0].train.optimizer: unknown key 'momentun'", "did you mean 'momentum'?");
+        assertContains(error(GOOD + "scheme: {name: takd, assistants: [{type: mlp, hiden: [8]}]}\n"),
+                "scheme.assistants[0]: unknown key 'hiden'", "did you mean 'hidden'?");
+        // an unknown key later in the file still comes before a bad value earlier in it
+        assertContains(error(GOOD.replace("lr: 0.05", "lr: -1") + "checkpoint: {everystep: 5}\n"),
+                "checkpoint: unknown key 'everystep'", "did you mean 'everySteps'?");
+        // nothing near: no suggestion
+        assertFalse(error(GOOD.replace("seed: 1", "colour: 1")).contains("did you mean"));
+        // and a correct file still loads
+        assertEquals(ConfigLoader.parse(GOOD, "a.yaml"), ConfigLoader.parse(GOOD, "b.yaml"));
+    }
+
+    @Test
+    void unknownIdsSuggestTheNearestRegisteredOne() {
+        assertContains(error(GOOD.replace("name: kd", "name: kdd")), "bad.yaml:17:", "student.method: unknown 'kdd'",
+                "known: [at, crd, dkd, fitnet, fsp, irg, kd, none, pkt, rkd, sp, vid]", "did you mean 'kd'?");
+        String beforeMissing = error("student:\n  model: {type: mlp}\n  method: {name: fitnte}\n");
+        assertContains(beforeMissing, "bad.yaml:3:", "student.method: unknown 'fitnte'", "did you mean 'fitnet'?");
+        assertFalse(beforeMissing.contains("required"), beforeMissing);
+        assertContains(error(GOOD.replace("type: mlp", "type: MLP")), "student.model: unknown 'MLP'",
+                "did you mean 'mlp'?");
+        assertContains(error(GOOD.replace("{type: sgd, lr: 0.05}", "{type: sgdd, lr: 0.05}")),
+                "teacher.train.optimizer: unknown 'sgdd'", "known: [adam, sgd]", "did you mean 'sgd'?");
+        assertContains(error(GOOD + "scheme: {name: bornagain}\n"), "scheme: unknown 'bornagain'",
+                "did you mean 'born-again'?");
+        assertContains(error(GOOD.replace("type: step", "type: stepp")), "student.train.schedule.type",
+                "did you mean 'step'?");
+        assertFalse(error(GOOD + "scheme: {name: telepathy}\n").contains("did you mean"));
+        assertFalse(error(GOOD.replace("name: kd", "name: xy")).contains("did you mean"),
+                "two letters are not 'at' or 'sp'");
+    }
+
+    @Test
+    void nearestKnownName() {
+        List<String> top = List.of("name", "seed", "data", "teacher", "student", "checkpoint", "scheme");
+        assertEquals("teacher", ConfigKeys.nearest("techer", top).orElseThrow());
+        assertEquals("seed", ConfigKeys.nearest("SEED", top).orElseThrow());
+        assertEquals("student", ConfigKeys.nearest("stduent", top).orElseThrow(), "an adjacent swap is one edit");
+        assertEquals("checkpoint", ConfigKeys.nearest("check", top).orElseThrow(), "a prefix");
+        assertEquals("name", ConfigKeys.nearest("nmae", top).orElseThrow());
+        assertTrue(ConfigKeys.nearest("epochz", top).isEmpty());
+        assertEquals("epochs", ConfigKeys.nearest("epochz", List.of("epochs", "batchSize")).orElseThrow());
+        assertEquals("kd", ConfigKeys.nearest("kdd", List.of("dkd", "kd", "none")).orElseThrow(),
+                "equally far from dkd: the common start decides");
+        assertEquals(1, ConfigKeys.distance("ab", "ba"));
+        assertEquals(3, ConfigKeys.distance("kitten", "sitting"));
+    }
+
+    @Test
     void wrongTypesAreNamed() {
         assertContains(error(GOOD.replace("epochs: 2\n    optimizer: {type: sgd", "epochs: two\n    optimizer: {type: sgd")),
                 "bad.yaml:6:", "teacher.train.epochs", "expected a whole number", "two");
@@ -246,8 +318,9 @@ class ConfigLoaderTest {
         assertContains(error(staged.replace("{name: none}", "{name: nonee}")), "scheme.stages", "'nonee'", "kd");
         assertContains(error(staged.replace("- method: {name: none}", "- train: {epochs: 1}")), "method: required");
         assertContains(error(staged.replace("train: {epochs: 1,", "train: {epochs: 0,")), "epochs", "[1, 10000]");
-        // (Jackson builds the record before it reports the unknown key: the missing one is named)
-        assertContains(error(staged.replace("  stages:", "  stagez:")), "scheme.stages", "at least one stage");
+        // the misspelt key is named, not the stages it leaves missing
+        assertContains(error(staged.replace("  stages:", "  stagez:")), "scheme: unknown key 'stagez'",
+                "[name, stages]", "did you mean 'stages'?");
     }
 
     @Test
