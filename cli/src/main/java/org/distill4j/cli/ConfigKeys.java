@@ -224,6 +224,11 @@ final class ConfigKeys {
     /** Registered ids of {@code base}'s subtypes that can stand where {@code declared} is expected. */
     private static Map<String, Class<?>> subtypes(Class<?> base, Class<?> declared) {
         Map<String, Class<?>> out = new LinkedHashMap<>();
+        org.distill4j.config.Registry.registered(base).forEach((name, type) -> {
+            if (declared.isAssignableFrom(type)) {
+                out.put(name, type);
+            }
+        });
         JsonSubTypes subs = base.getAnnotation(JsonSubTypes.class);
         if (subs == null) {
             return out;

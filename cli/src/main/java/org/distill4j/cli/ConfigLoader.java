@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.distill4j.config.Registry;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -54,9 +55,15 @@ public final class ConfigLoader {
 
     private ConfigLoader() {}
 
+    /** Makes the methods and schemes registered from user code (see {@link Registry}) readable by name. */
+    private static synchronized void registerUserTypes() {
+        Registry.configure(YAML);
+    }
+
     /** The config as YAML that {@link #parse} reads back to an equal config (frozen into run directories). */
     public static String toYaml(RunConfig config) {
         try {
+            registerUserTypes();
             return YAML.writeValueAsString(config);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
@@ -106,6 +113,7 @@ public final class ConfigLoader {
     }
 
     static <T> T parse(String yaml, String source, Class<T> type) throws ConfigException {
+        registerUserTypes();
         if (yaml.isBlank()) {
             throw new ConfigException(source + ": the config is empty; see examples/ for a complete one");
         }

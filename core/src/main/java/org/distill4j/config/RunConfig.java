@@ -56,6 +56,7 @@ public record RunConfig(String name, Long seed, DataSpec data, TeacherSpec teach
             var mapper = com.fasterxml.jackson.databind.json.JsonMapper.builder()
                     .enable(com.fasterxml.jackson.databind.MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
                     .enable(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
+            Registry.configure(mapper);
             byte[] canonical = mapper.writeValueAsBytes(mapper.readTree(mapper.writeValueAsBytes(this)));
             return java.util.HexFormat.of().formatHex(
                     java.security.MessageDigest.getInstance("SHA-256").digest(canonical));

@@ -10,7 +10,7 @@ import org.distill4j.loss.WeightedSum;
  * holds the method's parameters and builds its losses. A method has no training loop: the
  * scheme runs it. Adding a method is a record implementing this, one line below and a test.
  * Unknown names fail listing the known ones (Jackson reports the registered ids). A user's own
- * method, defined outside distill4j, is added with {@link Methods#register}.
+ * method, defined outside distill4j, is added with {@link org.distill4j.config.Registry#method}.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "name")
 @JsonSubTypes({

@@ -46,10 +46,10 @@ public record RunRecord(
     }
 
     public void write(Path file) throws IOException {
-        AtomicFile.write(file, out -> JSON.writeValue(out, this));
+        AtomicFile.write(file, out -> org.distill4j.config.Registry.configure(JSON).writeValue(out, this));
     }
 
     public static RunRecord read(Path file) throws IOException {
-        return JSON.readValue(file.toFile(), RunRecord.class);
+        return org.distill4j.config.Registry.configure(JSON).readValue(file.toFile(), RunRecord.class);
     }
 }

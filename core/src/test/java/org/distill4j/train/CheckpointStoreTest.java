@@ -95,6 +95,12 @@ class CheckpointStoreTest {
             Files.write(dir.resolve("000003-p.ckpt"), first);
             IOException version = assertThrows(IOException.class, () -> new CheckpointStore(dir, "d", 3));
             assertTrue(version.getMessage().contains("format version 99"), version.getMessage());
+            // a checkpoint of the format before the participant core (one network, one optimizer)
+            ByteBuffer.wrap(first).putInt(2 + "distill4j-checkpoint".length(), 2);
+            Files.write(dir.resolve("000003-p.ckpt"), first);
+            IOException two = assertThrows(IOException.class, () -> new CheckpointStore(dir, "d", 3));
+            assertTrue(two.getMessage().contains("format version 2 (one network and one optimizer")
+                    && two.getMessage().contains("reads version 3"), two.getMessage());
         }
     }
 }
