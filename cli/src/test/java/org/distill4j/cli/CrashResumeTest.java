@@ -51,21 +51,52 @@ class CrashResumeTest {
         reference = RunRecord.read(onlyRun(runs).resolve("record.json"));
     }
 
+    /** Runs the CLI in a child JVM; its output goes to a log file whose tail a failing assertion shows. */
     static int cli(List<String> faults, String... args) throws IOException, InterruptedException {
-        Process p = start(faults, args);
+        Path log = Files.createTempFile("distill4j-child", ".log");
+        Process p = start(faults, log, args);
         assertTrue(p.waitFor(5, TimeUnit.MINUTES), "child finished");
-        return p.exitValue();
+        int code = p.exitValue();
+        LAST_LOG.set(log);
+        return code;
     }
 
-    static Process start(List<String> faults, String... args) throws IOException {
+    /** The log of the last child run by {@link #cli} on this thread. */
+    static final ThreadLocal<Path> LAST_LOG = new ThreadLocal<>();
+
+    /** The tail of the last child's output, for assertion messages. */
+    static String lastLog() {
+        try {
+            Path log = LAST_LOG.get();
+            if (log == null) {
+                return "";
+            }
+            String text = Files.readString(log);
+            return "\n--- child output (tail) ---\n" + text.substring(Math.max(0, text.length() - 3000));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /**
+     * A child JVM running the CLI. The engine's thread counts are pinned (1 intra-op, 1 inter-op,
+     * one OpenMP/MKL thread, no dynamic adjustment): the tests compare runs bit for bit, and a run's
+     * floating-point results depend on how many threads split its reductions.
+     */
+    static Process start(List<String> faults, Path log, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.offline=true", "-Xmx1g"));
+                "-Dai.djl.offline=true", "-Xmx1g", "-Dai.djl.pytorch.num_threads=1",
+                "-Dai.djl.pytorch.num_interop_threads=1"));
         faults.forEach(f -> cmd.add("-Ddistill4j.fault." + f));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.distill4j.cli.Main"));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(log == null ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.to(log.toFile()));
         pb.environment().put("OPT_OUT_TRACKING", "true");
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        pb.environment().put("MKL_NUM_THREADS", "1");
+        pb.environment().put("OMP_DYNAMIC", "FALSE");
+        pb.environment().put("MKL_DYNAMIC", "FALSE");
         return pb.start();
     }
 
@@ -83,20 +114,29 @@ class CrashResumeTest {
     }
 
     static void crashAndResume(Path dir, String fault, int exitCode) throws Exception {
+        crashAndResume(dir, configFile, reference, fault, exitCode);
+    }
+
+    /** Runs {@code config} halted at {@code fault}, resumes it, and compares with {@code expected}. */
+    static void crashAndResume(Path dir, Path config, RunRecord expected, String fault, int exitCode) throws Exception {
         Path runs = dir.resolve("runs");
-        assertEquals(exitCode, cli(List.of(fault), "train", "-c", configFile.toString(), "--data", SLICE.toString(),
-                "--runs", runs.toString()), "halted at " + fault);
+        assertEquals(exitCode, cli(List.of(fault), "train", "-c", config.toString(), "--data", SLICE.toString(),
+                "--runs", runs.toString()), "halted at " + fault + lastLog());
         Path run = onlyRun(runs);
         assertTrue(Files.notExists(run.resolve("record.json")), "the run did not finish");
-        assertEquals(0, cli(List.of(), "resume", run.toString(), "--data", SLICE.toString()));
-        assertSameAsReference(RunRecord.read(run.resolve("record.json")));
+        assertEquals(0, cli(List.of(), "resume", run.toString(), "--data", SLICE.toString()), "resumed" + lastLog());
+        assertSame(expected, RunRecord.read(run.resolve("record.json")));
     }
 
     static void assertSameAsReference(RunRecord resumed) {
-        assertEquals(reference.teacherDigest(), resumed.teacherDigest());
-        assertEquals(reference.models().size(), resumed.models().size());
-        for (ModelResult m : reference.models()) {
-            assertEquals(m.reproducible(), resumed.model(m.name()).reproducible(), m.name());
+        assertSame(reference, resumed);
+    }
+
+    static void assertSame(RunRecord expected, RunRecord resumed) {
+        assertEquals(expected.teacherDigest(), resumed.teacherDigest());
+        assertEquals(expected.models().size(), resumed.models().size());
+        for (ModelResult m : expected.models()) {
+            assertEquals(m.reproducible(), resumed.model(m.name()).reproducible(), m.name() + lastLog());
         }
     }
 
@@ -128,7 +168,7 @@ class CrashResumeTest {
     @Test
     void realSigkillAtAnArbitraryMoment(@TempDir Path dir) throws Exception {
         Path runs = dir.resolve("runs");
-        Process p = start(List.of(), "train", "-c", configFile.toString(), "--data", SLICE.toString(), "--runs",
+        Process p = start(List.of(), null, "train", "-c", configFile.toString(), "--data", SLICE.toString(), "--runs",
                 runs.toString());
         Path checkpoints = null;
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
