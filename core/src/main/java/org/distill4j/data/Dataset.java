@@ -254,6 +254,19 @@ public final class Dataset {
     public record Split(Dataset train, Dataset validation) {
     }
 
+    /** The positions 0 … n−1 in the order of a Fisher–Yates shuffle driven by {@code new Random(seed)}. */
+    public static int[] shuffled(int n, long seed) {
+        int[] order = sequence(n);
+        Random random = new Random(seed);
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return order;
+    }
+
     /**
      * Shuffles the positions with {@code seed}, then cuts off
      * {@code round(size * validationFraction)} samples for validation. Both parts keep the
@@ -275,14 +288,7 @@ public final class Dataset {
         // Rounding up must never leave the training part empty.
         validationSize = Math.min(validationSize, Math.max(n - 1, 0));
 
-        int[] order = sequence(n);
-        Random random = new Random(seed);
-        for (int i = n - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
+        int[] order = shuffled(n, seed);
         int[] validation = Arrays.copyOfRange(order, 0, validationSize);
         int[] train = Arrays.copyOfRange(order, validationSize, n);
         // Sorting makes each part a plain set of samples in source order: easier to inspect.

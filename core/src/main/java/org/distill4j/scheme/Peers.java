@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import org.distill4j.data.BatchLoader;
 import org.distill4j.data.Dataset;
 import org.distill4j.knowledge.KnowledgeSource;
@@ -198,17 +197,7 @@ public final class Peers {
             throw new IllegalArgumentException("cannot cut " + data.size() + " samples into " + k + " shards");
         }
         int n = data.size();
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        Random random = new Random(seed);
-        for (int i = n - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
+        int[] order = Dataset.shuffled(n, seed);
         List<Dataset> out = new ArrayList<>();
         for (int s = 0; s < k; s++) {
             int[] part = Arrays.copyOfRange(order, (int) ((long) n * s / k), (int) ((long) n * (s + 1) / k));
