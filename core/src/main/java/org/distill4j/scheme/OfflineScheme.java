@@ -13,7 +13,8 @@ import org.distill4j.train.RunContext;
 
 /**
  * {@code offline}: the teacher is trained first (or loaded) and frozen; the student learns from
- * it with the configured method (see {@link Offline}, the loop). The default scheme.
+ * it with the configured method, each student a phase of its own through the one {@link
+ * org.distill4j.train.Loop}. The default scheme.
  */
 public record OfflineScheme() implements SchemeSpec {
     @Override

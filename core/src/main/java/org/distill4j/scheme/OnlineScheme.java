@@ -10,7 +10,7 @@ import org.distill4j.model.ModelSpec;
  * when {@code peers} is absent, two copies of {@code student.model}; giving both is an error.
  * Every peer uses the schedule of {@code student.train}; {@code student.baseline} (default true)
  * also trains each peer alone, from the same initial weights on the same data, as its control.
- * {@code student.method} and {@code student.knowledge} are not used. The loop is {@link Online}.
+ * {@code student.method} and {@code student.knowledge} are not used. The peers train in one phase, in lockstep: see {@link Peers}.
  */
 public sealed interface OnlineScheme extends SchemeSpec permits DmlScheme, CodistillationScheme {
     /** Peers when {@code peers} is absent. */

@@ -14,7 +14,7 @@ import org.distill4j.model.TapShapes;
 
 /**
  * The cycles of snapshot distillation (Yang et al. 2019; see {@link SnapshotScheme}) for the
- * {@link Offline} loop: the cyclic learning rate, where cycles start and end, and the teacher
+ * one training loop: the cyclic learning rate, where cycles start and end, and the teacher
  * of each cycle. It is both the loss (cross-entropy in the first cycle, KD afterwards) and the
  * knowledge source the loop asks for the teacher's outputs: at the start of each epoch it makes
  * sure the source answers with the snapshot that ended the previous cycle, loading it when the

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A whole byot run on the committed Fashion-MNIST slice: exits, early exit, baseline. (Resume
- * goes through the same Phases as every run; the born-again and snapshot tests interrupt and
+ * goes through the same RunContext as every run; the born-again and snapshot tests interrupt and
  * resume runs.)
  */
 class ByotRunTest {

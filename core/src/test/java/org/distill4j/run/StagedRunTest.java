@@ -219,7 +219,7 @@ class StagedRunTest {
     }
 
     /**
-     * The per-stage loop every stage runs (Offline through Phases, one call per stage): a later
+     * The per-stage loop every stage runs (a one-network phase through RunContext, one per stage): a later
      * stage's loss binds to empty adapters, and the earlier stage's adapters are freed when it ends.
      */
     @Test
