@@ -74,7 +74,7 @@ public final class PeerKnowledge implements KnowledgeSource {
         }
         NDArray logits = peer.forward(inputs, true).logits();
         for (int i = 0; i < stats.size(); i++) {
-            saved.get(i).copyTo(stats.get(i));
+            Network.assign(stats.get(i), saved.get(i)); // in place: the statistics keep their own memory
         }
         return logits;
     }

@@ -167,8 +167,7 @@ public final class Adapters implements AutoCloseable {
                     throw new IOException("saved state '" + name + "' " + saved.getShape() + " does not fit '"
                             + e.getKey() + "' " + e.getValue().getShape());
                 }
-                // a native in-place copy, as Optimizer.readState does
-                e.getValue().muli(0f).addi(saved);
+                org.distill4j.model.Network.assign(e.getValue(), saved); // native in place, see Network.assign
             }
         }
         parameterStore = new ParameterStore(manager, false);

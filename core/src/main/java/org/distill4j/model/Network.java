@@ -107,6 +107,33 @@ public final class Network implements AutoCloseable {
         return out;
     }
 
+    /** Every parameter array (weights and running statistics), in network order. */
+    public List<NDArray> parameterArrays() {
+        List<NDArray> out = new ArrayList<>();
+        for (Parameter p : net.getParameters().values()) {
+            out.add(p.getArray());
+        }
+        return out;
+    }
+
+    /**
+     * Copies {@code value}'s elements into {@code target}, bit for bit, with a native in-place copy
+     * ({@code index_put_}): {@code target} keeps memory PyTorch owns. DJL's {@code copyTo} instead
+     * replaces the target's storage with a Java direct buffer that only the Java wrapper keeps alive,
+     * which a long-lived tensor (a weight, a running statistic, optimizer state) must not depend on.
+     */
+    public static void assign(NDArray target, NDArray value) {
+        if (!target.getShape().equals(value.getShape())) {
+            throw new IllegalArgumentException("cannot assign " + value.getShape() + " to " + target.getShape());
+        }
+        if (target.getShape().dimension() == 0) {
+            target.muli(0f).addi(value);
+            return;
+        }
+        target.set(new ai.djl.ndarray.index.NDIndex(String.join(",",
+                java.util.Collections.nCopies(target.getShape().dimension(), ":"))), value);
+    }
+
     public ModelSpec spec() {
         return spec;
     }

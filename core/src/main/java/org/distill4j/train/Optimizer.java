@@ -122,9 +122,7 @@ public abstract sealed class Optimizer implements AutoCloseable {
                     throw new java.io.IOException("optimizer state shape " + saved.getShape() + " does not match "
                             + target.getShape());
                 }
-                // a native in-place copy: the state keeps memory PyTorch owns (copyTo would point it at a
-                // Java buffer, alive only as long as DJL's wrapper holds it)
-                target.muli(0f).addi(saved);
+                org.distill4j.model.Network.assign(target, saved); // native in place, see Network.assign
             }
         }
     }

@@ -335,15 +335,17 @@ public final class RunContext {
         }
     }
 
-    /** Copies every parameter of {@code from} (running statistics included) into {@code to}. */
+    /** Copies every parameter of {@code from} (running statistics included) into {@code to}, in place. */
     public static void handOver(Network from, Network to) throws IOException {
         if (!from.spec().equals(to.spec())) {
             throw new IllegalArgumentException("cannot hand " + from.spec().describe() + " weights to a "
                     + to.spec().describe());
         }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        from.writeWeights(new DataOutputStream(bytes));
-        to.readWeights(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+        List<ai.djl.ndarray.NDArray> source = from.parameterArrays();
+        List<ai.djl.ndarray.NDArray> target = to.parameterArrays();
+        for (int i = 0; i < source.size(); i++) {
+            Network.assign(target.get(i), source.get(i)); // in place: the target keeps its own memory
+        }
     }
 
     /** The saved network of a phase finished before an interruption, its digest checked against the record. */
