@@ -161,6 +161,35 @@ class RunIntegrityTest {
         assertFalse(Files.exists(dir.resolve("runs")), "refused before a run directory was created");
     }
 
+    /** A load: teacher replaced by another valid network between sittings: exit 2 naming it, unless accepted. */
+    @Test
+    void aChangedTeacherIsRefusedOnResumeUnlessAccepted(@TempDir Path dir) throws Exception {
+        Path teacher = dir.resolve("teacher.model");
+        Files.copy(finished.resolve("teacher.model"), teacher);
+        Path run = halted(dir, CONFIG.replace("  train: {epochs: 2, batchSize: 32, optimizer: {type: sgd, lr: 0.01}}",
+                "  load: " + teacher)); // halted in student-kd: the teacher's digest is in the checkpoints
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager();
+                org.distill4j.model.Network a = org.distill4j.model.Network.load(teacher, null, m)) {
+            org.distill4j.train.Seeds.apply(99);
+            try (org.distill4j.model.Network b = org.distill4j.model.Network.create(a.spec(), a.sampleShape(),
+                    a.numClasses(), m)) {
+                b.save(teacher);
+            }
+        }
+        ReliabilityCliTest.Result r = cli("resume", run.toString(), "--data", SLICE.toString());
+        assertEquals(Main.CONFIG_ERROR, r.code(), r.err());
+        String error = r.err().lines().filter(l -> l.startsWith("config error: ")).findFirst().orElse("");
+        assertTrue(error.contains("the teacher " + teacher) && error.contains("weights digest")
+                && error.contains("--accept-teacher-change"), r.err());
+        assertFalse(Files.exists(run.resolve("record.json")));
+        r = cli("resume", run.toString(), "--data", SLICE.toString(), "--accept-teacher-change");
+        assertEquals(0, r.code(), r.err());
+        RunRecord record = RunRecord.read(run.resolve("record.json"));
+        assertTrue(record.sittings().get(1).accepted().stream().anyMatch(a -> a.startsWith("teacher (")),
+                record.sittings().toString());
+        assertEquals(record.teacherDigest(), record.provenance().teacher());
+    }
+
     @Test
     void resumingAFinishedRunSaysSoAndChangesNothing(@TempDir Path dir) throws Exception {
         String record = Files.readString(finished.resolve("record.json"));

@@ -251,6 +251,14 @@ public final class RunContext {
         if (ts.load() != null) {
             message("loading teacher from " + ts.load());
             teacher = Network.load(Path.of(ts.load()), ts.model(), root);
+            Provenance made = teacher.savedProvenance();
+            if (made != null && made.preprocessing() != null && !made.preprocessing().equals(provenance.preprocessing())) {
+                teacher.close();
+                throw new org.distill4j.io.ProvenanceException(ts.load() + " was trained on inputs prepared as '"
+                        + made.preprocessing() + "'; this run prepares them as '" + provenance.preprocessing()
+                        + "': its outputs would not match", List.of(new Provenance.Difference("preprocessing",
+                                made.preprocessing(), provenance.preprocessing())));
+            }
             String saved = resume == null || resume.meta().provenance() == null ? null
                     : resume.meta().provenance().teacher();
             if (saved != null && !saved.equals(teacher.weightsDigest())) {
@@ -259,7 +267,7 @@ public final class RunContext {
                     teacher.close();
                     throw new org.distill4j.io.ProvenanceException("the teacher " + ts.load()
                             + " is not the one the checkpoints in " + runDir + " were made with: weights digest "
-                            + Provenance.abbrev(saved) + " then, " + Provenance.abbrev(teacher.weightsDigest())
+                            + Provenance.abbrev(d.saved()) + " then, " + Provenance.abbrev(d.now())
                             + " now; restore it, or pass --accept-teacher-change", List.of(d));
                 }
                 accepted.add(d.toString());
