@@ -55,12 +55,13 @@ public record RunRecord(
     }
 
     public void write(Path file) throws IOException {
-        AtomicFile.write(file, out -> org.distill4j.config.Registry.configure(JSON).writeValue(out, this));
+        // a fresh copy each time: a mapper caches its (de)serializers, and so the type ids known at first use
+        AtomicFile.write(file, out -> org.distill4j.config.Registry.configure(JSON.copy()).writeValue(out, this));
     }
 
     public static RunRecord read(Path file) throws IOException {
         try {
-            return org.distill4j.config.Registry.configure(JSON).readValue(file.toFile(), RunRecord.class);
+            return org.distill4j.config.Registry.configure(JSON.copy()).readValue(file.toFile(), RunRecord.class);
         } catch (IOException e) {
             throw AtomicFile.named(file, "cannot read run record", e);
         }
