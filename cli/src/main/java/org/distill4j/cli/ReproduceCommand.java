@@ -46,7 +46,7 @@ final class ReproduceCommand implements Callable<Integer> {
             main.err.println(runDir + " accepted changes while it ran ("
                     + original.sittings().stream().flatMap(s -> s.accepted().stream())
                             .collect(java.util.stream.Collectors.joining("; "))
-                    + "): it is re-run with its final config and data, so its weights are not expected to match");
+                    + "): it is re-run with its final config and data, so its weights match only if the change did not touch what was trained before it");
         }
         Path dir = options.newRunDir(cfg.name() + "-reproduce");
         RunRecord again;
