@@ -40,7 +40,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * ({@code did you mean 'teacher'?}) when one is close.
  */
 public final class ConfigLoader {
-    private static final ObjectMapper YAML = YAMLMapper.builder()
+    private static final ObjectMapper BASE = YAMLMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -49,6 +49,12 @@ public final class ConfigLoader {
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
+    /**
+     * The mapper in use: {@link #BASE} with the user-registered types. Rebuilt when a type is
+     * registered, since a mapper caches its deserializers (and their known type ids) on first use.
+     */
+    private static volatile ObjectMapper YAML = BASE.copy();
+    private static int userTypesSeen;
     private static final Pattern KNOWN_IDS = Pattern.compile("known type ids = \\[([^\\]]*)\\]");
     private static final Pattern TYPE_ID = Pattern.compile("type id '([^']*)'");
     private static final Pattern MISSING_ID = Pattern.compile("missing type id property '([^']*)'");
@@ -57,7 +63,12 @@ public final class ConfigLoader {
 
     /** Makes the methods and schemes registered from user code (see {@link Registry}) readable by name. */
     private static synchronized void registerUserTypes() {
-        Registry.configure(YAML);
+        int n = Registry.registered(org.distill4j.method.MethodSpec.class).size()
+                + Registry.registered(org.distill4j.scheme.SchemeSpec.class).size();
+        if (n != userTypesSeen) {
+            YAML = Registry.configure(BASE.copy());
+            userTypesSeen = n;
+        }
     }
 
     /** The config as YAML that {@link #parse} reads back to an equal config (frozen into run directories). */

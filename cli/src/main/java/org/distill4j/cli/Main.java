@@ -9,8 +9,10 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code distill} command line. Exit codes: 0 success, 1 internal error, 2 bad config or
- * usage, 3 data problem, 4 file or I/O problem, 5 training diverged (non-finite loss), 6 a
- * reproduction gave different results.
+ * usage (or a changed config or teacher not accepted), 3 data problem (or changed data not
+ * accepted), 4 file or I/O problem (a damaged file among them), 5 training diverged (non-finite
+ * loss), 6 a reproduction gave different results, 7 the run directory is locked by another
+ * process, 130 / 143 stopped by SIGINT / SIGTERM after writing a checkpoint.
  */
 @Command(name = "distill", mixinStandardHelpOptions = true, version = "distill4j 0.1.0",
         description = "Knowledge distillation for the JVM.",
@@ -22,6 +24,20 @@ public final class Main implements Callable<Integer> {
     public static final int IO_ERROR = 4;
     public static final int DIVERGED = 5;
     public static final int NOT_REPRODUCED = 6;
+    public static final int RUN_LOCKED = 7;
+    public static final int STOPPED_BY_SIGINT = 130;
+    public static final int STOPPED_BY_SIGTERM = 143;
+
+    /**
+     * What the process's SIGTERM and SIGINT handlers set (installed by {@link #main} only: a run
+     * inside a test JVM is never stopped by a signal).
+     */
+    private static volatile org.distill4j.train.StopRequest stop = org.distill4j.train.StopRequest.NONE;
+
+    /** The stop request of this process's runs. */
+    static org.distill4j.train.StopRequest stopRequest() {
+        return stop;
+    }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -44,7 +60,29 @@ public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
+        installSignalHandlers();
         System.exit(run(System.out, System.err, args));
+    }
+
+    /**
+     * SIGTERM and SIGINT ask the run to write a checkpoint at the next step boundary and stop
+     * (exit 143 / 130); a second signal exits at once.
+     */
+    private static void installSignalHandlers() {
+        org.distill4j.train.StopRequest request = new org.distill4j.train.StopRequest();
+        stop = request;
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+                    if (request.requested() != null) {
+                        Runtime.getRuntime().halt(name.equals("INT") ? STOPPED_BY_SIGINT : STOPPED_BY_SIGTERM);
+                    }
+                    request.request("SIG" + name);
+                });
+            } catch (IllegalArgumentException unavailable) {
+                // the platform or -Xrs reserves the signal: its default action stays
+            }
+        }
     }
 
     /** Runs the CLI and returns its exit code (for tests). */
@@ -57,6 +95,14 @@ public final class Main implements Callable<Integer> {
     }
 
     static int handle(Exception e, PrintStream err) {
+        if (e instanceof org.distill4j.io.ProvenanceException p) {
+            err.println((p.isData() ? "data error: " : "config error: ") + e.getMessage());
+            return p.isData() ? DATA_ERROR : CONFIG_ERROR;
+        }
+        if (e instanceof org.distill4j.io.RunLock.Held) {
+            err.println("run locked: " + e.getMessage());
+            return RUN_LOCKED;
+        }
         if (e instanceof ConfigException || e instanceof org.distill4j.run.ConfigDriftException
                 || e instanceof org.distill4j.model.TapException) {
             err.println("config error: " + e.getMessage());

@@ -9,7 +9,9 @@ import org.distill4j.train.EpochSummary;
 import org.distill4j.train.TrainListener;
 
 /** Shows training as a progress bar (epoch, batch, loss, ETA) on stderr and one line per epoch. */
-final class ProgressListener implements TrainListener {
+final class ProgressListener implements TrainListener, AutoCloseable {
+    /** Wide enough to blank the bar's line (its rendered length is at most 100). */
+    private static final String BLANK = "\r" + " ".repeat(100) + "\r";
     private final PrintStream err;
     private ProgressBar bar;
     private int epochs;
@@ -42,7 +44,7 @@ final class ProgressListener implements TrainListener {
     @Override
     public void onEpochEnd(EpochSummary s) {
         bar.pause();
-        err.print("\r");
+        err.print(BLANK);
         err.println(String.format(Locale.ROOT,
                 "%-14s epoch %2d  lr %.4f  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%  (%.0f s)",
                 s.phase(), s.epoch(), s.lr(), s.trainLoss(), 100 * s.trainAccuracy(), s.validationLoss(),
@@ -58,8 +60,22 @@ final class ProgressListener implements TrainListener {
         }
     }
 
+    /** A message on a line of its own: the bar's line is blanked first, and the bar redrawn after. */
     @Override
     public void onMessage(String text) {
+        if (bar == null) {
+            err.println(text);
+            return;
+        }
+        bar.pause();
+        err.print(BLANK);
         err.println(text);
+        bar.resume();
+    }
+
+    /** Ends the bar's line (if a bar is shown), so what is printed next starts a line of its own. */
+    @Override
+    public void close() {
+        onFinish(null);
     }
 }

@@ -42,9 +42,19 @@ final class ReproduceCommand implements Callable<Integer> {
         if (!data.train().digest().isEmpty() && original.dataDigests() == null) {
             throw new java.io.IOException("record has no data digests");
         }
+        if (original.sittings().stream().anyMatch(s -> !s.accepted().isEmpty())) {
+            main.err.println(runDir + " accepted changes while it ran ("
+                    + original.sittings().stream().flatMap(s -> s.accepted().stream())
+                            .collect(java.util.stream.Collectors.joining("; "))
+                    + "): it is re-run with its final config and data, so its weights match only if the change did not touch what was trained before it");
+        }
         Path dir = options.newRunDir(cfg.name() + "-reproduce");
-        RunOptions.freeze(dir, cfg, "reproduce:" + runDir);
-        RunRecord again = new Experiment(cfg, data, dir, new ProgressListener(main.err)).run();
+        RunRecord again;
+        try (org.distill4j.io.RunLock lock = org.distill4j.io.RunLock.acquire(dir);
+                ProgressListener progress = new ProgressListener(main.err)) {
+            RunOptions.freeze(dir, cfg, "reproduce:" + runDir);
+            again = new Experiment(cfg, data, dir, progress).run();
+        }
         boolean same = Objects.equals(original.dataDigests(), again.dataDigests());
         main.out.printf(Locale.ROOT, "%-16s %-9s %-10s %-10s %s%n", "model", "weights", "test acc", "again", "metrics");
         for (ModelResult m : original.models()) {

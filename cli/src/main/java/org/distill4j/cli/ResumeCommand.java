@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.distill4j.config.RunConfig;
 import org.distill4j.data.FashionMnist;
+import org.distill4j.io.RunLock;
 import org.distill4j.report.RunRecord;
 import org.distill4j.run.Experiment;
 import picocli.CommandLine.Command;
@@ -27,6 +28,14 @@ final class ResumeCommand implements Callable<Integer> {
     @Option(names = "--accept-config-change", description = "resume with the changed YAML the run came from")
     boolean acceptChange;
 
+    @Option(names = "--accept-data-change",
+            description = "resume with data (or preprocessing) other than the checkpoints were made from")
+    boolean acceptData;
+
+    @Option(names = "--accept-teacher-change",
+            description = "resume with a loaded teacher whose weights differ from those the checkpoints were made with")
+    boolean acceptTeacher;
+
     @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST directory (as for train)")
     Path data;
 
@@ -35,26 +44,44 @@ final class ResumeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RunConfig cfg = frozenConfig(runDir);
-        Path sourceFile = Path.of(Files.readString(runDir.resolve(RunOptions.CONFIG_SOURCE)).trim());
-        if (!sourceFile.toString().startsWith("builtin:") && Files.exists(sourceFile)) {
-            RunConfig now = ConfigLoader.load(sourceFile);
-            List<String> changed = ConfigLoader.differingKeys(cfg, now);
-            if (!changed.isEmpty()) {
-                if (!acceptChange) {
-                    throw new ConfigException(sourceFile + " changed since the run started: " + String.join(", ", changed)
-                            + "; restore it, or pass --accept-config-change to resume with the new values");
+        RunConfig frozen = frozenConfig(runDir);
+        try (RunLock lock = TrainCommand.locked(runDir, main)) {
+            // a finished run is only checked (config, checkpoints, data), never trained or rewritten
+            boolean finished = Files.exists(runDir.resolve(Experiment.RECORD));
+            RunOptions.Source source = RunOptions.source(runDir);
+            RunConfig cfg = frozen;
+            List<String> changed = List.of();
+            Path sourceFile = Path.of(source.source());
+            if (!source.source().startsWith("builtin:") && !source.source().startsWith("reproduce:")
+                    && Files.exists(sourceFile)) {
+                // the overrides the run was started with (--seed) apply to the source again
+                RunConfig now = source.apply(ConfigLoader.load(sourceFile));
+                changed = ConfigLoader.differingKeys(cfg, now);
+                if (!changed.isEmpty()) {
+                    if (!acceptChange) {
+                        throw new ConfigException(sourceFile + " changed since the run started: "
+                                + String.join(", ", changed)
+                                + "; restore it, or pass --accept-config-change to resume with the new values");
+                    }
+                    cfg = now;
                 }
-                main.err.println("resuming with the changed config: " + String.join(", ", changed));
-                cfg = now;
             }
+            Path dataDir = DataLocator.locate(data, main.err);
+            FashionMnist.Splits splits = FashionMnist.load(dataDir);
+            if (!changed.isEmpty() && !finished) {
+                // the run's own config follows the accepted change: reproduce and later resumes use it
+                main.err.println("resuming with the changed config: " + String.join(", ", changed) + " (written to "
+                        + runDir.resolve(RunOptions.FROZEN_CONFIG) + ")");
+                RunOptions.freeze(runDir, cfg, source.source(), source.seedOverride());
+            }
+            RunConfig run = cfg;
+            String keys = String.join(", ", changed);
+            return TrainCommand.supervise(runDir, main, progress -> {
+                Experiment e = new Experiment(run, splits, runDir, progress).dataFrom(dataDir).acceptingConfigChange(acceptChange)
+                        .acceptingDataChange(acceptData).acceptingTeacherChange(acceptTeacher);
+                return keys.isEmpty() ? e : e.noting("config keys " + keys);
+            });
         }
-        Path dataDir = DataLocator.locate(data, main.err);
-        FashionMnist.Splits splits = FashionMnist.load(dataDir);
-        RunRecord record = new Experiment(cfg, splits, runDir, new ProgressListener(main.err))
-                .acceptingConfigChange(acceptChange).run();
-        RunPrinter.print(record, runDir, main.out);
-        return 0;
     }
 
     /** The config a run directory was started with. */

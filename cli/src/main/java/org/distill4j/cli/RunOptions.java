@@ -22,8 +22,45 @@ final class RunOptions {
 
     /** Records the effective config (and where it came from) in a new run directory. */
     static void freeze(java.nio.file.Path dir, org.distill4j.config.RunConfig cfg, String source) throws IOException {
+        freeze(dir, cfg, source, null);
+    }
+
+    /**
+     * Records the effective config, where it came from and the command-line overrides applied to
+     * it ({@code seed}: null for none), so that resume compares like with like.
+     */
+    static void freeze(Path dir, org.distill4j.config.RunConfig cfg, String source, Long seedOverride)
+            throws IOException {
         org.distill4j.io.AtomicFile.writeString(dir.resolve(FROZEN_CONFIG), ConfigLoader.toYaml(cfg));
-        org.distill4j.io.AtomicFile.writeString(dir.resolve(CONFIG_SOURCE), source + "\n");
+        org.distill4j.io.AtomicFile.writeString(dir.resolve(CONFIG_SOURCE),
+                source + "\n" + (seedOverride == null ? "" : "override seed " + seedOverride + "\n"));
+    }
+
+    /** Where a run's config came from and what the command line overrode in it. */
+    record Source(String source, Long seedOverride) {
+        org.distill4j.config.RunConfig apply(org.distill4j.config.RunConfig cfg) {
+            return seedOverride == null ? cfg : cfg.withSeed(seedOverride);
+        }
+    }
+
+    static Source source(Path runDir) throws IOException {
+        Path file = runDir.resolve(CONFIG_SOURCE);
+        java.util.List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new IOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        if (lines.isEmpty()) {
+            throw new IOException(file + " is empty: not a distill4j run directory");
+        }
+        Long seed = null;
+        for (String line : lines.subList(1, lines.size())) {
+            if (line.startsWith("override seed ")) {
+                seed = Long.parseLong(line.substring("override seed ".length()).trim());
+            }
+        }
+        return new Source(lines.get(0).trim(), seed);
     }
 
     /** Creates {@code runs/<timestamp>-<name>}, failing early and clearly if it cannot be written. */

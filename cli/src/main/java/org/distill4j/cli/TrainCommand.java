@@ -4,8 +4,10 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.distill4j.config.RunConfig;
 import org.distill4j.data.FashionMnist;
+import org.distill4j.io.RunLock;
 import org.distill4j.report.RunRecord;
 import org.distill4j.run.Experiment;
+import org.distill4j.train.StoppedException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -30,20 +32,54 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         RunConfig cfg = ConfigLoader.load(config);
         cfg = seed.apply(cfg);
-        return execute(cfg, options, main, config.toAbsolutePath().toString());
+        return execute(cfg, options, main, config.toAbsolutePath().toString(), seed.seed);
     }
 
-    /** Validates data and output first, then runs and prints the table. */
     static int execute(RunConfig cfg, RunOptions options, Main main, String source) throws Exception {
+        return execute(cfg, options, main, source, null);
+    }
+
+    /** Validates data and output first, then runs (its directory locked) and prints the table. */
+    static int execute(RunConfig cfg, RunOptions options, Main main, String source, Long seedOverride)
+            throws Exception {
         Path dataDir = DataLocator.locate(options.data, main.err);
         FashionMnist.Splits data = FashionMnist.load(dataDir);
         if (cfg.teacher() != null && cfg.teacher().load() != null) {
             org.distill4j.model.Network.checkSaved(Path.of(cfg.teacher().load()), cfg.teacher().model());
         }
         Path dir = options.newRunDir(cfg.name());
-        RunOptions.freeze(dir, cfg, source);
-        main.err.println("run directory " + dir + " · data " + dataDir + " · resume with: ./distill resume " + dir);
-        RunRecord record = new Experiment(cfg, data, dir, new ProgressListener(main.err)).run();
+        try (RunLock lock = locked(dir, main)) {
+            RunOptions.freeze(dir, cfg, source, seedOverride);
+            main.err.println("run directory " + dir + " · data " + dataDir + " · resume with: ./distill resume " + dir);
+            return supervise(dir, main, progress -> new Experiment(cfg, data, dir, progress).dataFrom(dataDir));
+        }
+    }
+
+    /** Locks a run directory for this process, saying so when it takes over a stale lock. */
+    static RunLock locked(Path dir, Main main) throws java.io.IOException {
+        RunLock lock = RunLock.acquire(dir);
+        if (lock.takenOver() != null) {
+            main.err.println(dir + ": " + lock.takenOver());
+        }
+        return lock;
+    }
+
+    /**
+     * Runs an experiment under this process's stop request, its progress bar closed before any
+     * message follows; prints the table. A stop (SIGTERM, SIGINT) is exit 143 / 130 with how to resume.
+     */
+    static int supervise(Path dir, Main main, java.util.function.Function<ProgressListener, Experiment> experiment)
+            throws Exception {
+        RunRecord record;
+        try (ProgressListener progress = new ProgressListener(main.err)) {
+            try {
+                record = experiment.apply(progress).stoppedBy(Main.stopRequest()).run();
+            } catch (StoppedException e) {
+                progress.close();
+                main.err.println(e.getMessage() + "; resume with: ./distill resume " + dir);
+                return "SIGINT".equals(e.reason()) ? Main.STOPPED_BY_SIGINT : Main.STOPPED_BY_SIGTERM;
+            }
+        }
         RunPrinter.print(record, dir, main.out);
         return 0;
     }

@@ -472,6 +472,9 @@ class ConfigLoaderTest {
         assertEquals(new Vid("conv2", "stage3", 32, 1.5, 0.001, 10.0, 1.0), method(
                 "{name: vid, studentTap: conv2, teacherTap: stage3, hidden: 32, initSigma: 1.5, eps: 0.001, beta: 10}"));
         assertEquals(new Vid("embedding", "embedding", null, Math.sqrt(5), 1e-5, 100.0, 1.0), method("{name: vid}"));
+        assertEquals(org.distill4j.loss.feature.VidLoss.Variance.STD,
+                ((Vid) method("{name: vid, variance: std}")).variance());
+        assertEquals(org.distill4j.loss.feature.VidLoss.Variance.VAR, ((Vid) method("{name: vid}")).variance());
         assertEquals("vid", method("{name: vid}").name());
     }
 

@@ -84,7 +84,13 @@ class CrashResumeTest {
      * floating-point results depend on how many threads split its reductions.
      */
     static Process start(List<String> faults, Path log, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        return start(List.of(), faults, log, args);
+    }
+
+    /** As {@link #start(List, Path, String...)}, the JVM started through {@code prefix} (e.g. {@code env …}). */
+    static Process start(List<String> prefix, List<String> faults, Path log, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dai.djl.offline=true", "-Xmx1g", "-Dai.djl.pytorch.num_threads=1",
                 "-Dai.djl.pytorch.num_interop_threads=1"));
         faults.forEach(f -> cmd.add("-Ddistill4j.fault." + f));

@@ -102,6 +102,35 @@ public final class FashionMnist {
      * @return training and test sets, normalised, with ids equal to positions in the files
      * @throws DatasetException if a file is missing, corrupt or inconsistent
      */
+    /**
+     * The SHA-256 of each of the four IDX files in {@code dir} (gzipped or not), keyed
+     * "file NAME": what a run's provenance names when its data changed.
+     */
+    public static java.util.Map<String, String> fileDigests(Path dir) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (String base : new String[] {TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS}) {
+            for (String name : new String[] {base + ".gz", base}) {
+                Path f = dir.resolve(name);
+                if (java.nio.file.Files.isRegularFile(f)) {
+                    try (java.io.InputStream in = java.nio.file.Files.newInputStream(f)) {
+                        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+                        byte[] buf = new byte[1 << 16];
+                        for (int n; (n = in.read(buf)) > 0;) {
+                            md.update(buf, 0, n);
+                        }
+                        out.put("file " + name, java.util.HexFormat.of().formatHex(md.digest()));
+                    } catch (java.io.IOException e) {
+                        throw new DatasetException("cannot read " + f + ": " + e.getMessage(), e);
+                    } catch (java.security.NoSuchAlgorithmException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
     public static Splits load(Path dir) {
         Objects.requireNonNull(dir, "dir");
         requirePresent(dir, "the data directory");

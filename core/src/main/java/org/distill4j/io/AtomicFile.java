@@ -26,7 +26,28 @@ public final class AtomicFile {
         void write(OutputStream out) throws IOException;
     }
 
+    /** Writes {@code target} atomically; an error (a full disk, say) names the file. */
     public static void write(Path target, Writer writer) throws IOException {
+        try {
+            writeAtomically(target, writer);
+        } catch (IOException e) {
+            throw named(target, "cannot write", e);
+        }
+    }
+
+    /**
+     * {@code e} if its message names {@code file}, else an exception of the same meaning whose
+     * message does: "{@code verb} FILE: reason".
+     */
+    public static IOException named(Path file, String verb, IOException e) {
+        String m = e.getMessage();
+        if (m != null && (m.contains(file.toString()) || m.contains(file.toAbsolutePath().toString()))) {
+            return e;
+        }
+        return new IOException(verb + " " + file + ": " + (m == null ? e.getClass().getSimpleName() : m), e);
+    }
+
+    private static void writeAtomically(Path target, Writer writer) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");

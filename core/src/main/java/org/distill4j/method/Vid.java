@@ -12,14 +12,24 @@ import org.distill4j.loss.feature.VidLoss;
  * @param teacherTap the teacher tap whose likelihood is maximised (default {@code embedding})
  * @param hidden middle width of the 1×1-conv mean regressor for maps (default: the teacher's
  *     channel count)
- * @param initSigma initial σ of every channel (default √5 ≈ 2.236, RepDistiller's variance 5)
+ * @param initSigma initial σ of every channel, i.e. initial variance initSigma² (default √5 ≈ 2.236,
+ *     RepDistiller's variance 5)
  * @param eps floor ε of σ = softplus(α) + ε (default 1e-5)
  * @param beta weight of the VID term (default 100)
+ * @param variance what {@code softplus(α) + ε} is: {@code var} the variance (default, as the paper
+ *     and RepDistiller, mdistiller, torchdistill) or {@code std} the standard deviation (distill4j
+ *     before; see {@link VidLoss.Variance})
  * @param ceWeight weight of the cross-entropy with labels in the objective (default 1)
  */
 public record Vid(String studentTap, String teacherTap, Integer hidden, Double initSigma, Double eps, Double beta,
-        Double ceWeight) implements MethodSpec {
+        Double ceWeight, VidLoss.Variance variance) implements MethodSpec {
+    public Vid(String studentTap, String teacherTap, Integer hidden, Double initSigma, Double eps, Double beta,
+            Double ceWeight) {
+        this(studentTap, teacherTap, hidden, initSigma, eps, beta, ceWeight, null);
+    }
+
     public Vid {
+        variance = variance == null ? VidLoss.Variance.VAR : variance;
         studentTap = studentTap == null ? "embedding" : studentTap;
         teacherTap = teacherTap == null ? "embedding" : teacherTap;
         initSigma = initSigma == null ? Math.sqrt(5) : initSigma;
@@ -43,7 +53,7 @@ public record Vid(String studentTap, String teacherTap, Integer hidden, Double i
 
     @Override
     public DistillationLoss loss() {
-        return new VidLoss(studentTap, teacherTap, hidden, initSigma, eps, beta);
+        return new VidLoss(studentTap, teacherTap, hidden, initSigma, eps, beta, variance);
     }
 
     /** {@code ceWeight}: the objective is {@code ceWeight·CE} plus the loss's terms. */

@@ -9,7 +9,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.XavierInitializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -23,6 +22,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import org.distill4j.io.AtomicFile;
+import org.distill4j.io.DamagedFileException;
+import org.distill4j.io.Provenance;
 
 /**
  * A zoo network with its parameters: what the rest of distill4j trains, distils from, saves
@@ -31,8 +32,12 @@ import org.distill4j.io.AtomicFile;
  */
 public final class Network implements AutoCloseable {
     private static final String MAGIC = "distill4j-network";
-    /** Bumped whenever the saved layout changes; older files are rejected with a clear error. */
-    public static final int FORMAT_VERSION = 1;
+    /**
+     * Bumped whenever the saved layout changes; older files are rejected with a clear error.
+     * Version 2 adds the provenance (data, preprocessing, teacher and config digests) to the
+     * header and closes the weights with their SHA-256, verified before any weight is used.
+     */
+    public static final int FORMAT_VERSION = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ModelSpec spec;
@@ -41,6 +46,7 @@ public final class Network implements AutoCloseable {
     private final TappedNet net;
     private final NDManager manager;
     private ParameterStore parameterStore;
+    private Provenance savedProvenance;
 
     private Network(ModelSpec spec, long[] sampleShape, int numClasses, NDManager parent) {
         this.spec = spec;
@@ -198,6 +204,18 @@ public final class Network implements AutoCloseable {
 
     /** Writes the spec and weights atomically: a crash mid-write leaves any old file intact. */
     public void save(Path file) throws IOException {
+        save(file, null);
+    }
+
+    /**
+     * Writes the spec, {@code provenance} (what the network was made from; null: unknown) and
+     * the weights closed by their SHA-256, atomically: a crash mid-write leaves any old file intact.
+     */
+    public void save(Path file, Provenance provenance) throws IOException {
+        java.io.ByteArrayOutputStream weights = new java.io.ByteArrayOutputStream();
+        writeWeights(new DataOutputStream(weights));
+        byte[] bytes = weights.toByteArray();
+        byte[] sha = sha256(bytes);
         AtomicFile.write(file, raw -> {
             DataOutputStream out = new DataOutputStream(raw);
             out.writeUTF(MAGIC);
@@ -205,9 +223,25 @@ public final class Network implements AutoCloseable {
             out.writeUTF(JSON.writeValueAsString(spec));
             out.writeUTF(JSON.writeValueAsString(sampleShape));
             out.writeInt(numClasses);
-            writeWeights(out);
+            out.writeUTF(JSON.writeValueAsString(provenance));
+            out.writeInt(bytes.length);
+            out.write(bytes);
+            out.write(sha);
             out.flush();
         });
+    }
+
+    /** The provenance the file this network was loaded from holds (null: created here, or none saved). */
+    public Provenance savedProvenance() {
+        return savedProvenance;
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Writes every parameter (running statistics included), e.g. into a checkpoint. */
@@ -232,63 +266,106 @@ public final class Network implements AutoCloseable {
         parameterStore = new ParameterStore(manager, false);
     }
 
-    /** What a saved network file says it holds. */
-    private record Header(ModelSpec spec, long[] sampleShape, int numClasses) {}
+    /** What a saved network file says it holds, and its verified weights. */
+    private record Saved(ModelSpec spec, long[] sampleShape, int numClasses, Provenance provenance, byte[] weights) {}
 
-    /** Reads and checks a saved network's header; {@code expected}, if non-null, must match. */
-    private static Header readHeader(Path file, DataInputStream in, ModelSpec expected) throws IOException {
+    /**
+     * Reads a saved network file whole and checks it: magic, format version, the {@code expected}
+     * architecture (if non-null), the weights' SHA-256. Every error names the file.
+     */
+    private static Saved readChecked(Path file, ModelSpec expected) throws IOException {
+        byte[] all;
+        try {
+            if (Files.isDirectory(file)) {
+                throw new IOException(file + " is a directory, not a network file");
+            }
+            all = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new IOException("network file not found: " + file, e);
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().contains(file.toString())) {
+                throw e;
+            }
+            throw new IOException("cannot read network file " + file + ": " + e.getMessage(), e);
+        }
+        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(all));
+        ModelSpec spec;
+        long[] shape;
+        int classes;
         try {
             if (!MAGIC.equals(in.readUTF())) {
                 throw new IOException(file + " is not a distill4j network file");
             }
             int version = in.readInt();
             if (version != FORMAT_VERSION) {
-                throw new IOException(file + " has network format version " + version
+                String what = version == 1 ? " (written before network files carried a checksum)" : "";
+                throw new IOException(file + " has network format version " + version + what
                         + "; this distill4j reads version " + FORMAT_VERSION + ": retrain or convert it");
             }
-            ModelSpec spec = JSON.readValue(in.readUTF(), ModelSpec.class);
-            long[] shape = JSON.readValue(in.readUTF(), long[].class);
-            int classes = in.readInt();
-            if (expected != null && !expected.equals(spec)) {
-                throw new IOException(file + " holds a " + spec.describe() + " (" + spec
-                        + ") but the config expects a " + expected.describe() + " (" + expected + ")");
-            }
-            return new Header(spec, shape, classes);
-        } catch (java.io.EOFException | java.io.UTFDataFormatException e) {
+            spec = JSON.readValue(in.readUTF(), ModelSpec.class);
+            shape = JSON.readValue(in.readUTF(), long[].class);
+            classes = in.readInt();
+        } catch (java.io.EOFException | java.io.UTFDataFormatException
+                | com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IOException(file + " is not a distill4j network file (unreadable header)", e);
         }
+        if (expected != null && !expected.equals(spec)) {
+            throw new IOException(file + " holds a " + spec.describe() + " (" + spec
+                    + ") but the config expects a " + expected.describe() + " (" + expected + ")");
+        }
+        try {
+            Provenance provenance = JSON.readValue(in.readUTF(), Provenance.class);
+            int n = in.readInt();
+            if (n < 0 || n > in.available() - 32) {
+                throw new java.io.EOFException();
+            }
+            byte[] weights = new byte[n];
+            in.readFully(weights);
+            byte[] sha = new byte[32];
+            in.readFully(sha);
+            byte[] actual = sha256(weights);
+            if (!java.security.MessageDigest.isEqual(sha, actual) || in.available() != 0) {
+                throw new DamagedFileException(file, file + " is damaged: the SHA-256 of its weights is "
+                        + HexFormat.of().formatHex(actual).substring(0, 12) + "…, the file says "
+                        + HexFormat.of().formatHex(sha).substring(0, 12) + "…; it was modified or corrupted: "
+                        + "restore it or retrain");
+            }
+            return new Saved(spec, shape, classes, provenance, weights);
+        } catch (java.io.EOFException | java.io.UTFDataFormatException
+                | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new DamagedFileException(file, file + " is damaged or truncated (" + all.length + " bytes; "
+                    + e.getClass().getSimpleName() + "): restore it or retrain", e);
+        }
     }
 
     /**
-     * Checks, without loading weights, that a saved network exists, is readable and holds the
-     * {@code expected} architecture: lets a run fail before it creates anything.
+     * Checks, without building the network, that a saved network exists, is readable, holds the
+     * {@code expected} architecture and passes its checksum: lets a run fail before it creates anything.
      */
     public static void checkSaved(Path file, ModelSpec expected) throws IOException {
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
-            readHeader(file, in, expected);
-        } catch (NoSuchFileException e) {
-            throw new IOException("network file not found: " + file, e);
-        }
+        readChecked(file, expected);
+    }
+
+    /** The provenance a saved network file holds (null: none), the file checked as by {@link #checkSaved}. */
+    public static Provenance savedProvenance(Path file) throws IOException {
+        return readChecked(file, null).provenance();
     }
 
     /**
-     * Reads a network saved by {@link #save}. When {@code expected} is non-null, the saved
-     * architecture must equal it, else the error names both.
+     * Reads a network saved by {@link #save}, its weights verified by their checksum first. When
+     * {@code expected} is non-null, the saved architecture must equal it, else the error names both.
      */
     public static Network load(Path file, ModelSpec expected, NDManager parent) throws IOException {
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
-            Header h = readHeader(file, in, expected);
-            Network n = new Network(h.spec(), h.sampleShape(), h.numClasses(), parent);
-            try {
-                n.readWeights(in);
-            } catch (IOException | RuntimeException e) {
-                n.close();
-                throw new IOException(file + " is damaged or truncated: " + e.getMessage(), e);
-            }
-            return n;
-        } catch (NoSuchFileException e) {
-            throw new IOException("network file not found: " + file, e);
+        Saved h = readChecked(file, expected);
+        Network n = new Network(h.spec(), h.sampleShape(), h.numClasses(), parent);
+        try {
+            n.readWeights(new DataInputStream(new java.io.ByteArrayInputStream(h.weights())));
+        } catch (IOException | RuntimeException e) {
+            n.close();
+            throw new DamagedFileException(file, file + " is damaged or truncated: " + e, e);
         }
+        n.savedProvenance = h.provenance();
+        return n;
     }
 
     @Override

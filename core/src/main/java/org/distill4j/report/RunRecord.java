@@ -16,7 +16,10 @@ import org.distill4j.io.AtomicFile;
  * Everything a run did, written as {@code record.json} beside its models: config, seed,
  * versions, data and teacher digests, each model's learning curve and metrics. The HTML report
  * is rendered from it. {@code schemeResults} holds what a scheme measures beyond its models
- * (e.g. churn between online peers, per-exit accuracy); null for offline runs.
+ * (e.g. churn between online peers, per-exit accuracy); null for offline runs. {@code provenance}
+ * holds the digests the run's models were made from; {@code sittings} each process's part of
+ * the run (one more per resume, with the changes accepted for it), and {@code totalSeconds}
+ * their sum.
  */
 public record RunRecord(
         int formatVersion,
@@ -30,7 +33,13 @@ public record RunRecord(
         String teacherDigest,
         List<ModelResult> models,
         double totalSeconds,
-        com.fasterxml.jackson.databind.JsonNode schemeResults) {
+        com.fasterxml.jackson.databind.JsonNode schemeResults,
+        org.distill4j.io.Provenance provenance,
+        List<Sitting> sittings) {
+    public RunRecord {
+        sittings = sittings == null ? List.of() : List.copyOf(sittings);
+    }
+
     public static final int FORMAT_VERSION = 1;
 
     /** JSON mapper for records: NaN (no validation set) is written as the string "NaN". */
@@ -46,10 +55,15 @@ public record RunRecord(
     }
 
     public void write(Path file) throws IOException {
-        AtomicFile.write(file, out -> org.distill4j.config.Registry.configure(JSON).writeValue(out, this));
+        // a fresh copy each time: a mapper caches its (de)serializers, and so the type ids known at first use
+        AtomicFile.write(file, out -> org.distill4j.config.Registry.configure(JSON.copy()).writeValue(out, this));
     }
 
     public static RunRecord read(Path file) throws IOException {
-        return org.distill4j.config.Registry.configure(JSON).readValue(file.toFile(), RunRecord.class);
+        try {
+            return org.distill4j.config.Registry.configure(JSON.copy()).readValue(file.toFile(), RunRecord.class);
+        } catch (IOException e) {
+            throw AtomicFile.named(file, "cannot read run record", e);
+        }
     }
 }

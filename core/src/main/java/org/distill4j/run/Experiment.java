@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,13 +14,17 @@ import org.distill4j.config.DataSpec;
 import org.distill4j.config.RunConfig;
 import org.distill4j.data.Dataset;
 import org.distill4j.data.FashionMnist;
+import org.distill4j.io.Provenance;
+import org.distill4j.io.ProvenanceException;
 import org.distill4j.report.HtmlReport;
+import org.distill4j.report.Sitting;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
 import org.distill4j.train.CheckpointStore;
 import org.distill4j.train.FaultInjection;
 import org.distill4j.train.RunContext;
 import org.distill4j.train.Seeds;
+import org.distill4j.train.StopRequest;
 import org.distill4j.train.TrainListener;
 
 /**
@@ -37,12 +42,20 @@ import org.distill4j.train.TrainListener;
 public final class Experiment {
     /** distill4j's version, recorded in every run. */
     public static final String VERSION = "0.1.0";
+    /** The record a finished run leaves in its directory. */
+    public static final String RECORD = "record.json";
 
     private final RunConfig config;
     private final FashionMnist.Splits data;
     private final Path runDir;
     private final TrainListener listener;
     private boolean acceptConfigChange;
+    private boolean acceptDataChange;
+    private boolean acceptTeacherChange;
+    private final List<String> accepted = new ArrayList<>();
+    private StopRequest stop = StopRequest.NONE;
+    private Map<String, String> dataFiles = Map.of();
+    private java.nio.file.Path dataDir;
 
     public Experiment(RunConfig config, FashionMnist.Splits data, Path runDir, TrainListener listener) {
         this.config = config;
@@ -57,8 +70,43 @@ public final class Experiment {
         return this;
     }
 
+    /** Resume even if the data or its preprocessing differ from what the checkpoints were made with. */
+    public Experiment acceptingDataChange(boolean accept) {
+        this.acceptDataChange = accept;
+        return this;
+    }
+
+    /** Resume even if a loaded teacher's weights differ from those the checkpoints were made with. */
+    public Experiment acceptingTeacherChange(boolean accept) {
+        this.acceptTeacherChange = accept;
+        return this;
+    }
+
+    /** Notes a change the caller accepted (e.g. the config keys that changed), recorded with this sitting. */
+    public Experiment noting(String acceptedChange) {
+        accepted.add(acceptedChange);
+        return this;
+    }
+
+    /**
+     * The directory the data was read from: the digests of its files join the run's provenance,
+     * so a change is named by file.
+     */
+    public Experiment dataFrom(java.nio.file.Path dir) {
+        this.dataFiles = FashionMnist.fileDigests(dir);
+        this.dataDir = dir;
+        return this;
+    }
+
+    /** The stop request the run obeys at step boundaries (e.g. set by a signal handler). */
+    public Experiment stoppedBy(StopRequest request) {
+        this.stop = request;
+        return this;
+    }
+
     public RunRecord run() throws IOException {
         long start = System.nanoTime();
+        String startedAt = Instant.now().toString();
         DataSpec ds = config.data();
         Dataset all = ds.trainLimit() > 0 ? data.train().head(Math.min(ds.trainLimit(), data.train().size())) : data.train();
         Dataset test = ds.testLimit() > 0 ? data.test().head(Math.min(ds.testLimit(), data.test().size())) : data.test();
@@ -79,13 +127,50 @@ public final class Experiment {
                         + "(digest " + resume.configDigest().substring(0, 12) + "…, now " + digest.substring(0, 12)
                         + "…); resume with the original config, or accept the change explicitly");
             }
+            if (!resume.configDigest().equals(digest)) {
+                accepted.add("config (" + Provenance.abbrev(resume.configDigest()) + " → " + Provenance.abbrev(digest)
+                        + ")");
+            }
+            Map<String, String> dataDigests = new LinkedHashMap<>(Map.of("train", train.digest(), "validation",
+                    validation.digest(), "test", test.digest()));
+            dataDigests.putAll(dataFiles);
+            Provenance now = new Provenance(dataDigests, RunContext.preprocessing(train), null, digest);
+            List<Provenance.Difference> data = now.differences(resume.meta().provenance()).stream()
+                    .filter(Provenance.Difference::isData).toList();
+            if (!data.isEmpty()) {
+                if (!acceptDataChange) {
+                    throw new ProvenanceException("the checkpoints in " + runDir + " were made from other data"
+                            + (dataDir == null ? "" : " than " + dataDir + " holds") + ": "
+                            + data.stream().map(Object::toString).collect(java.util.stream.Collectors.joining(", "))
+                            + "; resume with the original data (--data DIR), or pass --accept-data-change", data);
+                }
+                data.forEach(d -> accepted.add(d.toString()));
+                listener.onMessage("resuming with changed data: "
+                        + data.stream().map(Object::toString).collect(java.util.stream.Collectors.joining(", ")));
+            }
             store.protect(resume.file());
+            java.nio.file.Path done = runDir.resolve(RECORD);
+            if (java.nio.file.Files.exists(done)) {
+                RunRecord finished = RunRecord.read(done);
+                listener.onMessage(runDir + " finished already (" + done + ", " + finished.models().size()
+                        + " models, " + Math.max(1, finished.sittings().size())
+                        + " sitting(s)): nothing to resume, nothing changed");
+                return finished;
+            }
             listener.onMessage("resuming from " + resume.file().getFileName() + " (phase " + resume.meta().phase() + ")");
         }
 
         try (NDManager root = NDManager.newBaseManager()) {
+            List<Sitting> before = resume == null ? List.of() : resume.meta().sittings();
+            String from = resume == null ? null : resume.file().getFileName().toString();
+            java.util.function.DoubleFunction<List<Sitting>> sittings = seconds -> {
+                List<Sitting> list = new ArrayList<>(before);
+                list.add(new Sitting(startedAt, seconds, from, accepted));
+                return list;
+            };
             RunContext ctx = new RunContext(config, runDir, listener, train, validation, test, store, resume, root,
-                    faults);
+                    faults).withRunState(() -> sittings.apply((System.nanoTime() - start) / 1e9), stop,
+                    acceptTeacherChange).withDataFiles(dataFiles);
             // The scheme runs its phases through the context; no scheme is named here.
             JsonNode schemeResults = config.scheme().run(ctx);
             String teacherDigest = ctx.teacherDigest();
@@ -103,10 +188,17 @@ public final class Experiment {
             sizes.put("train", train.size());
             sizes.put("validation", validation.size());
             sizes.put("test", test.size());
+            ctx.accepted().forEach(a -> {
+                if (!accepted.contains(a)) {
+                    accepted.add(a);
+                }
+            });
+            List<Sitting> sat = sittings.apply((System.nanoTime() - start) / 1e9);
+            double total = sat.stream().mapToDouble(Sitting::seconds).sum();
             RunRecord record = new RunRecord(RunRecord.FORMAT_VERSION, runDir.getFileName().toString(),
                     Instant.now().toString(), versions, config.seed(), config, digests, sizes, teacherDigest,
-                    List.copyOf(completed), (System.nanoTime() - start) / 1e9, schemeResults);
-            record.write(runDir.resolve("record.json"));
+                    List.copyOf(completed), total, schemeResults, ctx.provenance(), sat);
+            record.write(runDir.resolve(RECORD));
             HtmlReport.write(record, runDir.resolve("report.html"));
             return record;
         }

@@ -212,6 +212,8 @@ public final class CheckpointStore {
         byte[] all;
         try (InputStream in = Files.newInputStream(file)) {
             all = in.readAllBytes();
+        } catch (IOException e) {
+            throw AtomicFile.named(file, "cannot read checkpoint", e);
         }
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(all));

@@ -12,7 +12,10 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.distill4j.config.RunConfig;
+import org.distill4j.io.Provenance;
+import org.distill4j.report.Sitting;
 import org.distill4j.config.StudentSpec;
 import org.distill4j.data.Dataset;
 import org.distill4j.knowledge.KnowledgeSource;
@@ -110,6 +113,11 @@ public final class RunContext {
     private Predictions[] teacherPredictions;
     private Path lastCheckpoint;
     private String teacherDigest;
+    private Provenance provenance;
+    private Supplier<List<Sitting>> sittings = List::of;
+    private StopRequest stop = StopRequest.NONE;
+    private boolean acceptTeacherChange;
+    private final List<String> accepted = new ArrayList<>();
 
     public RunContext(RunConfig config, Path runDir, TrainListener listener, Dataset train, Dataset validation,
             Dataset test, CheckpointStore store, CheckpointStore.Loaded resume, NDManager root, FaultInjection faults) {
@@ -125,6 +133,45 @@ public final class RunContext {
         this.root = root;
         this.faults = faults;
         this.lastCheckpoint = store.latestFile();
+        this.provenance = new Provenance(java.util.Map.of("train", train.digest(), "validation", validation.digest(),
+                "test", test.digest()), preprocessing(train), null, config.digest());
+    }
+
+    /** The preprocessing of a run's inputs, as provenance and knowledge stores record it. */
+    public static String preprocessing(Dataset train) {
+        return "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");shape="
+                + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
+    }
+
+    /**
+     * Sets what the run's checkpoints record besides the state: its sittings so far (the current
+     * one last), the stop request the loop obeys, and whether a loaded teacher whose weights
+     * differ from those the checkpoints were made with is accepted.
+     */
+    public RunContext withRunState(Supplier<List<Sitting>> runSittings, StopRequest stopRequest,
+            boolean acceptTeacher) {
+        this.sittings = runSittings;
+        this.stop = stopRequest;
+        this.acceptTeacherChange = acceptTeacher;
+        return this;
+    }
+
+    /** Adds the digests of the data's source files (e.g. "file train-labels-idx1-ubyte.gz") to the provenance. */
+    public RunContext withDataFiles(java.util.Map<String, String> files) {
+        java.util.Map<String, String> data = new java.util.LinkedHashMap<>(provenance.data());
+        data.putAll(files);
+        provenance = new Provenance(data, provenance.preprocessing(), provenance.teacher(), provenance.config());
+        return this;
+    }
+
+    /** What the run is made from so far (the teacher's digest once it is known). */
+    public Provenance provenance() {
+        return provenance;
+    }
+
+    /** The changes accepted while the run went on (e.g. a loaded teacher that changed). */
+    public List<String> accepted() {
+        return List.copyOf(accepted);
     }
 
     public RunConfig config() {
@@ -204,7 +251,29 @@ public final class RunContext {
         if (ts.load() != null) {
             message("loading teacher from " + ts.load());
             teacher = Network.load(Path.of(ts.load()), ts.model(), root);
-            teacher.save(runDir.resolve("teacher.model"));
+            Provenance made = teacher.savedProvenance();
+            if (made != null && made.preprocessing() != null && !made.preprocessing().equals(provenance.preprocessing())) {
+                teacher.close();
+                throw new org.distill4j.io.ProvenanceException(ts.load() + " was trained on inputs prepared as '"
+                        + made.preprocessing() + "'; this run prepares them as '" + provenance.preprocessing()
+                        + "': its outputs would not match", List.of(new Provenance.Difference("preprocessing",
+                                made.preprocessing(), provenance.preprocessing())));
+            }
+            String saved = resume == null || resume.meta().provenance() == null ? null
+                    : resume.meta().provenance().teacher();
+            if (saved != null && !saved.equals(teacher.weightsDigest())) {
+                Provenance.Difference d = new Provenance.Difference("teacher", saved, teacher.weightsDigest());
+                if (!acceptTeacherChange) {
+                    teacher.close();
+                    throw new org.distill4j.io.ProvenanceException("the teacher " + ts.load()
+                            + " is not the one the checkpoints in " + runDir + " were made with: weights digest "
+                            + Provenance.abbrev(d.saved()) + " then, " + Provenance.abbrev(d.now())
+                            + " now; restore it, or pass --accept-teacher-change", List.of(d));
+                }
+                accepted.add(d.toString());
+                message("accepted a changed teacher: " + d);
+            }
+            teacher.save(runDir.resolve("teacher.model"), provenanceOf("teacher", teacher));
             if (done("teacher") == null) {
                 evaluated("teacher", "teacher", "none", teacher, true, TrainingProgress.start(), false);
             }
@@ -215,6 +284,7 @@ public final class RunContext {
         teacher.freeze(); // it only answers from here on, whether live or through the store
         fidelityReference(teacher);
         teacherDigest = teacher.weightsDigest();
+        provenance = provenance.withTeacher(teacherDigest);
         return teacher;
     }
 
@@ -259,8 +329,7 @@ public final class RunContext {
             return new LiveTeacher(teacher);
         }
         List<String> stored = KnowledgeStore.tapsToStore(teacher, taps);
-        String preprocessing = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");shape="
-                + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
+        String preprocessing = preprocessing(train);
         return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve(teacherName + ".safetensors"), teacher,
                 train, stored, preprocessing, root, listener::onMessage);
     }
@@ -297,7 +366,7 @@ public final class RunContext {
             net.close();
             throw e;
         }
-        net.save(runDir.resolve(s.name() + ".model"));
+        net.save(runDir.resolve(s.name() + ".model"), provenanceOf(s.name(), net));
         evaluated(s.name(), s.role(), s.method(), net, false, end.get(s.name()), s.fidelity());
         return net;
     }
@@ -326,13 +395,21 @@ public final class RunContext {
         listeners.add(new NonFiniteGuard());
         listeners.addAll(hooks);
         listeners.add(new Checkpointing(store, config.checkpoint().everySteps(), this::completed,
-                f -> lastCheckpoint = f));
+                f -> lastCheckpoint = f, () -> provenance, sittings, stop));
         listeners.add(new Progress(listener));
         try {
             return new Loop(root, listeners).run(phase, start, restore);
         } catch (NonFiniteLossException e) {
             throw e.withLastCheckpoint(lastCheckpoint == null ? null : lastCheckpoint.toString());
         }
+    }
+
+    /**
+     * The provenance saved with the network of phase {@code name}: the run's, and for the teacher
+     * itself its own weights digest.
+     */
+    public Provenance provenanceOf(String name, Network net) {
+        return "teacher".equals(name) ? provenance.withTeacher(net.weightsDigest()) : provenance;
     }
 
     /** Copies every parameter of {@code from} (running statistics included) into {@code to}, in place. */

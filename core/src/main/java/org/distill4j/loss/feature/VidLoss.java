@@ -22,18 +22,24 @@ import org.distill4j.model.TapShapes;
  * Variational information distillation (Ahn, Hu, Damianou, Lawrence &amp; Dai 2019, "Variational
  * Information Distillation for Knowledge Transfer", CVPR): the student maximises a variational
  * lower bound on its mutual information with the teacher by predicting the teacher's tap with a
- * Gaussian of mean {@code μ(s)} (a learned regressor) and learned per-channel scale
- * {@code σ_c = softplus(α_c) + ε}. The loss is the negative log-likelihood without its constant,
- * <pre>  vid = β · mean_{batch, positions} Σ_c [ log σ_c + (t_c − μ_c(s))² / (2σ_c²) ]</pre>
+ * Gaussian of mean {@code μ(s)} (a learned regressor) and a learned per-channel variance
+ * {@code v_c = softplus(α_c) + ε}, as the paper (eq. 4) and its peers (RepDistiller's and
+ * mdistiller's {@code VIDLoss}, torchdistill's {@code VIDLoss}) have it. The loss is the negative
+ * log-likelihood without its constant,
+ * <pre>  vid = β · mean_{batch, positions} Σ_c ½ [ log v_c + (t_c − μ_c(s))² / v_c ]</pre>
  * i.e. summed over channels and averaged over samples and spatial positions (a vector tap has
  * one position). The method's objective ({@link org.distill4j.method.Vid#objective()}) is
  * {@code ceWeight·CE + vid}.
  *
- * <p>Scale: RepDistiller's {@code VIDLoss} averages over channels too (and writes the same
- * quantity with σ² = softplus(α)+ε as the variance), so this value is C (the teacher's channel
- * count) times RepDistiller's, and the default weight β = 100 is 100·C times RepDistiller's
- * usual weight of 1. The {@code log σ} part does not depend on the student and may be negative;
- * the loss value is not a distance. To reproduce RepDistiller's scale use β = 1/C.
+ * <p>{@link Variance#STD} ({@code variance: std}) keeps distill4j's earlier reading, in which
+ * {@code softplus(α) + ε} is the standard deviation σ:
+ * {@code Σ_c [ log σ_c + (t_c − μ_c)² / (2σ_c²) ]}. Both start from the same Gaussian
+ * (variance {@code initSigma²}).
+ *
+ * <p>Scale: RepDistiller's {@code VIDLoss} averages over channels too, so this value is C (the
+ * teacher's channel count) times RepDistiller's, and the default weight β = 100 is 100·C times
+ * RepDistiller's usual weight of 1. The {@code log v} part does not depend on the student and may
+ * be negative; the loss value is not a distance. To reproduce RepDistiller's value use β = 1/C.
  *
  * <p>Adapters (made in {@link #bind}, trained with the student, dropped after): for feature maps
  * μ is 1×1 conv (to {@code hidden} channels, default the teacher's), ReLU, 1×1 conv (to the
@@ -48,12 +54,21 @@ public final class VidLoss implements DistillationLoss {
     /** Name of the per-channel α adapter tensor. */
     public static final String ALPHA = "vid.alpha";
 
+    /** What {@code softplus(α) + ε} is: the variance (the paper and its peers; default) or the standard deviation. */
+    public enum Variance {
+        /** {@code softplus(α) + ε} is the variance v: {@code ½ (log v + (t−μ)²/v)} per value. */
+        @com.fasterxml.jackson.annotation.JsonProperty("var") VAR,
+        /** {@code softplus(α) + ε} is the standard deviation σ: {@code log σ + (t−μ)²/(2σ²)} per value. */
+        @com.fasterxml.jackson.annotation.JsonProperty("std") STD
+    }
+
     private final String studentTap;
     private final String teacherTap;
     private final Integer hidden;
     private final double initSigma;
     private final double eps;
     private final double beta;
+    private final Variance variance;
     private Adapters adapters;
     private long channels;
 
@@ -61,6 +76,12 @@ public final class VidLoss implements DistillationLoss {
      * @param hidden width of the map regressor's middle layer, or null for the teacher's channel count
      */
     public VidLoss(String studentTap, String teacherTap, Integer hidden, double initSigma, double eps, double beta) {
+        this(studentTap, teacherTap, hidden, initSigma, eps, beta, Variance.VAR);
+    }
+
+    /** @param variance what {@code softplus(α) + ε} is (null: {@link Variance#VAR}) */
+    public VidLoss(String studentTap, String teacherTap, Integer hidden, double initSigma, double eps, double beta,
+            Variance variance) {
         if (hidden != null && hidden < 1) {
             throw new IllegalArgumentException("vid: hidden must be ≥ 1 (got " + hidden + ")");
         }
@@ -77,25 +98,30 @@ public final class VidLoss implements DistillationLoss {
         this.initSigma = initSigma;
         this.eps = eps;
         this.beta = beta;
+        this.variance = variance == null ? Variance.VAR : variance;
     }
 
     /**
-     * The negative log-likelihood {@code mean_{batch,positions} Σ_c log σ_c + (t−μ)²/(2σ_c²)} with
-     * {@code σ = softplus(α) + eps}; {@code mu} and {@code target} are (B, C) or (B, C, H, W),
+     * The negative log-likelihood summed over channels and averaged over samples and positions,
+     * with {@code softplus(α) + eps} the variance ({@link Variance#VAR}:
+     * {@code ½ (log v + (t−μ)²/v)} per value) or the standard deviation ({@link Variance#STD}:
+     * {@code log σ + (t−μ)²/(2σ²)}); {@code mu} and {@code target} are (B, C) or (B, C, H, W),
      * {@code alpha} is (C).
      */
-    public static NDArray nll(NDArray mu, NDArray alpha, NDArray target, double eps) {
+    public static NDArray nll(NDArray mu, NDArray alpha, NDArray target, double eps, Variance variance) {
         Shape shape = target.getShape();
         long[] broadcast = new long[shape.dimension()];
         java.util.Arrays.fill(broadcast, 1);
         broadcast[1] = shape.get(1);
-        NDArray sigma = Activation.softPlus(alpha).add((float) eps).reshape(new Shape(broadcast));
-        NDArray perValue = target.sub(mu).square().div(sigma.square().mul(2)).add(sigma.log());
+        NDArray scale = Activation.softPlus(alpha).add((float) eps).reshape(new Shape(broadcast));
+        NDArray perValue = variance == Variance.STD
+                ? target.sub(mu).square().div(scale.square().mul(2)).add(scale.log())
+                : target.sub(mu).square().div(scale).add(scale.log()).mul(0.5f);
         // Σ over channels, mean over samples and positions: the total divided by B·H·W
         return perValue.sum().div(shape.size() / shape.get(1));
     }
 
-    /** The α that gives {@code σ = sigma}: softplus⁻¹(σ − ε) = log(exp(σ − ε) − 1). */
+    /** The α that gives {@code softplus(α) + ε = sigma}: softplus⁻¹(σ − ε) = log(exp(σ − ε) − 1). */
     static double alphaFor(double sigma, double eps) {
         return Math.log(Math.expm1(sigma - eps));
     }
@@ -126,7 +152,9 @@ public final class VidLoss implements DistillationLoss {
                     + "'embedding' on both)");
         }
         binding.adapters().block(MEAN, mean, new Shape(2).addAll(s));
-        binding.adapters().tensor(ALPHA, new Shape(t.get(0)), (float) alphaFor(initSigma, eps));
+        // both readings start from the same Gaussian: variance initSigma²
+        double start = variance == Variance.STD ? initSigma : initSigma * initSigma;
+        binding.adapters().tensor(ALPHA, new Shape(t.get(0)), (float) alphaFor(start, eps));
         this.channels = t.get(0);
         this.adapters = binding.adapters();
     }
@@ -143,7 +171,7 @@ public final class VidLoss implements DistillationLoss {
         NDArray alpha = s.getManager().zeros(new Shape(channels), s.getDataType())
                 .add(adapters.tensor(ALPHA, s.getManager()));
         NDArray target = teacher.outputs().get(teacherTap).stopGradient();
-        NDArray vid = nll(mu, alpha, target, eps).mul((float) beta);
+        NDArray vid = nll(mu, alpha, target, eps, variance).mul((float) beta);
         return LossValue.of("vid", vid);
     }
 
