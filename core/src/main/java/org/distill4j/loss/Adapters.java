@@ -144,7 +144,7 @@ public final class Adapters implements AutoCloseable {
                 throw new IOException("saved adapter '" + name + "' where this loss has '" + e.getKey() + "'");
             }
             try {
-                e.getValue().loadParameters(manager, in);
+                org.distill4j.model.Network.loadInPlace(e.getValue(), manager, in);
             } catch (MalformedModelException ex) {
                 throw new IOException("adapter '" + name + "' does not fit: " + ex.getMessage(), ex);
             }

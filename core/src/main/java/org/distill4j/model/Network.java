@@ -252,18 +252,58 @@ public final class Network implements AutoCloseable {
     /** Reads weights written by {@link #writeWeights} into this network (same architecture). */
     public void readWeights(DataInputStream in) throws IOException {
         try {
-            net.loadParameters(manager, in);
+            loadInPlace(net, manager, in);
         } catch (MalformedModelException e) {
             throw new IOException("weights do not fit " + spec.describe() + ": " + e.getMessage(), e);
         }
-        // Loading installs new arrays: they must record gradients again, and the store must not
-        // hand out the arrays it cached before.
-        for (Parameter p : net.getParameters().values()) {
-            if (p.requiresGradient()) {
-                p.getArray().setRequiresGradient(true);
-            }
+        parameterStore = new ParameterStore(manager, false); // it must not hand out arrays it cached
+    }
+
+    private static final java.lang.reflect.Field PARAMETER_ARRAY;
+
+    static {
+        try {
+            PARAMETER_ARRAY = Parameter.class.getDeclaredField("array");
+            PARAMETER_ARRAY.setAccessible(true);
+        } catch (NoSuchFieldException e) {
+            throw new ExceptionInInitializerError(e);
         }
-        parameterStore = new ParameterStore(manager, false);
+    }
+
+    /**
+     * Loads parameters saved by DJL's {@code saveParameters} into {@code block}'s existing arrays,
+     * in place. DJL's own {@code loadParameters} installs new arrays whose memory is a Java direct
+     * buffer kept alive only by the Java wrapper (a tensor PyTorch does not own); training on such
+     * arrays after a resume is what the crash-and-resume tests caught going wrong under load. Here
+     * each loaded value is copied into the array the parameter had (memory PyTorch owns, gradient
+     * recording as it was), which is put back, and the loaded array is closed.
+     */
+    public static void loadInPlace(ai.djl.nn.Block block, NDManager manager, DataInputStream in)
+            throws IOException, MalformedModelException {
+        List<Parameter> parameters = new ArrayList<>(block.getParameters().values());
+        List<NDArray> own = new ArrayList<>();
+        for (Parameter p : parameters) {
+            own.add(p.isInitialized() ? p.getArray() : null);
+        }
+        block.loadParameters(manager, in);
+        for (int i = 0; i < parameters.size(); i++) {
+            Parameter p = parameters.get(i);
+            NDArray loaded = p.getArray();
+            NDArray target = own.get(i);
+            if (target == null || target == loaded) {
+                if (p.requiresGradient()) {
+                    loaded.setRequiresGradient(true);
+                }
+                continue;
+            }
+            assign(target, loaded);
+            try {
+                PARAMETER_ARRAY.set(p, target);
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e);
+            }
+            loaded.close();
+        }
     }
 
     /** What a saved network file says it holds, and its verified weights. */
