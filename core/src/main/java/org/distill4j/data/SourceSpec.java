@@ -76,7 +76,7 @@ public record SourceSpec(String source, String name, String train, String trainL
             }
         }
         if (source.equals("images")) {
-            if (size == null || size.size() != 2 || size.contains(null)
+            if (size == null || size.size() != 2 || size.stream().anyMatch(java.util.Objects::isNull)
                     || size.get(0) < 1 || size.get(1) < 1 || size.get(0) > MAX_SIDE || size.get(1) > MAX_SIDE) {
                 throw new IllegalArgumentException("size: required for source images, as [height, width]"
                         + " with each in [1, " + MAX_SIDE + "] (got " + size + ")");
