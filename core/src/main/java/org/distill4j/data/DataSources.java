@@ -1,6 +1,7 @@
 package org.distill4j.data;
 
 import java.math.BigDecimal;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -150,8 +151,21 @@ public final class DataSources {
     }
 
     private static RawPart readIdx(Path imagesFile, Path labelsFile) {
-        IdxReader.IdxImages images = IdxReader.readImages(imagesFile);
-        byte[] labels = IdxReader.readLabels(labelsFile);
+        for (Path file : List.of(imagesFile, labelsFile)) {
+            if (!Files.isRegularFile(file)) {
+                throw new DataSourceException("IDX file " + file + " not found (or not a regular file)");
+            }
+        }
+        IdxReader.IdxImages images;
+        byte[] labels;
+        try {
+            images = IdxReader.readImages(imagesFile);
+            labels = IdxReader.readLabels(labelsFile);
+        } catch (DataSourceException e) {
+            throw e;
+        } catch (DatasetException e) {
+            throw new DataSourceException(e.getMessage(), e); // one type for every source
+        }
         if (images.count() != labels.length) {
             throw new DataSourceException("IDX labels file " + labelsFile + " holds " + labels.length
                     + " labels but the images file " + imagesFile + " holds " + images.count()
