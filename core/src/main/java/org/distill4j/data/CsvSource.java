@@ -184,6 +184,8 @@ final class CsvSource {
                 quoted = true;
                 wasQuoted = true;
                 cell.setLength(0);
+            } else if (wasQuoted && Character.isWhitespace(ch)) {
+                continue; // spaces after a closing quote are padding
             } else if (ch == ',') {
                 cells.add(wasQuoted ? cell.toString() : cell.toString().trim());
                 cell.setLength(0);

@@ -134,6 +134,12 @@ class CsvSourceTest {
         assertEquals(List.of("a, b", "c"), d.normalisation().classNames());
         assertEquals("t-train", d.train().name());
         assertEquals(3, d.train().size() + d.test().size());
+        // the quoted, padded header name " \"y\" " is y
+        write("q.csv", "\"x\", \"y\" ,kind\n1,2,a\n3,4,b\n");
+        DataSources.Loaded q = DataSources.load(SourceSpec.csv("q.csv", null, "kind").withCarvedTest(0.5, 0, false), tmp);
+        assertEquals(2, q.train().size() + q.test().size());
+        Path r = write("r.csv", "\"x\", \"y\" ,kind\n1,\"z\" ,a\n");
+        assertOneLineNaming(fails(SourceSpec.csv("r.csv", null, "kind"), tmp), r, "line 2, column 1 (\"y\")", "\"z\"");
     }
 
     @Test
