@@ -30,8 +30,29 @@ public record RunRecord(
         String teacherDigest,
         List<ModelResult> models,
         double totalSeconds,
-        com.fasterxml.jackson.databind.JsonNode schemeResults) {
+        com.fasterxml.jackson.databind.JsonNode schemeResults,
+        DataInfo data) {
     public static final int FORMAT_VERSION = 1;
+
+    /**
+     * What the models were trained on and need to be applied to new inputs (null in records
+     * written before it existed): the source, the sample shape and the normalisation with the
+     * class names, as {@code <model>.model.json} beside each saved network also holds them.
+     *
+     * @param source {@code fashion-mnist}, {@code idx}, {@code csv} or {@code images}
+     * @param origin the directory, file or folder read (null when not known)
+     * @param normalisation per-channel or per-feature statistics of the training split, and the class names
+     */
+    public record DataInfo(String source, String origin, org.distill4j.data.Normalisation normalisation) {
+    }
+
+    /** A record without {@link DataInfo} (as written before it existed). */
+    public RunRecord(int formatVersion, String runId, String createdAt, Map<String, String> versions, long seed,
+            RunConfig config, Map<String, String> dataDigests, Map<String, Integer> dataSizes, String teacherDigest,
+            List<ModelResult> models, double totalSeconds, com.fasterxml.jackson.databind.JsonNode schemeResults) {
+        this(formatVersion, runId, createdAt, versions, seed, config, dataDigests, dataSizes, teacherDigest, models,
+                totalSeconds, schemeResults, null);
+    }
 
     /** JSON mapper for records: NaN (no validation set) is written as the string "NaN". */
     public static final ObjectMapper JSON = JsonMapper.builder()

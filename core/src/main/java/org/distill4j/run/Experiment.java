@@ -39,12 +39,17 @@ public final class Experiment {
     public static final String VERSION = "0.1.0";
 
     private final RunConfig config;
-    private final FashionMnist.Splits data;
+    private final RunData data;
     private final Path runDir;
     private final TrainListener listener;
     private boolean acceptConfigChange;
 
     public Experiment(RunConfig config, FashionMnist.Splits data, Path runDir, TrainListener listener) {
+        this(config, RunData.of(data), runDir, listener);
+    }
+
+    /** A run on any data: Fashion-MNIST or a source of the user's own ({@link RunData#load}). */
+    public Experiment(RunConfig config, RunData data, Path runDir, TrainListener listener) {
         this.config = config;
         this.data = data;
         this.runDir = runDir;
@@ -59,6 +64,7 @@ public final class Experiment {
 
     public RunRecord run() throws IOException {
         long start = System.nanoTime();
+        data.checkModels(config); // a CNN on feature vectors fails here, before anything is written
         DataSpec ds = config.data();
         Dataset all = ds.trainLimit() > 0 ? data.train().head(Math.min(ds.trainLimit(), data.train().size())) : data.train();
         Dataset test = ds.testLimit() > 0 ? data.test().head(Math.min(ds.testLimit(), data.test().size())) : data.test();
@@ -86,6 +92,7 @@ public final class Experiment {
         try (NDManager root = NDManager.newBaseManager()) {
             RunContext ctx = new RunContext(config, runDir, listener, train, validation, test, store, resume, root,
                     faults);
+            ctx.normalisedAs(data.preprocessing());
             // The scheme runs its phases through the context; no scheme is named here.
             JsonNode schemeResults = config.scheme().run(ctx);
             String teacherDigest = ctx.teacherDigest();
@@ -105,11 +112,33 @@ public final class Experiment {
             sizes.put("test", test.size());
             RunRecord record = new RunRecord(RunRecord.FORMAT_VERSION, runDir.getFileName().toString(),
                     Instant.now().toString(), versions, config.seed(), config, digests, sizes, teacherDigest,
-                    List.copyOf(completed), (System.nanoTime() - start) / 1e9, schemeResults);
+                    List.copyOf(completed), (System.nanoTime() - start) / 1e9, schemeResults,
+                    new RunRecord.DataInfo(data.source(), data.origin(), data.normalisation()));
+            writeModelSidecars(record);
             record.write(runDir.resolve("record.json"));
             HtmlReport.write(record, runDir.resolve("report.html"));
             return record;
         }
     }
 
+    /**
+     * Writes {@code <model>.model.json} beside each saved network: its architecture, input shape,
+     * the data source and normalisation (statistics and class names) — what applying it to new
+     * inputs needs.
+     */
+    private void writeModelSidecars(RunRecord record) throws IOException {
+        for (ModelResult m : record.models()) {
+            if (m.file() == null || !java.nio.file.Files.exists(runDir.resolve(m.file()))) {
+                continue;
+            }
+            Map<String, Object> side = new LinkedHashMap<>();
+            side.put("model", m.name());
+            side.put("architecture", m.architecture());
+            side.put("weightsDigest", m.weightsDigest());
+            side.put("source", data.source());
+            side.put("normalisation", data.normalisation());
+            org.distill4j.io.AtomicFile.write(runDir.resolve(m.file() + ".json"),
+                    out -> RunRecord.JSON.writeValue(out, side));
+        }
+    }
 }

@@ -110,6 +110,8 @@ public final class RunContext {
     private Predictions[] teacherPredictions;
     private Path lastCheckpoint;
     private String teacherDigest;
+    /** How the data was normalised, as named in knowledge stores (Fashion-MNIST's constants unless told). */
+    private String normalisation = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ")";
 
     public RunContext(RunConfig config, Path runDir, TrainListener listener, Dataset train, Dataset validation,
             Dataset test, CheckpointStore store, CheckpointStore.Loaded resume, NDManager root, FaultInjection faults) {
@@ -125,6 +127,15 @@ public final class RunContext {
         this.root = root;
         this.faults = faults;
         this.lastCheckpoint = store.latestFile();
+    }
+
+    /**
+     * Names the data's normalisation (e.g. {@code RunData.preprocessing()}) in the knowledge
+     * stores' preprocessing key; the default names Fashion-MNIST's constants.
+     */
+    public RunContext normalisedAs(String preprocessing) {
+        this.normalisation = java.util.Objects.requireNonNull(preprocessing, "preprocessing");
+        return this;
     }
 
     public RunConfig config() {
@@ -259,7 +270,7 @@ public final class RunContext {
             return new LiveTeacher(teacher);
         }
         List<String> stored = KnowledgeStore.tapsToStore(teacher, taps);
-        String preprocessing = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");shape="
+        String preprocessing = normalisation + ";shape="
                 + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
         return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve(teacherName + ".safetensors"), teacher,
                 train, stored, preprocessing, root, listener::onMessage);

@@ -153,7 +153,7 @@ class DataSourcesTest {
         Augmentation shift = new Augmentation(1, true);
         try (NDManager m = NDManager.newBaseManager()) {
             Batch b = new BatchLoader(images.train(), 2, true, 3, false).load(m, new int[] {0, 1}, shift, 5);
-            assertEquals(new Shape(2, 3, 6, 8), b.inputs().getShape());
+            assertEquals(new Shape(2, 3, 6, 8), b.input().getShape());
         }
     }
 
@@ -162,8 +162,8 @@ class DataSourcesTest {
         try (NDManager m = NDManager.newBaseManager()) {
             int[][] plan = loader.plan(0);
             Batch b = loader.load(m, plan[0]);
-            assertEquals(new Shape(firstBatchShape), b.inputs().getShape());
-            assertEquals(DataType.FLOAT32, b.inputs().getDataType());
+            assertEquals(new Shape(firstBatchShape), b.input().getShape());
+            assertEquals(DataType.FLOAT32, b.input().getDataType());
             assertEquals(new Shape(firstBatchShape[0]), b.labels().getShape());
             assertEquals(DataType.INT32, b.labels().getDataType());
             int seen = 0;
