@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.distill4j.config.RunConfig;
-import org.distill4j.data.FashionMnist;
+import org.distill4j.run.RunData;
 import org.distill4j.report.RunRecord;
 import org.distill4j.run.Experiment;
 import picocli.CommandLine.Command;
@@ -38,7 +38,7 @@ final class ResumeCommand implements Callable<Integer> {
         RunConfig cfg = frozenConfig(runDir);
         Path sourceFile = Path.of(Files.readString(runDir.resolve(RunOptions.CONFIG_SOURCE)).trim());
         if (!sourceFile.toString().startsWith("builtin:") && Files.exists(sourceFile)) {
-            RunConfig now = ConfigLoader.load(sourceFile);
+            RunConfig now = ConfigLoader.load(sourceFile, RunOptions.overrides(runDir));
             List<String> changed = ConfigLoader.differingKeys(cfg, now);
             if (!changed.isEmpty()) {
                 if (!acceptChange) {
@@ -49,8 +49,7 @@ final class ResumeCommand implements Callable<Integer> {
                 cfg = now;
             }
         }
-        Path dataDir = DataLocator.locate(data, main.err);
-        FashionMnist.Splits splits = FashionMnist.load(dataDir);
+        RunData splits = DataLoader.load(cfg, data, main.err);
         RunRecord record = new Experiment(cfg, splits, runDir, new ProgressListener(main.err))
                 .acceptingConfigChange(acceptChange).run();
         RunPrinter.print(record, runDir, main.out);

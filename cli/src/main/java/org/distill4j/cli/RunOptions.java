@@ -19,11 +19,29 @@ final class RunOptions {
 
     static final String FROZEN_CONFIG = "config.yaml";
     static final String CONFIG_SOURCE = "config-source.txt";
+    /** The {@code --set} overrides a run was started with, one a line (only when there were any). */
+    static final String CONFIG_OVERRIDES = "config-overrides.txt";
 
     /** Records the effective config (and where it came from) in a new run directory. */
     static void freeze(java.nio.file.Path dir, org.distill4j.config.RunConfig cfg, String source) throws IOException {
         org.distill4j.io.AtomicFile.writeString(dir.resolve(FROZEN_CONFIG), ConfigLoader.toYaml(cfg));
         org.distill4j.io.AtomicFile.writeString(dir.resolve(CONFIG_SOURCE), source + "\n");
+    }
+
+    /** As {@link #freeze(Path, org.distill4j.config.RunConfig, String)}, also keeping the {@code --set} overrides. */
+    static void freeze(Path dir, org.distill4j.config.RunConfig cfg, String source, java.util.List<String> overrides)
+            throws IOException {
+        freeze(dir, cfg, source);
+        if (!overrides.isEmpty()) {
+            org.distill4j.io.AtomicFile.writeString(dir.resolve(CONFIG_OVERRIDES), String.join("\n", overrides) + "\n");
+        }
+    }
+
+    /** The {@code --set} overrides a run directory was started with (none if it has no such file). */
+    static java.util.List<String> overrides(Path dir) throws IOException {
+        Path file = dir.resolve(CONFIG_OVERRIDES);
+        return Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> !l.isEmpty()).toList()
+                : java.util.List.of();
     }
 
     /** Creates {@code runs/<timestamp>-<name>}, failing early and clearly if it cannot be written. */
