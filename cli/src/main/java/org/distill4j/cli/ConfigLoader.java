@@ -41,7 +41,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * ({@code did you mean 'teacher'?}) when one is close.
  */
 public final class ConfigLoader {
-    private static final ObjectMapper YAML = YAMLMapper.builder()
+    private static final ObjectMapper BASE = YAMLMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -56,9 +56,23 @@ public final class ConfigLoader {
 
     private ConfigLoader() {}
 
-    /** Makes the methods and schemes registered from user code (see {@link Registry}) readable by name. */
+    /** The mapper in use: {@link #BASE} with the user's registered types (rebuilt when they change). */
+    private static volatile ObjectMapper YAML = BASE.copy();
+    private static java.util.List<Map<String, Class<?>>> registered = java.util.List.of(Map.of(), Map.of());
+
+    /**
+     * Makes the methods and schemes registered from user code (see {@link Registry}) readable by
+     * name. A mapper caches the deserializers it has built, with the subtypes known then, so a
+     * registration after a config was read (in the same JVM) gets a fresh copy of {@link #BASE}.
+     */
     private static synchronized void registerUserTypes() {
-        Registry.configure(YAML);
+        java.util.List<Map<String, Class<?>>> now = java.util.List.of(
+                Registry.registered(org.distill4j.method.MethodSpec.class),
+                Registry.registered(org.distill4j.scheme.SchemeSpec.class));
+        if (!now.equals(registered)) {
+            YAML = Registry.configure(BASE.copy());
+            registered = now;
+        }
     }
 
     /** The config as YAML that {@link #parse} reads back to an equal config (frozen into run directories). */
@@ -73,6 +87,7 @@ public final class ConfigLoader {
 
     /** Dotted paths of the keys whose values differ between two configs (for drift errors). */
     public static java.util.List<String> differingKeys(RunConfig a, RunConfig b) {
+        registerUserTypes();
         java.util.List<String> out = new java.util.ArrayList<>();
         diff("", YAML.valueToTree(a), YAML.valueToTree(b), out);
         return out;

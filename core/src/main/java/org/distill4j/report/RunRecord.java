@@ -67,10 +67,19 @@ public record RunRecord(
     }
 
     public void write(Path file) throws IOException {
-        AtomicFile.write(file, out -> org.distill4j.config.Registry.configure(JSON).writeValue(out, this));
+        AtomicFile.write(file, out -> mapper().writeValue(out, this));
     }
 
     public static RunRecord read(Path file) throws IOException {
-        return org.distill4j.config.Registry.configure(JSON).readValue(file.toFile(), RunRecord.class);
+        return mapper().readValue(file.toFile(), RunRecord.class);
+    }
+
+    /**
+     * {@link #JSON} with the user's registered methods and schemes. A fresh copy each time: a
+     * mapper caches its (de)serializers with the subtypes known when they were built, so types
+     * registered after a first record was written in this JVM would otherwise go unseen.
+     */
+    private static ObjectMapper mapper() {
+        return org.distill4j.config.Registry.configure(JSON.copy());
     }
 }
