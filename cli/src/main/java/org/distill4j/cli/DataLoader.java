@@ -28,6 +28,20 @@ final class DataLoader {
         return data;
     }
 
+    /** A saved teacher ({@code teacher.load}) must take the data's samples and classes. */
+    static void checkLoadedTeacher(Path file, RunConfig cfg, RunData data) throws java.io.IOException {
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager();
+                org.distill4j.model.Network n = org.distill4j.model.Network.load(file, cfg.teacher().model(), m)) {
+            int classes = data.normalisation().numClasses();
+            if (!Arrays.equals(n.sampleShape(), data.sampleShape()) || n.numClasses() != classes) {
+                throw new org.distill4j.model.InputShapeException("teacher.load: " + file + " takes samples of shape "
+                        + Arrays.toString(n.sampleShape()) + " with " + n.numClasses() + " classes but the data ("
+                        + data.source() + ") has " + Arrays.toString(data.sampleShape()) + " with " + classes
+                        + " classes");
+            }
+        }
+    }
+
     /** For the run-directory line: the Fashion-MNIST directory as before, or the source and what it holds. */
     static String describe(RunData data) {
         if (data.source().equals(org.distill4j.config.DataSpec.FASHION_MNIST)) {

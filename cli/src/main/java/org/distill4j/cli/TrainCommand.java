@@ -48,6 +48,7 @@ final class TrainCommand implements Callable<Integer> {
         RunData data = DataLoader.load(cfg, options.data, main.err);
         if (cfg.teacher() != null && cfg.teacher().load() != null) {
             org.distill4j.model.Network.checkSaved(Path.of(cfg.teacher().load()), cfg.teacher().model());
+            DataLoader.checkLoadedTeacher(Path.of(cfg.teacher().load()), cfg, data);
         }
         Path dir = options.newRunDir(cfg.name());
         RunOptions.freeze(dir, cfg, source, overrides);

@@ -150,6 +150,16 @@ class OwnDataCliTest {
         Result again = run("resume", run.toString());
         assertEquals(0, again.code(), again.err());
         assertFalse(again.err().contains("changed since"), again.err());
+        // its teacher, loaded for data of another shape, is a config error before a run directory exists
+        Files.writeString(dir.resolve("wide.csv"), "x,y,z,kind\n1,2,3,a\n4,5,6,b\n1,2,3,a\n4,5,6,b\n1,2,3,a\n4,5,6,b\n");
+        Path load = Files.writeString(dir.resolve("load.yaml"), "name: load\ndata: {source: csv, train: wide.csv,"
+                + " testFraction: 0.5}\nteacher: {load: " + run.resolve("teacher.model") + ", model: {type: mlp, hidden:"
+                + " [8]}}\nstudent: {model: {type: mlp, hidden: [4]}, train: {epochs: 1}}\n");
+        Result misfit = run("train", "-c", load.toString(), "--runs", dir.resolve("runs2").toString());
+        assertEquals(2, misfit.code(), misfit.err());
+        assertTrue(misfit.err().contains("config error: teacher.load: " + run.resolve("teacher.model")
+                + " takes samples of shape [2] with 2 classes but the data (csv) has [3] with 2 classes"), misfit.err());
+        assertFalse(Files.exists(dir.resolve("runs2")));
     }
 
     @Test
