@@ -183,6 +183,42 @@ class OwnDataCliTest {
         assertFalse(Files.exists(dir.resolve("runs")));
     }
 
+    static String parseError(String data) {
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("name: p\ndata: " + data + "\n" + MODELS, "p.yaml"));
+        return e.getMessage();
+    }
+
+    @Test
+    void dataSourcesParseStrictlyFromYamlAndRoundTrip(@TempDir Path dir) throws Exception {
+        org.distill4j.config.RunConfig c = ConfigLoader.parse("name: p\ndata: {source: csv, train: a.csv, label: 2,"
+                + " header: false, testSeed: 3}\n" + MODELS, "p.yaml");
+        assertEquals("2", c.data().label(), "a 0-based index may be written as a number");
+        assertEquals(Boolean.FALSE, c.data().header());
+        assertEquals("a.csv", c.data().train(), "parsed text without a file stays relative");
+        assertEquals(c, ConfigLoader.parse(ConfigLoader.toYaml(c), "frozen"));
+        Path file = Files.writeString(dir.resolve("p.yaml"), "name: p\ndata: {source: images, train: imgs, size: [8, 6],"
+                + " channels: 3}\n" + MODELS);
+        org.distill4j.config.RunConfig loaded = ConfigLoader.load(file);
+        assertEquals(dir.resolve("imgs").toString(), loaded.data().train(), "resolved against the file's directory");
+        assertEquals(java.util.List.of(8, 6), loaded.data().size());
+        assertEquals(loaded, ConfigLoader.load(Files.writeString(dir.resolve("frozen.yaml"), ConfigLoader.toYaml(loaded))));
+        assertTrue(parseError("{source: cvs, train: a.csv}").contains(
+                "data.source: must be one of fashion-mnist, idx, csv, images (got cvs)"), parseError("{source: cvs}"));
+        String typo = parseError("{source: csv, trian: a.csv}");
+        assertTrue(typo.contains("data: unknown key 'trian'") && typo.contains("did you mean 'train'?"), typo);
+        assertTrue(parseError("{train: a.csv}").contains("data.train: only with source idx, csv or images"),
+                parseError("{train: a.csv}"));
+        assertTrue(parseError("{source: images, train: imgs}").contains("data.size: required for source images"),
+                parseError("{source: images, train: imgs}"));
+        assertTrue(parseError("{source: csv, train: a.csv, channels: 3}").contains("data.channels: only for source images"),
+                parseError("{source: csv, train: a.csv, channels: 3}"));
+        assertTrue(parseError("{source: idx, train: a}").contains("data.trainLabels: required for source idx"),
+                parseError("{source: idx, train: a}"));
+        assertTrue(parseError("{source: csv, train: a.csv, test: b.csv, testSeed: 1}").contains("data.test: "),
+                parseError("{source: csv, train: a.csv, test: b.csv, testSeed: 1}"));
+    }
+
     /** The frozen config.yaml reads back to the record's (effective) config. */
     static final class RunConfigCheck {
         static void frozenEquals(Path run, RunRecord record) throws Exception {
