@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.ToDoubleFunction;
 import org.distill4j.config.RunConfig;
-import org.distill4j.data.FashionMnist;
+import org.distill4j.run.RunData;
 import org.distill4j.io.AtomicFile;
 import org.distill4j.report.ModelMetrics;
 import org.distill4j.report.ModelResult;
@@ -50,8 +50,7 @@ final class BenchKdCommand implements Callable<Integer> {
         java.io.PrintStream out = bench.main.out;
         java.io.PrintStream err = bench.main.err;
         RunConfig base = config == null ? QuickstartCommand.config(false) : ConfigLoader.load(config);
-        Path dataDir = DataLocator.locate(options.data, err);
-        FashionMnist.Splits data = FashionMnist.load(dataDir);
+        RunData data = DataLoader.load(base, options.data, err);
         List<RunRecord> records = new ArrayList<>();
         for (int s = 1; s <= seeds; s++) {
             RunConfig cfg = base.withSeed(s);

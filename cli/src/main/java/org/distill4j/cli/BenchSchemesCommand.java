@@ -12,7 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.distill4j.config.RunConfig;
-import org.distill4j.data.FashionMnist;
+import org.distill4j.run.RunData;
 import org.distill4j.io.AtomicFile;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
@@ -90,7 +90,8 @@ final class BenchSchemesCommand implements Callable<Integer> {
         PrintStream err = bench.main.err;
         PrintStream out = bench.main.out;
         Spec spec = ConfigLoader.load(config, Spec.class);
-        FashionMnist.Splits data = FashionMnist.load(DataLocator.locate(options.data, err));
+        // Each run's config names its data; runs on the same source share one load (limits apply later).
+        Map<org.distill4j.config.DataSpec, RunData> loaded = new java.util.HashMap<>();
         Path work = options.runs.resolve("bench-schemes");
         Files.createDirectories(work);
         Path index = work.resolve("runs.json");
@@ -102,6 +103,13 @@ final class BenchSchemesCommand implements Callable<Integer> {
                 continue;
             }
             RunConfig base = ConfigLoader.load(Path.of(run.config()));
+            RunData data = loaded.get(base.data().withLimits(null, null, null));
+            if (data == null) {
+                data = DataLoader.load(base, options.data, err);
+                loaded.put(base.data().withLimits(null, null, null), data);
+            } else {
+                data.checkModels(base);
+            }
             List<RunRecord> mine = new ArrayList<>();
             for (long s = 1; s <= seeds; s++) {
                 RunConfig cfg = base.withSeed(s);

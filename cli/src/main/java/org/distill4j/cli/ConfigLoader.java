@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -49,25 +50,28 @@ public final class ConfigLoader {
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
-    /**
-     * The mapper in use: {@link #BASE} with the user-registered types. Rebuilt when a type is
-     * registered, since a mapper caches its deserializers (and their known type ids) on first use.
-     */
-    private static volatile ObjectMapper YAML = BASE.copy();
-    private static int userTypesSeen;
     private static final Pattern KNOWN_IDS = Pattern.compile("known type ids = \\[([^\\]]*)\\]");
     private static final Pattern TYPE_ID = Pattern.compile("type id '([^']*)'");
     private static final Pattern MISSING_ID = Pattern.compile("missing type id property '([^']*)'");
 
     private ConfigLoader() {}
 
-    /** Makes the methods and schemes registered from user code (see {@link Registry}) readable by name. */
+    /** The mapper in use: {@link #BASE} with the user's registered types (rebuilt when they change). */
+    private static volatile ObjectMapper YAML = BASE.copy();
+    private static java.util.List<Map<String, Class<?>>> registered = java.util.List.of(Map.of(), Map.of());
+
+    /**
+     * Makes the methods and schemes registered from user code (see {@link Registry}) readable by
+     * name. A mapper caches the deserializers it has built, with the subtypes known then, so a
+     * registration after a config was read (in the same JVM) gets a fresh copy of {@link #BASE}.
+     */
     private static synchronized void registerUserTypes() {
-        int n = Registry.registered(org.distill4j.method.MethodSpec.class).size()
-                + Registry.registered(org.distill4j.scheme.SchemeSpec.class).size();
-        if (n != userTypesSeen) {
+        java.util.List<Map<String, Class<?>>> now = java.util.List.of(
+                Registry.registered(org.distill4j.method.MethodSpec.class),
+                Registry.registered(org.distill4j.scheme.SchemeSpec.class));
+        if (!now.equals(registered)) {
             YAML = Registry.configure(BASE.copy());
-            userTypesSeen = n;
+            registered = now;
         }
     }
 
@@ -83,6 +87,7 @@ public final class ConfigLoader {
 
     /** Dotted paths of the keys whose values differ between two configs (for drift errors). */
     public static java.util.List<String> differingKeys(RunConfig a, RunConfig b) {
+        registerUserTypes();
         java.util.List<String> out = new java.util.ArrayList<>();
         diff("", YAML.valueToTree(a), YAML.valueToTree(b), out);
         return out;
@@ -102,8 +107,138 @@ public final class ConfigLoader {
         }
     }
 
+    /**
+     * Reads a run config; relative data paths are resolved against the file's directory (the
+     * config holds them absolute from here on, as frozen into the run directory).
+     */
     public static RunConfig load(Path file) throws ConfigException {
-        return load(file, RunConfig.class);
+        return load(file, List.of());
+    }
+
+    /**
+     * Reads a run config with {@code --set KEY=VALUE} overrides applied to the YAML tree before
+     * binding, validated like the file: an unknown key path is an error naming the override, with
+     * the nearest known key. A value is read as YAML ({@code 2}, {@code csv}, {@code [8, 16]},
+     * {@code {type: sgd, lr: 0.1}}); {@code null} or nothing removes the key (its default applies).
+     */
+    public static RunConfig load(Path file, List<String> overrides) throws ConfigException {
+        String text = read(file);
+        RunConfig cfg = overrides.isEmpty() ? parse(text, file.toString(), RunConfig.class)
+                : parseWithOverrides(text, file.toString(), overrides);
+        Path dir = file.toAbsolutePath().getParent();
+        return cfg.withData(cfg.data().resolvedAgainst(dir));
+    }
+
+    static RunConfig parseWithOverrides(String yaml, String source, List<String> overrides) throws ConfigException {
+        registerUserTypes();
+        com.fasterxml.jackson.databind.JsonNode tree;
+        try {
+            tree = YAML.readTree(yaml);
+        } catch (IOException | RuntimeException e) {
+            return parse(yaml, source, RunConfig.class); // reports the malformed YAML
+        }
+        if (tree == null || !tree.isObject()) {
+            return parse(yaml, source, RunConfig.class);
+        }
+        ConfigKeys.Problem inFile = ConfigKeys.firstUnknown(tree, RunConfig.class);
+        if (inFile != null) {
+            throw new ConfigException(at(source, locations(yaml).get(inFile.pointer())) + inFile.message());
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode root = (com.fasterxml.jackson.databind.node.ObjectNode) tree;
+        for (String override : overrides) {
+            apply(root, override);
+            ConfigKeys.Problem unknown = ConfigKeys.firstUnknown(root, RunConfig.class);
+            if (unknown != null) {
+                throw new ConfigException("--set " + override + ": " + unknown.message());
+            }
+        }
+        String merged;
+        try {
+            merged = YAML.writeValueAsString(root);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        return parse(merged, source + " with --set " + String.join(" --set ", overrides), RunConfig.class);
+    }
+
+    /** Sets {@code a.b.c=value} in {@code root}: missing mappings are created, list items named by index. */
+    static void apply(com.fasterxml.jackson.databind.node.ObjectNode root, String override) throws ConfigException {
+        int eq = override.indexOf('=');
+        String key = eq < 0 ? "" : override.substring(0, eq).trim();
+        if (eq < 0 || key.isEmpty() || key.startsWith(".") || key.endsWith(".") || key.contains("..")) {
+            throw new ConfigException("--set " + override + ": expected KEY.PATH=VALUE, e.g. student.train.epochs=2");
+        }
+        String text = override.substring(eq + 1);
+        com.fasterxml.jackson.databind.JsonNode value;
+        try {
+            value = text.isBlank() ? null : YAML.readTree(text);
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigException("--set " + override + ": the value is not valid YAML (" + firstLine(
+                    e instanceof JsonProcessingException j ? j.getOriginalMessage() : String.valueOf(e.getMessage()))
+                    + ")");
+        }
+        if (value != null && (value.isMissingNode() || value.isNull())) {
+            value = null;
+        }
+        String[] parts = key.split("\\.");
+        com.fasterxml.jackson.databind.JsonNode node = root;
+        String walked = "";
+        for (int i = 0; i < parts.length; i++) {
+            String part = parts[i];
+            boolean last = i == parts.length - 1;
+            if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode obj) {
+                if (last) {
+                    if (value == null) {
+                        obj.remove(part);
+                    } else {
+                        obj.set(part, value);
+                    }
+                    return;
+                }
+                com.fasterxml.jackson.databind.JsonNode next = obj.get(part);
+                if (next == null || next.isNull()) {
+                    next = obj.putObject(part);
+                } else if (!next.isContainerNode()) {
+                    throw new ConfigException("--set " + override + ": " + dotted(walked, part) + " is the value "
+                            + next + ", not a mapping; set " + dotted(walked, part) + " itself");
+                }
+                node = next;
+            } else if (node instanceof com.fasterxml.jackson.databind.node.ArrayNode arr) {
+                int index = part.matches("\\d{1,6}") ? Integer.parseInt(part) : -1;
+                if (index < 0 || index >= arr.size()) {
+                    throw new ConfigException("--set " + override + ": " + walked + " is a list of " + arr.size()
+                            + " items; name one by its 0-based index (" + walked + ".0)");
+                }
+                if (last) {
+                    if (value == null) {
+                        arr.remove(index);
+                    } else {
+                        arr.set(index, value);
+                    }
+                    return;
+                }
+                node = arr.get(index);
+                if (!node.isContainerNode()) {
+                    throw new ConfigException("--set " + override + ": " + walked + "." + part + " is the value "
+                            + node + ", not a mapping; set " + walked + "." + part + " itself");
+                }
+            }
+            walked = dotted(walked, part);
+        }
+    }
+
+    private static String dotted(String path, String key) {
+        return path.isEmpty() ? key : path + "." + key;
+    }
+
+    private static String read(Path file) throws ConfigException {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file + ": no such config file");
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read config: " + e.getMessage());
+        }
     }
 
     public static RunConfig parse(String yaml, String source) throws ConfigException {
@@ -112,15 +247,7 @@ public final class ConfigLoader {
 
     /** Reads a YAML document into {@code type} (a run config, a benchmark's config) with the same strictness and messages. */
     public static <T> T load(Path file, Class<T> type) throws ConfigException {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(file + ": no such config file");
-        } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read config: " + e.getMessage());
-        }
-        return parse(text, file.toString(), type);
+        return parse(read(file), file.toString(), type);
     }
 
     static <T> T parse(String yaml, String source, Class<T> type) throws ConfigException {

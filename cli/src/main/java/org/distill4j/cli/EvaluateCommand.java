@@ -11,7 +11,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.distill4j.config.RunConfig;
 import org.distill4j.data.Dataset;
-import org.distill4j.data.FashionMnist;
 import org.distill4j.metric.EarlyExit;
 import org.distill4j.metric.Metrics;
 import org.distill4j.metric.Predictions;
@@ -67,7 +66,7 @@ final class EvaluateCommand implements Callable<Integer> {
         if (!Files.exists(file)) {
             throw new IOException("no network " + file.getFileName() + " in " + runDir + "; it holds " + savedModels());
         }
-        FashionMnist.Splits splits = FashionMnist.load(DataLocator.locate(data, main.err));
+        org.distill4j.run.RunData splits = DataLoader.load(cfg, data, main.err);
         int limit = cfg.data().testLimit();
         Dataset test = limit > 0 ? splits.test().head(Math.min(limit, splits.test().size())) : splits.test();
         try (NDManager root = NDManager.newBaseManager(); Network net = Network.load(file, null, root)) {

@@ -104,7 +104,8 @@ public final class Main implements Callable<Integer> {
             return RUN_LOCKED;
         }
         if (e instanceof ConfigException || e instanceof org.distill4j.run.ConfigDriftException
-                || e instanceof org.distill4j.model.TapException) {
+                || e instanceof org.distill4j.model.TapException
+                || e instanceof org.distill4j.model.InputShapeException) {
             err.println("config error: " + e.getMessage());
             return CONFIG_ERROR;
         }

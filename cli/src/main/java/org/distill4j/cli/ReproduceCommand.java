@@ -5,7 +5,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import org.distill4j.config.RunConfig;
-import org.distill4j.data.FashionMnist;
+import org.distill4j.run.RunData;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
 import org.distill4j.run.Experiment;
@@ -38,7 +38,7 @@ final class ReproduceCommand implements Callable<Integer> {
         if (!cfg.digest().equals(original.config().digest())) {
             throw new ConfigException(runDir + ": config.yaml does not match the config in record.json");
         }
-        FashionMnist.Splits data = FashionMnist.load(DataLocator.locate(options.data, main.err));
+        RunData data = DataLoader.load(cfg, options.data, main.err);
         if (!data.train().digest().isEmpty() && original.dataDigests() == null) {
             throw new java.io.IOException("record has no data digests");
         }

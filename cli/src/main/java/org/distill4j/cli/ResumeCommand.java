@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.distill4j.config.RunConfig;
-import org.distill4j.data.FashionMnist;
 import org.distill4j.io.RunLock;
+import org.distill4j.run.RunData;
 import org.distill4j.report.RunRecord;
 import org.distill4j.run.Experiment;
 import picocli.CommandLine.Command;
@@ -55,7 +55,7 @@ final class ResumeCommand implements Callable<Integer> {
             if (!source.source().startsWith("builtin:") && !source.source().startsWith("reproduce:")
                     && Files.exists(sourceFile)) {
                 // the overrides the run was started with (--seed) apply to the source again
-                RunConfig now = source.apply(ConfigLoader.load(sourceFile));
+                RunConfig now = source.apply(ConfigLoader.load(sourceFile, RunOptions.overrides(runDir)));
                 changed = ConfigLoader.differingKeys(cfg, now);
                 if (!changed.isEmpty()) {
                     if (!acceptChange) {
@@ -66,18 +66,18 @@ final class ResumeCommand implements Callable<Integer> {
                     cfg = now;
                 }
             }
-            Path dataDir = DataLocator.locate(data, main.err);
-            FashionMnist.Splits splits = FashionMnist.load(dataDir);
+            RunData splits = DataLoader.load(cfg, data, main.err);
             if (!changed.isEmpty() && !finished) {
                 // the run's own config follows the accepted change: reproduce and later resumes use it
                 main.err.println("resuming with the changed config: " + String.join(", ", changed) + " (written to "
                         + runDir.resolve(RunOptions.FROZEN_CONFIG) + ")");
-                RunOptions.freeze(runDir, cfg, source.source(), source.seedOverride());
+                RunOptions.freeze(runDir, cfg, source.source(), source.seedOverride(), RunOptions.overrides(runDir));
             }
             RunConfig run = cfg;
             String keys = String.join(", ", changed);
             return TrainCommand.supervise(runDir, main, progress -> {
-                Experiment e = new Experiment(run, splits, runDir, progress).dataFrom(dataDir).acceptingConfigChange(acceptChange)
+                Experiment e = TrainCommand.withDataFiles(new Experiment(run, splits, runDir, progress), splits)
+                        .acceptingConfigChange(acceptChange)
                         .acceptingDataChange(acceptData).acceptingTeacherChange(acceptTeacher);
                 return keys.isEmpty() ? e : e.noting("config keys " + keys);
             });

@@ -3,8 +3,8 @@ package org.distill4j.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.distill4j.config.RunConfig;
-import org.distill4j.data.FashionMnist;
 import org.distill4j.io.RunLock;
+import org.distill4j.run.RunData;
 import org.distill4j.report.RunRecord;
 import org.distill4j.run.Experiment;
 import org.distill4j.train.StoppedException;
@@ -19,6 +19,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "run config (YAML); see examples/")
     Path config;
 
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "change one config key for this run, e.g. --set student.train.epochs=2 --set data.source=csv;"
+                    + " validated like the file; the run directory's config.yaml and record hold the result")
+    java.util.List<String> overrides = new java.util.ArrayList<>();
+
     @Mixin
     SeedOption seed;
 
@@ -30,29 +35,36 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RunConfig cfg = ConfigLoader.load(config);
+        RunConfig cfg = ConfigLoader.load(config, overrides);
         cfg = seed.apply(cfg);
-        return execute(cfg, options, main, config.toAbsolutePath().toString(), seed.seed);
+        return execute(cfg, options, main, config.toAbsolutePath().toString(), seed.seed, overrides);
     }
 
     static int execute(RunConfig cfg, RunOptions options, Main main, String source) throws Exception {
-        return execute(cfg, options, main, source, null);
+        return execute(cfg, options, main, source, null, java.util.List.of());
     }
 
     /** Validates data and output first, then runs (its directory locked) and prints the table. */
-    static int execute(RunConfig cfg, RunOptions options, Main main, String source, Long seedOverride)
-            throws Exception {
-        Path dataDir = DataLocator.locate(options.data, main.err);
-        FashionMnist.Splits data = FashionMnist.load(dataDir);
+    static int execute(RunConfig cfg, RunOptions options, Main main, String source, Long seedOverride,
+            java.util.List<String> overrides) throws Exception {
+        RunData data = DataLoader.load(cfg, options.data, main.err);
         if (cfg.teacher() != null && cfg.teacher().load() != null) {
             org.distill4j.model.Network.checkSaved(Path.of(cfg.teacher().load()), cfg.teacher().model());
+            DataLoader.checkLoadedTeacher(Path.of(cfg.teacher().load()), cfg, data);
         }
         Path dir = options.newRunDir(cfg.name());
         try (RunLock lock = locked(dir, main)) {
-            RunOptions.freeze(dir, cfg, source, seedOverride);
-            main.err.println("run directory " + dir + " · data " + dataDir + " · resume with: ./distill resume " + dir);
-            return supervise(dir, main, progress -> new Experiment(cfg, data, dir, progress).dataFrom(dataDir));
+            RunOptions.freeze(dir, cfg, source, seedOverride, overrides);
+            main.err.println("run directory " + dir + " · data " + DataLoader.describe(data) + " · resume with: ./distill resume "
+                    + dir);
+            return supervise(dir, main, progress -> withDataFiles(new Experiment(cfg, data, dir, progress), data));
         }
+    }
+
+    /** Adds the digests of Fashion-MNIST's files to the run's provenance (other sources: their splits' digests). */
+    static Experiment withDataFiles(Experiment experiment, RunData data) {
+        return "fashion-mnist".equals(data.source()) && data.origin() != null
+                ? experiment.dataFrom(Path.of(data.origin())) : experiment;
     }
 
     /** Locks a run directory for this process, saying so when it takes over a stale lock. */

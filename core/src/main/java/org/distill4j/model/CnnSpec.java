@@ -39,6 +39,18 @@ public record CnnSpec(List<Integer> channels, Integer hidden, Boolean batchNorm,
         ModelSpec.require(dropout >= 0 && dropout < 1, "dropout", "must be in [0, 1)", dropout);
     }
 
+    /** Images {@code [C, H, W]} with each side at least 2^stages, so every pooling keeps a pixel. */
+    @Override
+    public void checkInput(long[] sampleShape) {
+        ModelSpec.requireImages(this, sampleShape);
+        long side = 1L << channels.size();
+        if (sampleShape[1] < side || sampleShape[2] < side) {
+            throw new InputShapeException(describe() + " halves the image in each of its " + channels.size()
+                    + " stages and needs images of at least " + side + "×" + side + " but the data's samples have shape "
+                    + java.util.Arrays.toString(sampleShape) + "; use fewer stages or a larger image size");
+        }
+    }
+
     @Override
     public TappedNet build(long[] sampleShape, int numClasses) {
         LinkedHashMap<String, Block> stages = new LinkedHashMap<>();

@@ -22,6 +22,24 @@ public sealed interface ModelSpec permits MlpSpec, CnnSpec, ResNetSpec, MultiExi
     String describe();
 
     /**
+     * Checks that this architecture can take samples of {@code sampleShape} (the data's), before
+     * anything is built or trained. By default every shape is accepted.
+     *
+     * @throws InputShapeException naming the model and the shape, if it cannot
+     */
+    default void checkInput(long[] sampleShape) {
+    }
+
+    /** Throws the {@link InputShapeException} of a network that needs images {@code [C, H, W]}. */
+    static void requireImages(ModelSpec spec, long[] sampleShape) {
+        if (sampleShape.length != 3) {
+            throw new InputShapeException(spec.describe() + " needs images of shape [C, H, W] but the data's samples"
+                    + " have shape " + java.util.Arrays.toString(sampleShape)
+                    + (sampleShape.length == 1 ? " (feature vectors, e.g. CSV columns: use type: mlp)" : ""));
+        }
+    }
+
+    /**
      * Forward-pass floating-point operations per sample, counted analytically: 2 per
      * multiply-add of convolutions and linear layers (batch norm, activations and pooling, a
      * few percent at most, are left out). A training step costs about 3× this (the backward

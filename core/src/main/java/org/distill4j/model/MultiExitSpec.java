@@ -73,6 +73,11 @@ public record MultiExitSpec(ModelSpec backbone) implements ModelSpec {
     }
 
     @Override
+    public void checkInput(long[] sampleShape) {
+        backbone.checkInput(sampleShape);
+    }
+
+    @Override
     public TappedNet build(long[] sampleShape, int numClasses) {
         int[] channels = channels();
         List<TappedNet.SideHead> heads = new ArrayList<>();

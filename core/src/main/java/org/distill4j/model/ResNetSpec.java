@@ -34,6 +34,11 @@ public record ResNetSpec(Integer depth, Integer width) implements ModelSpec {
     }
 
     @Override
+    public void checkInput(long[] sampleShape) {
+        ModelSpec.requireImages(this, sampleShape);
+    }
+
+    @Override
     public TappedNet build(long[] sampleShape, int numClasses) {
         int blocksPerStage = (depth - 2) / 6;
         LinkedHashMap<String, Block> stages = new LinkedHashMap<>();

@@ -35,12 +35,33 @@ public record RunRecord(
         double totalSeconds,
         com.fasterxml.jackson.databind.JsonNode schemeResults,
         org.distill4j.io.Provenance provenance,
-        List<Sitting> sittings) {
+        List<Sitting> sittings,
+        DataInfo data) {
     public RunRecord {
         sittings = sittings == null ? List.of() : List.copyOf(sittings);
     }
 
     public static final int FORMAT_VERSION = 1;
+
+    /**
+     * What the models were trained on and need to be applied to new inputs (null in records
+     * written before it existed): the source, the sample shape and the normalisation with the
+     * class names, as {@code <model>.model.json} beside each saved network also holds them.
+     *
+     * @param source {@code fashion-mnist}, {@code idx}, {@code csv} or {@code images}
+     * @param origin the directory, file or folder read (null when not known)
+     * @param normalisation per-channel or per-feature statistics of the training split, and the class names
+     */
+    public record DataInfo(String source, String origin, org.distill4j.data.Normalisation normalisation) {
+    }
+
+    /** A record without {@link DataInfo} (as written before it existed). */
+    public RunRecord(int formatVersion, String runId, String createdAt, Map<String, String> versions, long seed,
+            RunConfig config, Map<String, String> dataDigests, Map<String, Integer> dataSizes, String teacherDigest,
+            List<ModelResult> models, double totalSeconds, com.fasterxml.jackson.databind.JsonNode schemeResults) {
+        this(formatVersion, runId, createdAt, versions, seed, config, dataDigests, dataSizes, teacherDigest, models,
+                totalSeconds, schemeResults, null, List.of(), null);
+    }
 
     /** JSON mapper for records: NaN (no validation set) is written as the string "NaN". */
     public static final ObjectMapper JSON = JsonMapper.builder()
@@ -55,15 +76,23 @@ public record RunRecord(
     }
 
     public void write(Path file) throws IOException {
-        // a fresh copy each time: a mapper caches its (de)serializers, and so the type ids known at first use
-        AtomicFile.write(file, out -> org.distill4j.config.Registry.configure(JSON.copy()).writeValue(out, this));
+        AtomicFile.write(file, out -> mapper().writeValue(out, this));
     }
 
     public static RunRecord read(Path file) throws IOException {
         try {
-            return org.distill4j.config.Registry.configure(JSON.copy()).readValue(file.toFile(), RunRecord.class);
+            return mapper().readValue(file.toFile(), RunRecord.class);
         } catch (IOException e) {
             throw AtomicFile.named(file, "cannot read run record", e);
         }
+    }
+
+    /**
+     * {@link #JSON} with the user's registered methods and schemes. A fresh copy each time: a
+     * mapper caches its (de)serializers with the subtypes known when they were built, so types
+     * registered after a first record was written in this JVM would otherwise go unseen.
+     */
+    private static ObjectMapper mapper() {
+        return org.distill4j.config.Registry.configure(JSON.copy());
     }
 }

@@ -46,7 +46,7 @@ public final class Experiment {
     public static final String RECORD = "record.json";
 
     private final RunConfig config;
-    private final FashionMnist.Splits data;
+    private final RunData data;
     private final Path runDir;
     private final TrainListener listener;
     private boolean acceptConfigChange;
@@ -58,6 +58,11 @@ public final class Experiment {
     private java.nio.file.Path dataDir;
 
     public Experiment(RunConfig config, FashionMnist.Splits data, Path runDir, TrainListener listener) {
+        this(config, RunData.of(data), runDir, listener);
+    }
+
+    /** A run on any data: Fashion-MNIST or a source of the user's own ({@link RunData#load}). */
+    public Experiment(RunConfig config, RunData data, Path runDir, TrainListener listener) {
         this.config = config;
         this.data = data;
         this.runDir = runDir;
@@ -107,6 +112,7 @@ public final class Experiment {
     public RunRecord run() throws IOException {
         long start = System.nanoTime();
         String startedAt = Instant.now().toString();
+        data.checkModels(config); // a CNN on feature vectors fails here, before anything is written
         DataSpec ds = config.data();
         Dataset all = ds.trainLimit() > 0 ? data.train().head(Math.min(ds.trainLimit(), data.train().size())) : data.train();
         Dataset test = ds.testLimit() > 0 ? data.test().head(Math.min(ds.testLimit(), data.test().size())) : data.test();
@@ -134,7 +140,7 @@ public final class Experiment {
             Map<String, String> dataDigests = new LinkedHashMap<>(Map.of("train", train.digest(), "validation",
                     validation.digest(), "test", test.digest()));
             dataDigests.putAll(dataFiles);
-            Provenance now = new Provenance(dataDigests, RunContext.preprocessing(train), null, digest);
+            Provenance now = new Provenance(dataDigests, RunContext.preprocessing(data.preprocessing(), train), null, digest);
             List<Provenance.Difference> data = now.differences(resume.meta().provenance()).stream()
                     .filter(Provenance.Difference::isData).toList();
             if (!data.isEmpty()) {
@@ -171,6 +177,7 @@ public final class Experiment {
             RunContext ctx = new RunContext(config, runDir, listener, train, validation, test, store, resume, root,
                     faults).withRunState(() -> sittings.apply((System.nanoTime() - start) / 1e9), stop,
                     acceptTeacherChange).withDataFiles(dataFiles);
+            ctx.normalisedAs(data.preprocessing());
             // The scheme runs its phases through the context; no scheme is named here.
             JsonNode schemeResults = config.scheme().run(ctx);
             String teacherDigest = ctx.teacherDigest();
@@ -197,11 +204,33 @@ public final class Experiment {
             double total = sat.stream().mapToDouble(Sitting::seconds).sum();
             RunRecord record = new RunRecord(RunRecord.FORMAT_VERSION, runDir.getFileName().toString(),
                     Instant.now().toString(), versions, config.seed(), config, digests, sizes, teacherDigest,
-                    List.copyOf(completed), total, schemeResults, ctx.provenance(), sat);
+                    List.copyOf(completed), total, schemeResults, ctx.provenance(), sat,
+                    new RunRecord.DataInfo(data.source(), data.origin(), data.normalisation()));
+            writeModelSidecars(record);
             record.write(runDir.resolve(RECORD));
             HtmlReport.write(record, runDir.resolve("report.html"));
             return record;
         }
     }
 
+    /**
+     * Writes {@code <model>.model.json} beside each saved network: its architecture, input shape,
+     * the data source and normalisation (statistics and class names) — what applying it to new
+     * inputs needs.
+     */
+    private void writeModelSidecars(RunRecord record) throws IOException {
+        for (ModelResult m : record.models()) {
+            if (m.file() == null || !java.nio.file.Files.exists(runDir.resolve(m.file()))) {
+                continue;
+            }
+            Map<String, Object> side = new LinkedHashMap<>();
+            side.put("model", m.name());
+            side.put("architecture", m.architecture());
+            side.put("weightsDigest", m.weightsDigest());
+            side.put("source", data.source());
+            side.put("normalisation", data.normalisation());
+            org.distill4j.io.AtomicFile.write(runDir.resolve(m.file() + ".json"),
+                    out -> RunRecord.JSON.writeValue(out, side));
+        }
+    }
 }

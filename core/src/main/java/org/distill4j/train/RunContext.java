@@ -118,6 +118,8 @@ public final class RunContext {
     private StopRequest stop = StopRequest.NONE;
     private boolean acceptTeacherChange;
     private final List<String> accepted = new ArrayList<>();
+    /** How the data was normalised, as named in knowledge stores (Fashion-MNIST's constants unless told). */
+    private String normalisation = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ")";
 
     public RunContext(RunConfig config, Path runDir, TrainListener listener, Dataset train, Dataset validation,
             Dataset test, CheckpointStore store, CheckpointStore.Loaded resume, NDManager root, FaultInjection faults) {
@@ -139,8 +141,12 @@ public final class RunContext {
 
     /** The preprocessing of a run's inputs, as provenance and knowledge stores record it. */
     public static String preprocessing(Dataset train) {
-        return "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ");shape="
-                + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
+        return preprocessing("normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ")", train);
+    }
+
+    /** The preprocessing key for inputs normalised as {@code normalisation} (e.g. {@code RunData.preprocessing()}). */
+    public static String preprocessing(String normalisation, Dataset train) {
+        return normalisation + ";shape=" + java.util.Arrays.toString(train.sampleShape()) + ";augment=none";
     }
 
     /**
@@ -172,6 +178,17 @@ public final class RunContext {
     /** The changes accepted while the run went on (e.g. a loaded teacher that changed). */
     public List<String> accepted() {
         return List.copyOf(accepted);
+    }
+
+    /**
+     * Names the data's normalisation (e.g. {@code RunData.preprocessing()}) in the knowledge
+     * stores' preprocessing key; the default names Fashion-MNIST's constants.
+     */
+    public RunContext normalisedAs(String preprocessing) {
+        this.normalisation = java.util.Objects.requireNonNull(preprocessing, "preprocessing");
+        provenance = new Provenance(provenance.data(), preprocessing(preprocessing, train), provenance.teacher(),
+                provenance.config());
+        return this;
     }
 
     public RunConfig config() {
@@ -329,7 +346,7 @@ public final class RunContext {
             return new LiveTeacher(teacher);
         }
         List<String> stored = KnowledgeStore.tapsToStore(teacher, taps);
-        String preprocessing = preprocessing(train);
+        String preprocessing = preprocessing(normalisation, train);
         return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve(teacherName + ".safetensors"), teacher,
                 train, stored, preprocessing, root, listener::onMessage);
     }

@@ -1,0 +1,149 @@
+package org.distill4j.run;
+
+import java.lang.reflect.RecordComponent;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
+import org.distill4j.config.DataSpec;
+import org.distill4j.config.RunConfig;
+import org.distill4j.data.DataSources;
+import org.distill4j.data.Dataset;
+import org.distill4j.data.FashionMnist;
+import org.distill4j.data.Normalisation;
+import org.distill4j.model.InputShapeException;
+import org.distill4j.model.ModelSpec;
+
+/**
+ * The data of a run, loaded in one place for every command that trains (train, resume,
+ * reproduce, the benchmarks): the normalised training and test sets, how they were normalised
+ * and what their classes are called (which travels with every trained model), and where they
+ * came from.
+ *
+ * @param train the training set (the validation split is carved from it by {@link Experiment})
+ * @param test the test set
+ * @param normalisation the statistics applied to both (from the training split) and the class names
+ * @param source the {@code data.source} they came from ({@code fashion-mnist}, {@code idx}, {@code csv}, {@code images})
+ * @param origin where they were read from, for messages: a directory, a file, a folder
+ */
+public record RunData(Dataset train, Dataset test, Normalisation normalisation, String source, String origin) {
+
+    public RunData {
+        Objects.requireNonNull(train, "train");
+        Objects.requireNonNull(test, "test");
+        Objects.requireNonNull(normalisation, "normalisation");
+        Objects.requireNonNull(source, "source");
+    }
+
+    /** Fashion-MNIST as {@link FashionMnist#load} reads it: the fixed constants, the ten class names. */
+    public static RunData of(FashionMnist.Splits splits) {
+        return of(splits, null);
+    }
+
+    private static RunData of(FashionMnist.Splits splits, Path dir) {
+        long[] shape = splits.train().sampleShape();
+        Normalisation norm = new Normalisation(Normalisation.Layout.PER_CHANNEL, Arrays.stream(shape).boxed().toList(),
+                List.of(Double.parseDouble(Float.toString(Dataset.MEAN))),
+                List.of(Double.parseDouble(Float.toString(Dataset.STD))), FashionMnist.CLASS_NAMES);
+        return new RunData(splits.train(), splits.test(), norm, DataSpec.FASHION_MNIST,
+                dir == null ? null : dir.toString());
+    }
+
+    /**
+     * Loads the data a config names.
+     *
+     * @param spec the config's {@code data}
+     * @param baseDir what relative paths of {@code spec} are resolved against (a loaded config's are
+     *     already absolute)
+     * @param fashionMnistDir finds the Fashion-MNIST directory (the {@code --data} option); asked
+     *     only when the source is Fashion-MNIST
+     * @throws org.distill4j.data.DatasetException if the data is missing, unreadable or inconsistent
+     *     (a {@link org.distill4j.data.DataSourceException}, one line naming the file and row, for
+     *     the user's own sources)
+     */
+    public static RunData load(DataSpec spec, Path baseDir, Supplier<Path> fashionMnistDir) {
+        if (spec.fashionMnistSource()) {
+            Path dir = fashionMnistDir.get();
+            return of(FashionMnist.load(dir), dir);
+        }
+        DataSources.Loaded loaded = DataSources.load(spec.sourceSpec(), baseDir);
+        return new RunData(loaded.train(), loaded.test(), loaded.normalisation(), spec.sourceName(),
+                baseDir.resolve(spec.train()).toString());
+    }
+
+    /** @return the shape of one sample, e.g. {@code [1, 28, 28]} or {@code [4]} */
+    public long[] sampleShape() {
+        return train.sampleShape();
+    }
+
+    /**
+     * The normalisation as named in the knowledge store's preprocessing key. For Fashion-MNIST it is
+     * the string stores have always held (so existing stores stay valid); otherwise the layout and
+     * statistics, or, for more than 16 of them, their SHA-256.
+     */
+    public String preprocessing() {
+        if (source.equals(DataSpec.FASHION_MNIST)) {
+            return "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ")";
+        }
+        String layout = normalisation.layout().name().toLowerCase(java.util.Locale.ROOT);
+        if (normalisation.mean().size() <= 16) {
+            return "normalise(" + layout + ",mean=" + normalisation.mean() + ",std=" + normalisation.std() + ")";
+        }
+        return "normalise(" + layout + ",sha256=" + sha256(normalisation.mean() + "/" + normalisation.std()) + ")";
+    }
+
+    /**
+     * Checks every network of the config (teacher, student, a scheme's peers and assistants)
+     * against the data's sample shape, before anything trains.
+     *
+     * @throws InputShapeException naming the config key, the model and the shape
+     */
+    public void checkModels(RunConfig config) {
+        check(config, "", sampleShape());
+    }
+
+    private static void check(Object value, String path, long[] shape) {
+        if (value == null) {
+            return;
+        }
+        if (value instanceof ModelSpec model) {
+            try {
+                model.checkInput(shape);
+            } catch (InputShapeException e) {
+                throw new InputShapeException(path + ": " + e.getMessage());
+            }
+            return;
+        }
+        if (value instanceof Collection<?> items) {
+            int i = 0;
+            for (Object item : items) {
+                check(item, path + "[" + i++ + "]", shape);
+            }
+            return;
+        }
+        if (!value.getClass().isRecord() || value instanceof DataSpec) {
+            return;
+        }
+        for (RecordComponent c : value.getClass().getRecordComponents()) {
+            Object child;
+            try {
+                c.getAccessor().setAccessible(true);
+                child = c.getAccessor().invoke(value);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                continue; // not ours to read (a user's record): nothing to check there
+            }
+            check(child, path.isEmpty() ? c.getName() : path + "." + c.getName(), shape);
+        }
+    }
+
+    private static String sha256(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
