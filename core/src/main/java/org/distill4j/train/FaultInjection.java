@@ -19,12 +19,6 @@ public final class FaultInjection implements LoopListener {
     public static final String AFTER_CHECKPOINT = "haltAfterCheckpoint";
     public static final String FAIL_CHECKPOINT_WRITE = "failCheckpointWrite";
     public static final String NAN_LOSS = "nanLossAtStep";
-    /**
-     * Not a fault but a stress: a full garbage collection after every n-th step, so that any
-     * native tensor still pointing at memory the JVM may free shows up at once (see the
-     * crash-and-resume tests).
-     */
-    public static final String GC_EVERY = "gcEverySteps";
     private static final String PREFIX = "distill4j.fault.";
 
     /** No faults. */
@@ -42,7 +36,7 @@ public final class FaultInjection implements LoopListener {
     public static FaultInjection fromSystemProperties() {
         Map<String, Long> at = new java.util.HashMap<>();
         for (String point : new String[] {AFTER_STEP, DURING_CHECKPOINT, AFTER_CHECKPOINT, FAIL_CHECKPOINT_WRITE,
-            NAN_LOSS, GC_EVERY}) {
+            NAN_LOSS}) {
             String v = System.getProperty(PREFIX + point);
             if (v != null) {
                 at.put(point, Long.parseLong(v.trim()));
@@ -84,10 +78,6 @@ public final class FaultInjection implements LoopListener {
     /** Halts after the phase's n-th step. */
     @Override
     public void afterStep(LoopState state, long step, double meanLoss) {
-        Long gc = at.get(GC_EVERY);
-        if (gc != null && gc > 0 && (step + 1) % gc == 0) {
-            System.gc();
-        }
         maybeHalt(AFTER_STEP, step + 1);
     }
 }

@@ -80,11 +80,6 @@ public final class LoopState {
         return out;
     }
 
-    /** A participant's finished epochs. */
-    public List<EpochSummary> history(String participant) {
-        return List.copyOf(sums.get(participant).history);
-    }
-
     /** Records the validation of one participant at this epoch's end; its time counts as its training time. */
     public void validated(String participant, double loss, double accuracy, double seconds) {
         validation.put(participant, new double[] {loss, accuracy});

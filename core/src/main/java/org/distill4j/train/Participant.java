@@ -75,11 +75,6 @@ public final class Participant implements AutoCloseable {
         return new Participant(name, network, adapters, train, r, validated);
     }
 
-    /** The same participant, validated at epoch ends or not. */
-    public Participant validated(boolean v) {
-        return new Participant(name, network, adapters, train, rates, v);
-    }
-
     public String name() {
         return name;
     }
