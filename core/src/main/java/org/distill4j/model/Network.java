@@ -133,7 +133,8 @@ public final class Network implements AutoCloseable {
             throw new IllegalArgumentException("cannot assign " + value.getShape() + " to " + target.getShape());
         }
         if (target.getShape().dimension() == 0) {
-            target.muli(0f).addi(value);
+            Scalars.scaleInPlace(target, 0);
+            target.addi(value);
             return;
         }
         target.set(new ai.djl.ndarray.index.NDIndex(String.join(",",
