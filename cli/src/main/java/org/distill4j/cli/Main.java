@@ -2,6 +2,7 @@ package org.distill4j.cli;
 
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
+import org.distill4j.config.ConfigException;
 import org.distill4j.data.DatasetException;
 import org.distill4j.train.NonFiniteLossException;
 import picocli.CommandLine;
