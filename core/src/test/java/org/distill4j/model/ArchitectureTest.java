@@ -9,13 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.Stream;
+import org.distill4j.testing.Weights;
 import org.distill4j.train.Seeds;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -41,28 +40,13 @@ class ArchitectureTest {
                 Arguments.of(new MultiExitSpec(new ResNetSpec(8, 1)), new long[] {1, 28, 28}));
     }
 
-    /** Random values in every parameter, running variances positive: batch norm must not be the identity. */
-    static void randomise(Network net, long seed) {
-        Random r = new Random(seed);
-        for (Parameter p : net.parameters()) {
-            NDArray a = p.getArray();
-            float[] v = new float[(int) a.size()];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = p.getType() == Parameter.Type.RUNNING_VAR ? 0.5f + r.nextFloat() : (float) (0.3 * r.nextGaussian());
-            }
-            try (NDManager scope = net.manager().newSubManager()) {
-                Network.assign(a, scope.create(v, a.getShape()));
-            }
-        }
-    }
-
     @ParameterizedTest
     @MethodSource("zoo")
     void theDescriptionRunAloneGivesTheZooNetworksTapsExactly(ModelSpec spec, long[] shape) throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
             Seeds.apply(5);
             try (Network net = Network.create(spec, shape, 3, m)) {
-                randomise(net, 11);
+                Weights.randomise(net, 11);
                 Architecture.Bound bound = Architecture.of(net);
                 assertEquals(net.parameters().size(), bound.tensors().size(), "every parameter is a named tensor");
                 // Through JSON, as an export folder holds it.
