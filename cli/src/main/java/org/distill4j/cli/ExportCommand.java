@@ -79,7 +79,12 @@ final class ExportCommand implements Callable<Integer> {
             about.put("weightsDigest", m.result().weightsDigest());
             about.put("testAccuracy", m.result().metrics().testAccuracy());
             about.put("seed", m.record().seed());
-            ExportFolder.Written w = ExportFolder.write(out, m.name(), net, pre, m.classNames(), about, ref, force);
+            ExportFolder.Written w;
+            try {
+                w = ExportFolder.write(out, m.name(), net, pre, m.classNames(), about, ref, force);
+            } catch (UnsupportedOperationException notExportable) {
+                throw new ConfigException(m.name() + ": " + notExportable.getMessage());
+            }
             main.out.printf(Locale.ROOT, "exported %s (%s, %,d parameters, input %s, %d classes) to %s%n", m.name(),
                     net.spec().describe(), net.parameterCount(), pre.inputShape(), m.classNames().size(), out);
             try (var files = Files.list(out)) {

@@ -92,7 +92,11 @@ final class PredictCommand implements Callable<Integer> {
             return Student.load(model);
         }
         ExportCommand.find(model, name); // an unknown run or model is a usage error, named
-        return Student.load(model, name);
+        try {
+            return Student.load(model, name);
+        } catch (UnsupportedOperationException notExportable) {
+            throw new ConfigException(notExportable.getMessage());
+        }
     }
 
     private void print(Student student, List<Inputs.Input> inputs, List<Prediction> predictions, double[] millis) {

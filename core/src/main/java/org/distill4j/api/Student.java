@@ -87,6 +87,7 @@ public final class Student implements AutoCloseable {
      * network file verified by its checksum and against the run's record.
      *
      * @throws IllegalArgumentException naming the run or the model, if there is no such run or model
+     * @throws UnsupportedOperationException if the model's architecture has no layer description
      */
     public static Student load(Path runDir, String model) throws IOException {
         TrainedModel m = TrainedModel.find(runDir, model);
