@@ -113,6 +113,11 @@ public final class Network implements AutoCloseable {
         return out;
     }
 
+    /** Every parameter (weights and running statistics), in network order: what {@link Architecture#of} binds. */
+    public List<Parameter> parameters() {
+        return List.copyOf(net.getParameters().values());
+    }
+
     /** Every parameter array (weights and running statistics), in network order. */
     public List<NDArray> parameterArrays() {
         List<NDArray> out = new ArrayList<>();

@@ -45,12 +45,15 @@ public record RunData(Dataset train, Dataset test, Normalisation normalisation, 
     }
 
     private static RunData of(FashionMnist.Splits splits, Path dir) {
-        long[] shape = splits.train().sampleShape();
-        Normalisation norm = new Normalisation(Normalisation.Layout.PER_CHANNEL, Arrays.stream(shape).boxed().toList(),
+        return new RunData(splits.train(), splits.test(), fashionMnistNormalisation(splits.train().sampleShape()),
+                DataSpec.FASHION_MNIST, dir == null ? null : dir.toString());
+    }
+
+    /** Fashion-MNIST's normalisation: its fixed constants and ten class names, for samples of {@code shape}. */
+    static Normalisation fashionMnistNormalisation(long[] shape) {
+        return new Normalisation(Normalisation.Layout.PER_CHANNEL, Arrays.stream(shape).boxed().toList(),
                 List.of(Double.parseDouble(Float.toString(Dataset.MEAN))),
                 List.of(Double.parseDouble(Float.toString(Dataset.STD))), FashionMnist.CLASS_NAMES);
-        return new RunData(splits.train(), splits.test(), norm, DataSpec.FASHION_MNIST,
-                dir == null ? null : dir.toString());
     }
 
     /**
