@@ -137,8 +137,9 @@ public final class Main implements Callable<Integer> {
             err.println("data error: " + e.getMessage());
             return DATA_ERROR;
         }
-        if (e instanceof java.io.IOException) {
-            err.println("file error: " + e.getMessage());
+        if (e instanceof java.io.IOException io) {
+            // (a file system exception's message may be only its path: its reason is spelt out)
+            err.println("file error: " + org.distill4j.io.AtomicFile.describe(io));
             if (e.getMessage() == null) {
                 e.printStackTrace(err);
             }

@@ -54,7 +54,7 @@ final class RunOptions {
         try {
             lines = Files.readAllLines(file);
         } catch (IOException e) {
-            throw new IOException("cannot read " + file + ": " + e.getMessage(), e);
+            throw org.distill4j.io.AtomicFile.named(file, "cannot read", e);
         }
         if (lines.isEmpty()) {
             throw new IOException(file + " is empty: not a distill4j run directory");
@@ -71,26 +71,37 @@ final class RunOptions {
     /** The {@code --set} overrides a run directory was started with (none if it has no such file). */
     static java.util.List<String> overrides(Path dir) throws IOException {
         Path file = dir.resolve(CONFIG_OVERRIDES);
-        return Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> !l.isEmpty()).toList()
-                : java.util.List.of();
+        try {
+            return Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> !l.isEmpty()).toList()
+                    : java.util.List.of();
+        } catch (IOException e) {
+            throw org.distill4j.io.AtomicFile.named(file, "cannot read", e);
+        }
     }
 
-    /** Creates {@code runs/<timestamp>-<name>}, failing early and clearly if it cannot be written. */
+    /**
+     * Creates {@code runs/<timestamp>-<name>} (a new one: two processes starting in the same second
+     * get two), failing early and clearly if it cannot be written.
+     */
     Path newRunDir(String name) throws IOException {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         try {
-            Files.createDirectories(runs);
+            org.distill4j.io.AtomicFile.createDirectories(runs);
             Path dir = runs.resolve(stamp + "-" + name);
-            for (int i = 2; Files.exists(dir); i++) {
-                dir = runs.resolve(stamp + "-" + name + "-" + i);
+            for (int i = 2; ; i++) {
+                try {
+                    Files.createDirectory(dir);
+                    break;
+                } catch (java.nio.file.FileAlreadyExistsException taken) {
+                    dir = runs.resolve(stamp + "-" + name + "-" + i);
+                }
             }
-            Files.createDirectory(dir);
             Path probe = Files.createTempFile(dir, ".probe", ".tmp");
             Files.delete(probe);
             return dir;
         } catch (IOException e) {
-            throw new IOException("cannot write run directory under '" + runs + "' (" + e + "); "
-                    + "choose another with --runs DIR", e);
+            throw new IOException("cannot write run directory under '" + runs + "' ("
+                    + org.distill4j.io.AtomicFile.describe(e) + "); choose another with --runs DIR", e);
         }
     }
 }
