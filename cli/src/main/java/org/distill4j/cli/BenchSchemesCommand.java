@@ -93,13 +93,27 @@ final class BenchSchemesCommand implements Callable<Integer> {
         PrintStream err = bench.main.err;
         PrintStream out = bench.main.out;
         Spec spec = ConfigLoader.load(config, Spec.class);
+        Path work = options.runs.resolve("bench-schemes");
+        AtomicFile.createDirectories(outDir); // a bad --out fails now, not after the runs
+        AtomicFile.createDirectories(work);
+        // one bench at a time in a work directory: its index and its runs are written by one process
+        try (org.distill4j.io.RunLock lock = TrainCommand.locked(work, bench.main)) {
+            return runAll(spec, work, err, out);
+        }
+    }
+
+    private int runAll(Spec spec, Path work, PrintStream err, PrintStream out) throws Exception {
         // Each run's config names its data; runs on the same source share one load (limits apply later).
         Map<org.distill4j.config.DataSpec, RunData> loaded = new java.util.HashMap<>();
-        Path work = options.runs.resolve("bench-schemes");
-        Files.createDirectories(work);
         Path index = work.resolve("runs.json");
-        ObjectNode dirs = Files.exists(index) ? (ObjectNode) RunRecord.JSON.readTree(index.toFile())
-                : RunRecord.JSON.createObjectNode();
+        ObjectNode dirs;
+        try {
+            dirs = Files.exists(index) ? (ObjectNode) RunRecord.JSON.readTree(index.toFile())
+                    : RunRecord.JSON.createObjectNode();
+        } catch (java.io.IOException | ClassCastException e) {
+            throw new java.io.IOException("cannot read the bench index " + index + " (" + e.getMessage()
+                    + "): repair or delete it (its runs stay where they are)", e);
+        }
         Map<String, List<RunRecord>> records = new LinkedHashMap<>();
         for (Spec.Run run : spec.runs()) {
             if (only != null && !only.contains(run.name())) {
@@ -130,14 +144,23 @@ final class BenchSchemesCommand implements Callable<Integer> {
                     AtomicFile.write(index, o -> RunRecord.JSON.writeValue(o, dirs));
                 }
                 err.println(run.name() + " seed " + s + "/" + seeds + " → " + dir);
-                // Experiment resumes from the directory's checkpoints if an earlier bench was interrupted.
-                mine.add(new Experiment(cfg, data, dir, new ProgressListener(err)).run());
+                // Experiment resumes from the directory's checkpoints if an earlier bench was interrupted
+                // (or stopped by SIGTERM / SIGINT, which checkpoints it: the bench started again continues).
+                RunData runData = data;
+                Path runDir = dir;
+                try (org.distill4j.io.RunLock runLock = TrainCommand.locked(dir, bench.main);
+                        ProgressListener progress = new ProgressListener(err)) {
+                    mine.add(Main.obeyingStops(() -> new Experiment(cfg, runData, runDir, progress)
+                            .stoppedBy(Main.stopRequest()).run()));
+                } catch (org.distill4j.train.StoppedException e) {
+                    err.println(e.getMessage() + "; start the same bench again to continue");
+                    return "SIGINT".equals(e.reason()) ? Main.STOPPED_BY_SIGINT : Main.STOPPED_BY_SIGTERM;
+                }
             }
             records.put(run.name(), mine);
         }
         Map<String, Object> json = summary(spec, records);
         String md = markdown(spec, json, seeds);
-        Files.createDirectories(outDir);
         AtomicFile.writeString(outDir.resolve("schemes.md"), md);
         AtomicFile.write(outDir.resolve("schemes.json"), o -> RunRecord.JSON.writeValue(o, json));
         out.println(md);

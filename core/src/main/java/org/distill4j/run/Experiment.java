@@ -216,8 +216,9 @@ public final class Experiment {
                     List.copyOf(completed), total, schemeResults, ctx.provenance(), sat,
                     new RunRecord.DataInfo(data.source(), data.origin(), data.normalisation()));
             writeModelSidecars(record);
-            record.write(runDir.resolve(RECORD));
+            // the record last: it marks the run finished, so a failure before it (a full disk) is resumed
             HtmlReport.write(record, runDir.resolve("report.html"));
+            record.write(runDir.resolve(RECORD));
             return record;
         }
     }

@@ -87,17 +87,21 @@ public final class CheckpointStore {
         this.dir = dir;
         this.configDigest = configDigest;
         this.keepLast = keepLast;
-        Files.createDirectories(dir);
+        AtomicFile.createDirectories(dir);
+        List<Path> found;
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".ckpt")).toList()) {
-                try {
-                    Loaded l = read(f);
-                    entries.add(new Entry(f, l.sequence(), l.meta().phase(), l.meta().validationAccuracy()));
-                } catch (UnsupportedVersionException e) {
-                    throw e; // never silently restart past a checkpoint we cannot read
-                } catch (IOException e) {
-                    warnings.add("ignoring damaged checkpoint " + f.getFileName() + ": " + e.getMessage());
-                }
+            found = files.filter(p -> p.getFileName().toString().endsWith(".ckpt")).toList();
+        } catch (IOException e) {
+            throw AtomicFile.named(dir, "cannot list the checkpoints in", e);
+        }
+        for (Path f : found) {
+            try {
+                Loaded l = read(f);
+                entries.add(new Entry(f, l.sequence(), l.meta().phase(), l.meta().validationAccuracy()));
+            } catch (UnsupportedVersionException e) {
+                throw e; // never silently restart past a checkpoint we cannot read
+            } catch (IOException e) {
+                warnings.add("ignoring damaged checkpoint " + f.getFileName() + ": " + e.getMessage());
             }
         }
         entries.sort(Comparator.comparingLong(Entry::sequence));
