@@ -91,7 +91,8 @@ public record RunData(Dataset train, Dataset test, Normalisation normalisation, 
         if (normalisation.mean().size() <= 16) {
             return "normalise(" + layout + ",mean=" + normalisation.mean() + ",std=" + normalisation.std() + ")";
         }
-        return "normalise(" + layout + ",sha256=" + sha256(normalisation.mean() + "/" + normalisation.std()) + ")";
+        return "normalise(" + layout + ",sha256="
+                + org.distill4j.io.Provenance.sha256(normalisation.mean() + "/" + normalisation.std()) + ")";
     }
 
     /**
@@ -135,15 +136,6 @@ public record RunData(Dataset train, Dataset test, Normalisation normalisation, 
                 continue; // not ours to read (a user's record): nothing to check there
             }
             check(child, path.isEmpty() ? c.getName() : path + "." + c.getName(), shape);
-        }
-    }
-
-    private static String sha256(String text) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
