@@ -28,13 +28,15 @@ final class DataLoader {
         return data;
     }
 
-    /** A saved teacher ({@code teacher.load}) must take the data's samples and classes. */
-    static void checkLoadedTeacher(Path file, RunConfig cfg, RunData data) throws java.io.IOException {
+    /** A saved teacher ({@code key.load}, e.g. {@code teacher.load}) must take the data's samples and classes. */
+    static void checkLoadedTeacher(String key, org.distill4j.config.TeacherSpec teacher, RunData data)
+            throws java.io.IOException {
+        Path file = Path.of(teacher.load());
         try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager();
-                org.distill4j.model.Network n = org.distill4j.model.Network.load(file, cfg.teacher().model(), m)) {
+                org.distill4j.model.Network n = org.distill4j.model.Network.load(file, teacher.model(), m)) {
             int classes = data.normalisation().numClasses();
             if (!Arrays.equals(n.sampleShape(), data.sampleShape()) || n.numClasses() != classes) {
-                throw new org.distill4j.model.InputShapeException("teacher.load: " + file + " takes samples of shape "
+                throw new org.distill4j.model.InputShapeException(key + ".load: " + file + " takes samples of shape "
                         + Arrays.toString(n.sampleShape()) + " with " + n.numClasses() + " classes but the data ("
                         + data.source() + ") has " + Arrays.toString(data.sampleShape()) + " with " + classes
                         + " classes");

@@ -48,9 +48,14 @@ final class TrainCommand implements Callable<Integer> {
     static int execute(RunConfig cfg, RunOptions options, Main main, String source, Long seedOverride,
             java.util.List<String> overrides) throws Exception {
         RunData data = DataLoader.load(cfg, options.data, main.err);
-        if (cfg.teacher() != null && cfg.teacher().load() != null) {
-            org.distill4j.model.Network.checkSaved(Path.of(cfg.teacher().load()), cfg.teacher().model());
-            DataLoader.checkLoadedTeacher(Path.of(cfg.teacher().load()), cfg, data);
+        int k = 0;
+        for (org.distill4j.config.TeacherSpec t : cfg.teacherSpecs().values()) {
+            String key = cfg.teachers() == null ? "teacher" : "teachers[" + k + "]";
+            k++;
+            if (t.load() != null) {
+                org.distill4j.model.Network.checkSaved(Path.of(t.load()), t.model());
+                DataLoader.checkLoadedTeacher(key, t, data);
+            }
         }
         Path dir = options.newRunDir(cfg.name());
         try (RunLock lock = locked(dir, main)) {
