@@ -136,15 +136,21 @@ abstract class RunBench implements Callable<Integer> {
         ObjectNode dirs = Files.exists(index) ? (ObjectNode) RunRecord.JSON.readTree(index.toFile())
                 : RunRecord.JSON.createObjectNode();
         Runner runner = new Runner(dirs, index, loaded, err);
+        Map<String, Double> prepared = new LinkedHashMap<>(); // each prepare run's seconds, once
         for (Spec.Prepare p : spec.prepare()) {
             Path target = Path.of(p.file());
+            RunConfig cfg = ConfigLoader.load(Path.of(p.config()));
+            String key = "prepare/" + p.config() + "/" + cfg.digest().substring(0, 16);
             if (Files.exists(target)) {
                 err.println("prepared earlier: " + target + " (delete it to make it again)");
+                if (dirs.has(key) && Files.exists(Path.of(dirs.get(key).asText()).resolve(Experiment.RECORD))) {
+                    prepared.put(key, RunRecord.read(Path.of(dirs.get(key).asText()).resolve(Experiment.RECORD))
+                            .totalSeconds());
+                }
                 continue;
             }
-            RunConfig cfg = ConfigLoader.load(Path.of(p.config()));
-            Path dir = runner.runOrRead("prepare/" + p.config() + "/" + cfg.digest().substring(0, 16), cfg,
-                    Path.of(p.config()), cfg.name(), "prepare " + p.config() + " → ");
+            Path dir = runner.runOrRead(key, cfg, Path.of(p.config()), cfg.name(), "prepare " + p.config() + " → ");
+            prepared.put(key, RunRecord.read(dir.resolve(Experiment.RECORD)).totalSeconds());
             Path made = dir.resolve(RunRecord.read(dir.resolve(Experiment.RECORD)).model(p.model()).file());
             if (target.toAbsolutePath().getParent() != null) {
                 Files.createDirectories(target.toAbsolutePath().getParent());
@@ -170,9 +176,11 @@ abstract class RunBench implements Callable<Integer> {
         }
         Map<String, Object> json = summary(spec, records);
         json.put("seeds", seeds);
+        ai.djl.engine.Engine.getInstance(); // loads the native library even when every run was read back
         json.put("intraOpThreads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
         json.put("runSeconds", records.values().stream().flatMap(List::stream).mapToDouble(RunRecord::totalSeconds)
                 .sum());
+        json.put("prepareSeconds", prepared.values().stream().mapToDouble(Double::doubleValue).sum());
         json.put("wallSeconds", (System.nanoTime() - t0) / 1e9);
         String md = markdown(json);
         Files.createDirectories(outDir);
@@ -300,8 +308,10 @@ abstract class RunBench implements Callable<Integer> {
         b.append(String.format(Locale.ROOT, "%s Test accuracy %% on the test images, mean ± sample std over %d seeds "
                 + "(seeds 1–%d: initial weights, batch order and splits); Δ = mean of the per-seed differences. "
                 + "Training / validation / test images: %s. PyTorch intra-op threads: %s. The runs took %.0f s "
-                + "of training and evaluation in all (their sittings summed).%n%n", intro(), json.get("seeds"),
-                json.get("seeds"), String.join("; ", data), json.get("intraOpThreads"), json.get("runSeconds")));
+                + "of training and evaluation in all (their sittings summed)%s.%n%n", intro(), json.get("seeds"),
+                json.get("seeds"), String.join("; ", data), json.get("intraOpThreads"), json.get("runSeconds"),
+                ((Double) json.get("prepareSeconds")) > 0 ? String.format(Locale.ROOT, ", the models prepared for them "
+                        + "%.0f s more", (Double) json.get("prepareSeconds")) : ""));
         if (sizes()) {
             b.append("| ").append(kind()).append(" | model | test accuracy | bytes | baseline | baseline accuracy "
                     + "| baseline bytes | Δ (points) | literature |\n");
