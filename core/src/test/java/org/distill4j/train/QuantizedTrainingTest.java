@@ -41,14 +41,6 @@ class QuantizedTrainingTest {
         return out;
     }
 
-    static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += a[i] * b[i];
-        }
-        return s;
-    }
-
     static float[] values(Parameter p) {
         return p.getArray().toFloatArray();
     }
@@ -68,7 +60,7 @@ class QuantizedTrainingTest {
         shadow[0] = w0;
         for (int s = 0; s < 2; s++) {
             double[] qs = q(shadow[s]);
-            double residual = dot(qs, X) - Y;
+            double residual = org.distill4j.testing.HandMath.dot(qs, X) - Y;
             expectedLoss[s] = residual * residual;
             shadow[s + 1] = new double[4];
             for (int i = 0; i < 4; i++) {
