@@ -118,6 +118,15 @@ public final class Network implements AutoCloseable {
         return List.copyOf(net.getParameters().values());
     }
 
+    /** Every parameter (weights and running statistics) by its name, in network order. */
+    public List<java.util.Map.Entry<String, Parameter>> namedParameters() {
+        List<java.util.Map.Entry<String, Parameter>> out = new ArrayList<>();
+        for (var e : net.getParameters()) {
+            out.add(java.util.Map.entry(e.getKey(), e.getValue()));
+        }
+        return out;
+    }
+
     /** Every parameter array (weights and running statistics), in network order. */
     public List<NDArray> parameterArrays() {
         List<NDArray> out = new ArrayList<>();
@@ -242,7 +251,7 @@ public final class Network implements AutoCloseable {
         return savedProvenance;
     }
 
-    private static byte[] sha256(byte[] bytes) {
+    static byte[] sha256(byte[] bytes) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(bytes);
         } catch (NoSuchAlgorithmException e) {

@@ -21,6 +21,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = SadScheme.class, name = "sad"),
     @JsonSubTypes.Type(value = StagedScheme.class, name = "staged"),
     @JsonSubTypes.Type(value = TakdScheme.class, name = "takd"),
+    @JsonSubTypes.Type(value = QuantizedScheme.class, name = "quantized"),
 })
 public interface SchemeSpec {
     /** Registry name as written in YAML. */
@@ -35,6 +36,11 @@ public interface SchemeSpec {
 
     /** Whether the config's {@code teacher} section is required. */
     boolean needsTeacher();
+
+    /** Whether the config may give several teachers ({@code teachers:}) instead of one; only offline does. */
+    default boolean takesSeveralTeachers() {
+        return false;
+    }
 
     /**
      * Checks the config's {@code student.model} against the scheme (called by RunConfig). By
