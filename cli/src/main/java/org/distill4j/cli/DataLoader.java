@@ -42,6 +42,15 @@ final class DataLoader {
         }
     }
 
+    /**
+     * An imported teacher ({@code teacher.import}) must be a model of its format that takes the
+     * data's samples, gives one logit per class and has every tap the config names: opened,
+     * probed and closed here, so a misfit stops the run before its directory exists (exit 2).
+     */
+    static void checkImportedTeacher(RunConfig cfg, RunData data) {
+        org.distill4j.model.ImportedModel.open("teacher", cfg.teacher().importSpec(), data.normalisation()).close();
+    }
+
     /** For the run-directory line: the Fashion-MNIST directory as before, or the source and what it holds. */
     static String describe(RunData data) {
         if (data.source().equals(org.distill4j.config.DataSpec.FASHION_MNIST)) {

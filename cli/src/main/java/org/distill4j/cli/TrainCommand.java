@@ -52,6 +52,9 @@ final class TrainCommand implements Callable<Integer> {
             org.distill4j.model.Network.checkSaved(Path.of(cfg.teacher().load()), cfg.teacher().model());
             DataLoader.checkLoadedTeacher(Path.of(cfg.teacher().load()), cfg, data);
         }
+        if (cfg.teacher() != null && cfg.teacher().imported() != null) {
+            DataLoader.checkImportedTeacher(cfg, data);
+        }
         Path dir = options.newRunDir(cfg.name());
         try (RunLock lock = locked(dir, main)) {
             RunOptions.freeze(dir, cfg, source, seedOverride, overrides);

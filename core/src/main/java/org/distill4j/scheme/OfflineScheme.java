@@ -8,7 +8,7 @@ import org.distill4j.knowledge.KnowledgeSource;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.method.MethodSpec;
 import org.distill4j.method.NoDistillation;
-import org.distill4j.model.Network;
+import org.distill4j.model.InferenceModel;
 import org.distill4j.train.RunContext;
 
 /**
@@ -45,9 +45,9 @@ public record OfflineScheme() implements SchemeSpec {
         // taps to store (a method may pick its taps from the shapes).
         List<DistillationLoss> bound = new ArrayList<>();
         for (MethodSpec method : methods) {
-            bound.add(ctx.checkTaps("student-" + method.name(), method, ss.model(), ts.model()));
+            bound.add(ctx.checkTaps("student-" + method.name(), method, ss.model(), ts));
         }
-        try (Network teacher = ctx.teacher()) {
+        try (InferenceModel teacher = ctx.teacher()) {
             for (int i = 0; i < methods.size(); i++) {
                 MethodSpec method = methods.get(i);
                 DistillationLoss loss = bound.get(i);

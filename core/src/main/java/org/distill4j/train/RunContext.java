@@ -28,8 +28,13 @@ import org.distill4j.method.MethodSpec;
 import org.distill4j.metric.Latency;
 import org.distill4j.metric.Metrics;
 import org.distill4j.metric.Predictions;
+import org.distill4j.config.TeacherSpec;
+import org.distill4j.data.Normalisation;
+import org.distill4j.model.ImportedModel;
+import org.distill4j.model.InferenceModel;
 import org.distill4j.model.ModelSpec;
 import org.distill4j.model.Network;
+import org.distill4j.model.TapShapes;
 import org.distill4j.model.TapException;
 import org.distill4j.report.ModelMetrics;
 import org.distill4j.report.ModelResult;
@@ -120,6 +125,10 @@ public final class RunContext {
     private final List<String> accepted = new ArrayList<>();
     /** How the data was normalised, as named in knowledge stores (Fashion-MNIST's constants unless told). */
     private String normalisation = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ")";
+    /** The statistics behind it: what an imported teacher undoes to recover the raw inputs. */
+    private Normalisation inputs;
+    /** The tap shapes of imported teachers, found once per spec by {@link #checkTaps}. */
+    private final Map<TeacherSpec, TapShapes> importedShapes = new java.util.HashMap<>();
 
     public RunContext(RunConfig config, Path runDir, TrainListener listener, Dataset train, Dataset validation,
             Dataset test, CheckpointStore store, CheckpointStore.Loaded resume, NDManager root, FaultInjection faults) {
@@ -191,6 +200,32 @@ public final class RunContext {
         return this;
     }
 
+    /**
+     * The statistics the run's inputs were normalised with (e.g. {@code RunData.normalisation()});
+     * an imported teacher maps the inputs back to raw values with them. The default is
+     * Fashion-MNIST's constants for every channel (or feature) of the training samples.
+     */
+    public RunContext withNormalisation(Normalisation stats) {
+        this.inputs = java.util.Objects.requireNonNull(stats, "stats");
+        return this;
+    }
+
+    /** The statistics the run's inputs were normalised with (see {@link #withNormalisation}). */
+    public Normalisation normalisation() {
+        if (inputs == null) {
+            long[] shape = train.sampleShape();
+            boolean image = shape.length == 3;
+            int groups = (int) (image ? shape[0] : java.util.Arrays.stream(shape).reduce(1, (x, y) -> x * y));
+            List<String> names = java.util.stream.IntStream.range(0, train.numClasses()).mapToObj(String::valueOf)
+                    .toList();
+            inputs = new Normalisation(image ? Normalisation.Layout.PER_CHANNEL : Normalisation.Layout.PER_FEATURE,
+                    java.util.Arrays.stream(image ? shape : new long[] {groups}).boxed().toList(),
+                    Collections.nCopies(groups, (double) Dataset.MEAN), Collections.nCopies(groups, (double) Dataset.STD),
+                    names);
+        }
+        return inputs;
+    }
+
     public RunConfig config() {
         return config;
     }
@@ -253,44 +288,39 @@ public final class RunContext {
      * The network fidelity is measured against from now on (null: none): its predictions on the
      * training and test sets are computed once here.
      */
-    public void fidelityReference(Network teacher) {
+    public void fidelityReference(InferenceModel teacher) {
         teacherPredictions = teacher == null ? null
                 : new Predictions[] {Predictions.of(teacher, train, root), Predictions.of(teacher, test, root)};
     }
 
     /**
-     * The config's teacher, trained here or loaded (and evaluated once), then frozen; it becomes
-     * the fidelity reference.
+     * The config's teacher, trained here, loaded or imported (and then evaluated once), frozen;
+     * it becomes the fidelity reference. A loaded or imported teacher whose digest differs from
+     * the one the run's checkpoints were made with is refused unless the change is accepted.
      */
-    public Network teacher() throws IOException {
+    public InferenceModel teacher() throws IOException {
         var ts = config.teacher();
-        Network teacher;
-        if (ts.load() != null) {
+        InferenceModel teacher;
+        if (ts.imported() != null) {
+            ImportedModel imported = ImportedModel.open("teacher", ts.importSpec(), normalisation());
+            message("imported teacher " + imported);
+            teacher = unchanged(imported, ts.imported(), "file SHA-256");
+            if (done("teacher") == null) {
+                evaluated("teacher", "teacher", "imported", teacher, true, TrainingProgress.start(), false);
+            }
+        } else if (ts.load() != null) {
             message("loading teacher from " + ts.load());
-            teacher = Network.load(Path.of(ts.load()), ts.model(), root);
-            Provenance made = teacher.savedProvenance();
+            Network loaded = Network.load(Path.of(ts.load()), ts.model(), root);
+            Provenance made = loaded.savedProvenance();
             if (made != null && made.preprocessing() != null && !made.preprocessing().equals(provenance.preprocessing())) {
-                teacher.close();
+                loaded.close();
                 throw new org.distill4j.io.ProvenanceException(ts.load() + " was trained on inputs prepared as '"
                         + made.preprocessing() + "'; this run prepares them as '" + provenance.preprocessing()
                         + "': its outputs would not match", List.of(new Provenance.Difference("preprocessing",
                                 made.preprocessing(), provenance.preprocessing())));
             }
-            String saved = resume == null || resume.meta().provenance() == null ? null
-                    : resume.meta().provenance().teacher();
-            if (saved != null && !saved.equals(teacher.weightsDigest())) {
-                Provenance.Difference d = new Provenance.Difference("teacher", saved, teacher.weightsDigest());
-                if (!acceptTeacherChange) {
-                    teacher.close();
-                    throw new org.distill4j.io.ProvenanceException("the teacher " + ts.load()
-                            + " is not the one the checkpoints in " + runDir + " were made with: weights digest "
-                            + Provenance.abbrev(d.saved()) + " then, " + Provenance.abbrev(d.now())
-                            + " now; restore it, or pass --accept-teacher-change", List.of(d));
-                }
-                accepted.add(d.toString());
-                message("accepted a changed teacher: " + d);
-            }
-            teacher.save(runDir.resolve("teacher.model"), provenanceOf("teacher", teacher));
+            teacher = unchanged(loaded, ts.load(), "weights digest");
+            loaded.save(runDir.resolve("teacher.model"), provenanceOf("teacher", loaded));
             if (done("teacher") == null) {
                 evaluated("teacher", "teacher", "none", teacher, true, TrainingProgress.start(), false);
             }
@@ -302,6 +332,28 @@ public final class RunContext {
         fidelityReference(teacher);
         teacherDigest = teacher.weightsDigest();
         provenance = provenance.withTeacher(teacherDigest);
+        return teacher;
+    }
+
+    /**
+     * {@code teacher} (from {@code file}), unless its digest differs from the one the checkpoints
+     * were made with and the change is not accepted: then it is closed and refused.
+     */
+    private <T extends InferenceModel> T unchanged(T teacher, String file, String digestKind) {
+        String saved = resume == null || resume.meta().provenance() == null ? null
+                : resume.meta().provenance().teacher();
+        if (saved != null && !saved.equals(teacher.weightsDigest())) {
+            Provenance.Difference d = new Provenance.Difference("teacher", saved, teacher.weightsDigest());
+            if (!acceptTeacherChange) {
+                teacher.close();
+                throw new org.distill4j.io.ProvenanceException("the teacher " + file
+                        + " is not the one the checkpoints in " + runDir + " were made with: " + digestKind + " "
+                        + Provenance.abbrev(d.saved()) + " then, " + Provenance.abbrev(d.now())
+                        + " now; restore it, or pass --accept-teacher-change", List.of(d));
+            }
+            accepted.add(d.toString());
+            message("accepted a changed teacher: " + d);
+        }
         return teacher;
     }
 
@@ -318,10 +370,39 @@ public final class RunContext {
         if (!probe.needsTeacher()) {
             return probe;
         }
-        try (Network student = create(studentSpec); Network teacher = create(teacherSpec);
-                Adapters scratch = new Adapters(root)) {
-            probe.bind(new Binding(student.tapShapes("student"), teacher.tapShapes("teacher"), train.size(),
-                    train.idBound(), scratch));
+        try (Network student = create(studentSpec); Network teacher = create(teacherSpec)) {
+            return bound(link, probe, student.tapShapes("student"), teacher.tapShapes("teacher"));
+        }
+    }
+
+    /**
+     * As {@link #checkTaps(String, MethodSpec, ModelSpec, ModelSpec)} for a teacher as the config
+     * gives it: a zoo model's taps from a freshly built network, an imported one's from its graph
+     * (opened once per spec, checked, closed: a file that cannot serve the run fails here).
+     */
+    public DistillationLoss checkTaps(String link, MethodSpec method, ModelSpec studentSpec, TeacherSpec teacherSpec) {
+        if (teacherSpec.imported() == null) {
+            return checkTaps(link, method, studentSpec, teacherSpec.model());
+        }
+        DistillationLoss probe = method.objective();
+        if (!probe.needsTeacher()) {
+            return probe;
+        }
+        TapShapes shapes = importedShapes.get(teacherSpec);
+        if (shapes == null) {
+            try (ImportedModel m = ImportedModel.open("teacher", teacherSpec.importSpec(), normalisation())) {
+                shapes = m.tapShapes("teacher");
+            }
+            importedShapes.put(teacherSpec, shapes);
+        }
+        try (Network student = create(studentSpec)) {
+            return bound(link, probe, student.tapShapes("student"), shapes);
+        }
+    }
+
+    private DistillationLoss bound(String link, DistillationLoss probe, TapShapes student, TapShapes teacher) {
+        try (Adapters scratch = new Adapters(root)) {
+            probe.bind(new Binding(student, teacher, train.size(), train.idBound(), scratch));
         } catch (TapException e) {
             throw new TapException(link + ": " + e.getMessage());
         }
@@ -335,7 +416,8 @@ public final class RunContext {
      * augmented (stored outputs would not match what the learner sees). Stored taps keep the
      * teacher's network order: losses that pair taps by depth bind against it.
      */
-    public KnowledgeSource knowledge(Network teacher, String teacherName, TrainSpec trainSpec, Collection<String> taps)
+    public KnowledgeSource knowledge(InferenceModel teacher, String teacherName, TrainSpec trainSpec,
+            Collection<String> taps)
             throws IOException {
         if (trainSpec.augment().active()) {
             message("data augmentation is on: " + teacherName + " runs live on every augmented batch "
@@ -459,8 +541,8 @@ public final class RunContext {
      * Evaluates a finished network on the test set (and, with {@code fidelity}, its agreement and
      * KL with the fidelity reference on train and test) and records the result.
      */
-    public void evaluated(String name, String role, String method, Network net, boolean loaded, TrainingProgress end,
-            boolean fidelity) {
+    public void evaluated(String name, String role, String method, InferenceModel net, boolean loaded,
+            TrainingProgress end, boolean fidelity) {
         message("evaluating " + name);
         Predictions onTest = Predictions.of(net, test, root);
         Double agreeTrain = null;
@@ -478,8 +560,9 @@ public final class RunContext {
                 Metrics.crossEntropy(onTest, test.labels()),
                 Metrics.expectedCalibrationError(onTest, test.labels(), ECE_BINS), agreeTrain, agreeTest, klTrain,
                 klTest, Latency.millisPerSample(net, root, 1, 200), Latency.millisPerSample(net, root, 256, 10));
-        completed.add(new ModelResult(name, role, method, net.spec().describe(), net.parameterCount(),
-                net.parameterCount() * Float.BYTES, net.weightsDigest(), name + ".model", loaded, end.seconds(),
-                end.skippedBatches(), end.history(), metrics));
+        // an imported model has no file in the run directory: the config names its own
+        String file = net instanceof Network ? name + ".model" : null;
+        completed.add(new ModelResult(name, role, method, net.describe(), net.parameterCount(), net.sizeBytes(),
+                net.weightsDigest(), file, loaded, end.seconds(), end.skippedBatches(), end.history(), metrics));
     }
 }
