@@ -406,14 +406,6 @@ public final class ImportedModel implements InferenceModel {
         return fileBytes;
     }
 
-    public Format format() {
-        return format;
-    }
-
-    public Path file() {
-        return file;
-    }
-
     @Override
     public void freeze() {
         // imported graphs never learn: DJL loads TorchScript parameters frozen, ONNX has none to train
