@@ -130,7 +130,8 @@ public final class Main implements Callable<Integer> {
         }
         if (e instanceof ConfigException || e instanceof org.distill4j.run.ConfigDriftException
                 || e instanceof org.distill4j.model.TapException
-                || e instanceof org.distill4j.model.InputShapeException) {
+                || e instanceof org.distill4j.model.InputShapeException
+                || e instanceof org.distill4j.model.ImportedModelException) {
             err.println("config error: " + e.getMessage());
             return CONFIG_ERROR;
         }

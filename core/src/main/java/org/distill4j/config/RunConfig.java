@@ -87,6 +87,10 @@ public record RunConfig(String name, Long seed, DataSpec data, TeacherSpec teach
         return new RunConfig(name, s, data, teacher, teachers, student, checkpoint, scheme);
     }
 
+    public RunConfig withTeacher(TeacherSpec t) {
+        return new RunConfig(name, seed, data, t, student, checkpoint, scheme);
+    }
+
     public RunConfig withData(DataSpec d) {
         return new RunConfig(name, seed, d, teacher, teachers, student, checkpoint, scheme);
     }

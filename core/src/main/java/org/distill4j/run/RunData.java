@@ -96,16 +96,23 @@ public record RunData(Dataset train, Dataset test, Normalisation normalisation, 
 
     /**
      * A saved teacher ({@code teacher.load}) must be an intact network file of the configured
-     * model that takes the data's samples and classes; nothing to check without one.
+     * model that takes the data's samples and classes; an imported one ({@code teacher.import})
+     * a model of its format that takes the data's samples, gives one logit per class and has every
+     * tap the config names (opened, probed and closed here). Nothing to check without either.
      *
      * @throws java.io.IOException if the file is missing or damaged
      * @throws InputShapeException if it takes other samples or has another number of classes
+     * @throws org.distill4j.model.ImportedModelException if an imported file cannot serve the run
      */
     public void checkLoadedTeacher(RunConfig cfg) throws java.io.IOException {
         int k = 0;
         for (org.distill4j.config.TeacherSpec t : cfg.teacherSpecs().values()) {
             String key = cfg.teachers() == null ? "teacher" : "teachers[" + k + "]";
             k++;
+            if (t.imported() != null) {
+                org.distill4j.model.ImportedModel.open(key, t.importSpec(), normalisation).close();
+                continue;
+            }
             if (t.load() == null) {
                 continue;
             }

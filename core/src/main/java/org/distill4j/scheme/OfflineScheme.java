@@ -15,8 +15,8 @@ import org.distill4j.method.HintonKd;
 import org.distill4j.method.MethodSpec;
 import org.distill4j.method.MultiTeacher;
 import org.distill4j.method.NoDistillation;
-import org.distill4j.model.ModelSpec;
-import org.distill4j.model.Network;
+import org.distill4j.config.TeacherSpec;
+import org.distill4j.model.InferenceModel;
 import org.distill4j.train.RunContext;
 
 /**
@@ -61,8 +61,7 @@ public record OfflineScheme() implements SchemeSpec {
     @Override
     public JsonNode run(RunContext ctx) throws IOException {
         var ss = ctx.config().student();
-        Map<String, ModelSpec> specs = new LinkedHashMap<>();
-        ctx.config().teacherSpecs().forEach((name, t) -> specs.put(name, t.model()));
+        Map<String, TeacherSpec> specs = new LinkedHashMap<>(ctx.config().teacherSpecs());
         List<String> all = List.copyOf(specs.keySet());
         List<Student> students = new ArrayList<>();
         if (ss.baseline() && !(ss.method() instanceof NoDistillation)) {
@@ -79,14 +78,14 @@ public record OfflineScheme() implements SchemeSpec {
         List<DistillationLoss> bound = new ArrayList<>();
         Map<String, Set<String>> taps = new LinkedHashMap<>();
         for (Student s : students) {
-            Map<String, ModelSpec> mine = new LinkedHashMap<>();
+            Map<String, TeacherSpec> mine = new LinkedHashMap<>();
             s.teachers().forEach(t -> mine.put(t, specs.get(t)));
             DistillationLoss loss = mine.isEmpty() ? s.method().objective()
                     : ctx.checkTaps(s.name(), s.method(), ss.model(), mine);
             bound.add(loss);
             s.teachers().forEach(t -> taps.computeIfAbsent(t, k -> new LinkedHashSet<>()).addAll(loss.teacherTaps()));
         }
-        Map<String, Network> teachers = ctx.teachers();
+        Map<String, InferenceModel> teachers = ctx.teachers();
         try {
             Map<String, KnowledgeSource> opened = new LinkedHashMap<>();
             for (int i = 0; i < students.size(); i++) {
@@ -109,7 +108,7 @@ public record OfflineScheme() implements SchemeSpec {
                         .taughtBy(sources).withFidelity(true)).close();
             }
         } finally {
-            teachers.values().forEach(Network::close);
+            teachers.values().forEach(InferenceModel::close);
         }
         return null;
     }

@@ -100,9 +100,9 @@ public record QuantizedScheme(List<Integer> bits, Integer bucket, Quantization.R
         var config = ctx.config();
         var ss = config.student();
         MethodSpec none = new NoDistillation();
-        DistillationLoss probe = ctx.checkTaps("student-" + method.name(), method, ss.model(), config.teacher().model());
+        DistillationLoss probe = ctx.checkTaps("student-" + method.name(), method, ss.model(), config.teacher());
         ArrayNode models = RunRecord.JSON.createArrayNode();
-        try (Network teacher = ctx.teacher()) {
+        try (org.distill4j.model.InferenceModel teacher = ctx.teacher()) {
             KnowledgeSource knowledge = ctx.knowledge(teacher, "teacher", ss.train(), probe.teacherTaps());
             List<RunContext.Solo> students = new ArrayList<>();
             if (baseline) {

@@ -29,10 +29,15 @@ import org.distill4j.method.MethodSpec;
 import org.distill4j.metric.Latency;
 import org.distill4j.metric.Metrics;
 import org.distill4j.metric.Predictions;
+import org.distill4j.config.TeacherSpec;
+import org.distill4j.data.Normalisation;
+import org.distill4j.model.ImportedModel;
+import org.distill4j.model.InferenceModel;
 import org.distill4j.model.ModelSpec;
 import org.distill4j.model.Network;
 import org.distill4j.model.Quantization;
 import org.distill4j.model.QuantizedNetwork;
+import org.distill4j.model.TapShapes;
 import org.distill4j.model.TapException;
 import org.distill4j.report.ModelMetrics;
 import org.distill4j.report.ModelResult;
@@ -140,6 +145,10 @@ public final class RunContext {
     private final List<String> accepted = new ArrayList<>();
     /** How the data was normalised, as named in knowledge stores (Fashion-MNIST's constants unless told). */
     private String normalisation = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ")";
+    /** The statistics behind it: what an imported teacher undoes to recover the raw inputs. */
+    private Normalisation inputs;
+    /** The tap shapes of imported teachers, found once per spec by {@link #checkTaps}. */
+    private final Map<TeacherSpec, TapShapes> importedShapes = new java.util.HashMap<>();
 
     public RunContext(RunConfig config, Path runDir, TrainListener listener, Dataset train, Dataset validation,
             Dataset test, CheckpointStore store, CheckpointStore.Loaded resume, NDManager root, FaultInjection faults) {
@@ -211,6 +220,32 @@ public final class RunContext {
         return this;
     }
 
+    /**
+     * The statistics the run's inputs were normalised with (e.g. {@code RunData.normalisation()});
+     * an imported teacher maps the inputs back to raw values with them. The default is
+     * Fashion-MNIST's constants for every channel (or feature) of the training samples.
+     */
+    public RunContext withNormalisation(Normalisation stats) {
+        this.inputs = java.util.Objects.requireNonNull(stats, "stats");
+        return this;
+    }
+
+    /** The statistics the run's inputs were normalised with (see {@link #withNormalisation}). */
+    public Normalisation normalisation() {
+        if (inputs == null) {
+            long[] shape = train.sampleShape();
+            boolean image = shape.length == 3;
+            int groups = (int) (image ? shape[0] : java.util.Arrays.stream(shape).reduce(1, (x, y) -> x * y));
+            List<String> names = java.util.stream.IntStream.range(0, train.numClasses()).mapToObj(String::valueOf)
+                    .toList();
+            inputs = new Normalisation(image ? Normalisation.Layout.PER_CHANNEL : Normalisation.Layout.PER_FEATURE,
+                    java.util.Arrays.stream(image ? shape : new long[] {groups}).boxed().toList(),
+                    Collections.nCopies(groups, (double) Dataset.MEAN), Collections.nCopies(groups, (double) Dataset.STD),
+                    names);
+        }
+        return inputs;
+    }
+
     public RunConfig config() {
         return config;
     }
@@ -273,7 +308,7 @@ public final class RunContext {
      * The network fidelity is measured against from now on (null: none): its predictions on the
      * training and test sets are computed once here.
      */
-    public void fidelityReference(Network teacher) {
+    public void fidelityReference(InferenceModel teacher) {
         teacherPredictions = teacher == null ? null
                 : new Predictions[] {Predictions.of(teacher, train, root), Predictions.of(teacher, test, root)};
     }
@@ -284,11 +319,12 @@ public final class RunContext {
     }
 
     /**
-     * The config's teacher, trained here or loaded (and evaluated once), then frozen; it becomes
-     * the fidelity reference.
+     * The config's teacher, trained here, loaded or imported (and then evaluated once), frozen;
+     * it becomes the fidelity reference. A loaded or imported teacher whose digest differs from
+     * the one the run's checkpoints were made with is refused unless the change is accepted.
      */
-    public Network teacher() throws IOException {
-        Network teacher = teacher(org.distill4j.knowledge.Knowledge.TEACHER, config.teacher());
+    public InferenceModel teacher() throws IOException {
+        InferenceModel teacher = teacher(org.distill4j.knowledge.Knowledge.TEACHER, config.teacher());
         fidelityReference(teacher);
         teacherDigest = teacher.weightsDigest();
         provenance = provenance.withTeacher(teacherDigest);
@@ -296,27 +332,27 @@ public final class RunContext {
     }
 
     /**
-     * Every teacher of the config by name ({@link RunConfig#teacherSpecs()}), each trained here or
-     * loaded, evaluated once and frozen. One teacher is {@link #teacher()}. Several are each a
-     * phase (and result) of their own named {@code teacher1 … teacherK}; then the ensemble of their
-     * mean probabilities is evaluated as {@code teachers-ensemble} and becomes the fidelity
+     * Every teacher of the config by name ({@link RunConfig#teacherSpecs()}), each trained here,
+     * loaded or imported, evaluated once and frozen. One teacher is {@link #teacher()}. Several are
+     * each a phase (and result) of their own named {@code teacher1 … teacherK}; then the ensemble of
+     * their mean probabilities is evaluated as {@code teachers-ensemble} and becomes the fidelity
      * reference, and the run's teacher digest is the SHA-256 of their names and weights digests.
-     * The caller closes the networks.
+     * The caller closes the models.
      */
-    public Map<String, Network> teachers() throws IOException {
-        Map<String, Network> out = new LinkedHashMap<>();
+    public Map<String, InferenceModel> teachers() throws IOException {
+        Map<String, InferenceModel> out = new LinkedHashMap<>();
         if (config.teachers() == null) {
             out.put(org.distill4j.knowledge.Knowledge.TEACHER, teacher());
             return out;
         }
         try {
-            for (Map.Entry<String, org.distill4j.config.TeacherSpec> e : config.teacherSpecs().entrySet()) {
+            for (Map.Entry<String, TeacherSpec> e : config.teacherSpecs().entrySet()) {
                 out.put(e.getKey(), teacher(e.getKey(), e.getValue()));
             }
             List<Predictions> onTrain = new ArrayList<>();
             List<Predictions> onTest = new ArrayList<>();
             StringBuilder digests = new StringBuilder();
-            for (Map.Entry<String, Network> e : out.entrySet()) {
+            for (Map.Entry<String, InferenceModel> e : out.entrySet()) {
                 onTrain.add(Predictions.of(e.getValue(), train, root));
                 onTest.add(Predictions.of(e.getValue(), test, root));
                 digests.append(e.getKey()).append(' ').append(e.getValue().weightsDigest()).append('\n');
@@ -330,7 +366,7 @@ public final class RunContext {
             provenance = provenance.withTeacher(teacherDigest);
             return out;
         } catch (IOException | RuntimeException e) {
-            out.values().forEach(Network::close);
+            out.values().forEach(InferenceModel::close);
             throw e;
         }
     }
@@ -339,37 +375,33 @@ public final class RunContext {
     public static final String TEACHERS_ENSEMBLE = "teachers-ensemble";
 
     /**
-     * The teacher {@code name} of spec {@code ts}, trained here (a phase named and seeded by
-     * {@code name}) or loaded (checked against the data's preprocessing and, on resume, against the
-     * weights the run's checkpoints were made with), evaluated once and frozen.
+     * The teacher {@code name} of spec {@code ts}: imported from its file, loaded (checked against
+     * the data's preprocessing) or trained here (a phase named and seeded by {@code name}); an
+     * imported or loaded one is checked, on resume, against the digest the run's checkpoints were
+     * made with. Evaluated once and frozen.
      */
-    private Network teacher(String name, org.distill4j.config.TeacherSpec ts) throws IOException {
-        Network teacher;
-        if (ts.load() != null) {
+    private InferenceModel teacher(String name, TeacherSpec ts) throws IOException {
+        InferenceModel teacher;
+        if (ts.imported() != null) {
+            ImportedModel imported = ImportedModel.open(name, ts.importSpec(), normalisation());
+            message("imported " + name + " " + imported);
+            teacher = unchanged(imported, name, ts.imported(), "file SHA-256");
+            if (done(name) == null) {
+                evaluated(name, "teacher", "imported", teacher, true, TrainingProgress.start(), false);
+            }
+        } else if (ts.load() != null) {
             message("loading " + name + " from " + ts.load());
-            teacher = Network.load(Path.of(ts.load()), ts.model(), root);
-            Provenance made = teacher.savedProvenance();
+            Network loaded = Network.load(Path.of(ts.load()), ts.model(), root);
+            Provenance made = loaded.savedProvenance();
             if (made != null && made.preprocessing() != null && !made.preprocessing().equals(provenance.preprocessing())) {
-                teacher.close();
+                loaded.close();
                 throw new org.distill4j.io.ProvenanceException(ts.load() + " was trained on inputs prepared as '"
                         + made.preprocessing() + "'; this run prepares them as '" + provenance.preprocessing()
                         + "': its outputs would not match", List.of(new Provenance.Difference("preprocessing",
                                 made.preprocessing(), provenance.preprocessing())));
             }
-            String saved = savedTeacherDigest(name);
-            if (saved != null && !saved.equals(teacher.weightsDigest())) {
-                Provenance.Difference d = new Provenance.Difference(name, saved, teacher.weightsDigest());
-                if (!acceptTeacherChange) {
-                    teacher.close();
-                    throw new org.distill4j.io.ProvenanceException("the " + name + " " + ts.load()
-                            + " is not the one the checkpoints in " + runDir + " were made with: weights digest "
-                            + Provenance.abbrev(d.saved()) + " then, " + Provenance.abbrev(d.now())
-                            + " now; restore it, or pass --accept-teacher-change", List.of(d));
-                }
-                accepted.add(d.toString());
-                message("accepted a changed " + name + ": " + d);
-            }
-            teacher.save(runDir.resolve(name + ".model"), provenance.withTeacher(teacher.weightsDigest()));
+            teacher = unchanged(loaded, name, ts.load(), "weights digest");
+            loaded.save(runDir.resolve(name + ".model"), provenance.withTeacher(loaded.weightsDigest()));
             if (done(name) == null) {
                 evaluated(name, "teacher", "none", teacher, true, TrainingProgress.start(), false);
             }
@@ -382,8 +414,29 @@ public final class RunContext {
     }
 
     /**
-     * The weights digest the run's checkpoints were made with for teacher {@code name} (null on a
-     * fresh run): the provenance's teacher for the one teacher, the recorded result for one of several.
+     * {@code teacher} {@code name} (from {@code file}), unless its digest differs from the one the
+     * checkpoints were made with and the change is not accepted: then it is closed and refused.
+     */
+    private <T extends InferenceModel> T unchanged(T teacher, String name, String file, String digestKind) {
+        String saved = savedTeacherDigest(name);
+        if (saved != null && !saved.equals(teacher.weightsDigest())) {
+            Provenance.Difference d = new Provenance.Difference(name, saved, teacher.weightsDigest());
+            if (!acceptTeacherChange) {
+                teacher.close();
+                throw new org.distill4j.io.ProvenanceException("the " + name + " " + file
+                        + " is not the one the checkpoints in " + runDir + " were made with: " + digestKind + " "
+                        + Provenance.abbrev(d.saved()) + " then, " + Provenance.abbrev(d.now())
+                        + " now; restore it, or pass --accept-teacher-change", List.of(d));
+            }
+            accepted.add(d.toString());
+            message("accepted a changed " + name + ": " + d);
+        }
+        return teacher;
+    }
+
+    /**
+     * The digest the run's checkpoints were made with for teacher {@code name} (null on a fresh
+     * run): the provenance's teacher for the one teacher, the recorded result for one of several.
      */
     private String savedTeacherDigest(String name) {
         if (resume == null) {
@@ -414,7 +467,7 @@ public final class RunContext {
         StringBuilder digests = new StringBuilder();
         for (String member : members) {
             ModelResult g = done(member);
-            parameters += g.parameters();
+            parameters += Math.max(0, g.parameters());
             bytes += g.sizeBytes();
             seconds += g.trainSeconds();
             skipped += g.skippedBatches();
@@ -441,31 +494,62 @@ public final class RunContext {
      * from the engine's generator; every phase reseeds.
      */
     public DistillationLoss checkTaps(String link, MethodSpec method, ModelSpec studentSpec, ModelSpec teacherSpec) {
+        return bindProbe(link, method, studentSpec, Map.of(org.distill4j.knowledge.Knowledge.TEACHER, role -> {
+            try (Network t = create(teacherSpec)) {
+                return t.tapShapes(role);
+            }
+        }));
+    }
+
+    /**
+     * As above for a teacher as the config gives it: a zoo model's taps from a freshly built
+     * network, an imported one's from its graph (opened once per spec, checked, closed: a file that
+     * cannot serve the run fails here).
+     */
+    public DistillationLoss checkTaps(String link, MethodSpec method, ModelSpec studentSpec, TeacherSpec teacherSpec) {
         return checkTaps(link, method, studentSpec, Map.of(org.distill4j.knowledge.Knowledge.TEACHER, teacherSpec));
     }
 
     /** As above for a method that learns from several teachers, by name in the order its knowledge lists them. */
     public DistillationLoss checkTaps(String link, MethodSpec method, ModelSpec studentSpec,
-            Map<String, ModelSpec> teacherSpecs) {
+            Map<String, TeacherSpec> teacherSpecs) {
+        Map<String, java.util.function.Function<String, TapShapes>> shapes = new LinkedHashMap<>();
+        teacherSpecs.forEach((name, ts) -> shapes.put(name, role -> teacherShapes(role, ts)));
+        return bindProbe(link, method, studentSpec, shapes);
+    }
+
+    /** Binds {@code method}'s probe to the student's taps and each named teacher's (a function of the role naming it in errors). */
+    private DistillationLoss bindProbe(String link, MethodSpec method, ModelSpec studentSpec,
+            Map<String, java.util.function.Function<String, TapShapes>> teachers) {
         DistillationLoss probe = method.objective();
         if (!probe.needsTeacher()) {
             return probe;
         }
-        List<Network> teachers = new ArrayList<>();
         try (Network student = create(studentSpec); Adapters scratch = new Adapters(root)) {
-            Map<String, org.distill4j.model.TapShapes> shapes = new LinkedHashMap<>();
-            for (Map.Entry<String, ModelSpec> e : teacherSpecs.entrySet()) {
-                Network t = create(e.getValue());
-                teachers.add(t);
-                shapes.put(e.getKey(), t.tapShapes(teacherSpecs.size() == 1 ? "teacher" : e.getKey()));
-            }
+            Map<String, TapShapes> shapes = new LinkedHashMap<>();
+            teachers.forEach((name, f) -> shapes.put(name, f.apply(teachers.size() == 1 ? "teacher" : name)));
             probe.bind(Binding.of(student.tapShapes("student"), shapes, train.size(), train.idBound(), scratch));
         } catch (TapException e) {
             throw new TapException(link + ": " + e.getMessage());
-        } finally {
-            teachers.forEach(Network::close);
         }
         return probe;
+    }
+
+    /** The tap shapes of a teacher of spec {@code ts}, {@code role} naming it in errors. */
+    private TapShapes teacherShapes(String role, TeacherSpec ts) {
+        if (ts.imported() == null) {
+            try (Network t = create(ts.model())) {
+                return t.tapShapes(role);
+            }
+        }
+        TapShapes shapes = importedShapes.get(ts);
+        if (shapes == null) {
+            try (ImportedModel m = ImportedModel.open(role, ts.importSpec(), normalisation())) {
+                shapes = m.tapShapes(role);
+            }
+            importedShapes.put(ts, shapes);
+        }
+        return shapes;
     }
 
     /**
@@ -475,7 +559,8 @@ public final class RunContext {
      * augmented (stored outputs would not match what the learner sees). Stored taps keep the
      * teacher's network order: losses that pair taps by depth bind against it.
      */
-    public KnowledgeSource knowledge(Network teacher, String teacherName, TrainSpec trainSpec, Collection<String> taps)
+    public KnowledgeSource knowledge(InferenceModel teacher, String teacherName, TrainSpec trainSpec,
+            Collection<String> taps)
             throws IOException {
         if (trainSpec.augment().active()) {
             message("data augmentation is on: " + teacherName + " runs live on every augmented batch "
@@ -616,14 +701,14 @@ public final class RunContext {
      * Evaluates a finished network on the test set (and, with {@code fidelity}, its agreement and
      * KL with the fidelity reference on train and test) and records the result.
      */
-    public void evaluated(String name, String role, String method, Network net, boolean loaded, TrainingProgress end,
-            boolean fidelity) {
-        evaluated(name, role, method, net, loaded, end, fidelity, net.parameterCount() * Float.BYTES);
+    public void evaluated(String name, String role, String method, InferenceModel net, boolean loaded,
+            TrainingProgress end, boolean fidelity) {
+        evaluated(name, role, method, net, loaded, end, fidelity, net.sizeBytes());
     }
 
-    /** As above, the network's shipped size being {@code sizeBytes} (a quantised network's packed file). */
-    public void evaluated(String name, String role, String method, Network net, boolean loaded, TrainingProgress end,
-            boolean fidelity, long sizeBytes) {
+    /** As above, the model's shipped size being {@code sizeBytes} (a quantised network's packed file). */
+    public void evaluated(String name, String role, String method, InferenceModel net, boolean loaded,
+            TrainingProgress end, boolean fidelity, long sizeBytes) {
         message("evaluating " + name);
         Predictions onTest = Predictions.of(net, test, root);
         Double agreeTrain = null;
@@ -641,8 +726,9 @@ public final class RunContext {
                 Metrics.crossEntropy(onTest, test.labels()),
                 Metrics.expectedCalibrationError(onTest, test.labels(), ECE_BINS), agreeTrain, agreeTest, klTrain,
                 klTest, Latency.millisPerSample(net, root, 1, 200), Latency.millisPerSample(net, root, 256, 10));
-        completed.add(new ModelResult(name, role, method, net.spec().describe(), net.parameterCount(),
-                sizeBytes, net.weightsDigest(), name + ".model", loaded, end.seconds(),
-                end.skippedBatches(), end.history(), metrics));
+        // an imported model has no file in the run directory: the config names its own
+        String file = net instanceof Network ? name + ".model" : null;
+        completed.add(new ModelResult(name, role, method, net.describe(), net.parameterCount(), sizeBytes,
+                net.weightsDigest(), file, loaded, end.seconds(), end.skippedBatches(), end.history(), metrics));
     }
 }
