@@ -112,6 +112,21 @@ abstract class RunBench implements Callable<Integer> {
     /** The bench's name: its config {@code bench/<name>.yaml}, its results {@code <name>.md/json}. */
     abstract String name();
 
+    /**
+     * The results' file name: the bench's name, or with {@code -c} the config's (so
+     * {@code -c bench/algorithms-lifelong.yaml} writes {@code algorithms-lifelong.md/json} beside,
+     * not over, the default table). The work directory stays the bench's: its prepared models serve
+     * every config of the bench.
+     */
+    String table() {
+        if (config == null) {
+            return name();
+        }
+        String file = config.getFileName().toString();
+        return file.endsWith(".yaml") ? file.substring(0, file.length() - 5)
+                : file.endsWith(".yml") ? file.substring(0, file.length() - 4) : file;
+    }
+
     /** The table's first sentence: what a row compares. */
     abstract String intro();
 
@@ -204,10 +219,10 @@ abstract class RunBench implements Callable<Integer> {
         json.put("wallSeconds", (System.nanoTime() - t0) / 1e9);
         String md = markdown(json);
         Files.createDirectories(outDir);
-        AtomicFile.writeString(outDir.resolve(name() + ".md"), md);
-        AtomicFile.write(outDir.resolve(name() + ".json"), o -> RunRecord.JSON.writeValue(o, json));
+        AtomicFile.writeString(outDir.resolve(table() + ".md"), md);
+        AtomicFile.write(outDir.resolve(table() + ".json"), o -> RunRecord.JSON.writeValue(o, json));
         out.println(md);
-        out.println("written " + outDir.resolve(name() + ".md") + " and " + outDir.resolve(name() + ".json"));
+        out.println("written " + outDir.resolve(table() + ".md") + " and " + outDir.resolve(table() + ".json"));
         return 0;
     }
 

@@ -488,7 +488,7 @@ public final class ImportedModel implements InferenceModel {
                 uniform &= a[g] == a[0] && b[g] == b[0];
             }
             if (uniform) {
-                return x.mul(a[0]).add(b[0]);
+                return Scalars.mul(x, a[0]).add(b[0]);
             }
             return x.mul(m.create(a, broadcast)).add(m.create(b, broadcast));
         }
