@@ -141,4 +141,46 @@ class MultiTeacherRunTest {
         java.io.IOException e = assertThrows(java.io.IOException.class, () -> KnowledgeStore.open(store, wrong));
         assertTrue(e.getMessage().contains("stale") && e.getMessage().contains("teacher weights"), e.getMessage());
     }
+
+    /**
+     * Teachers of different kinds in one list: an ONNX graph imported from a file beside a zoo MLP
+     * trained here. The imported one is a result of its own (its file's SHA-256, no copy in the run
+     * directory) with a knowledge store keyed by that digest, and the student learns from both.
+     */
+    @Test
+    void anImportedTeacherBesideAZooTeacher(@TempDir Path dir) throws Exception {
+        Path onnx = Files.copy(org.distill4j.testing.ImportedTeachers.resource("tiny.onnx"), dir.resolve("tiny.onnx"));
+        String sha = org.distill4j.model.ImportedModel.sha256(onnx);
+        MultiTeacher mean = new MultiTeacher(3.0, 0.8, null, Weighting.EQUAL, null, null, null);
+        RunConfig cfg = new RunConfig("multi-imported", 5L, DATA, null,
+                List.of(TeacherSpec.imported(onnx.toString(), null, null, null), new TeacherSpec(MLP, ONE, null)),
+                new StudentSpec(new MlpSpec(List.of(8), null), ONE, mean, false), null, null);
+        RunRecord r = new Experiment(cfg, data, dir.resolve("run"), TrainListener.NONE).run();
+        assertEquals(List.of("teacher1", "teacher2", RunContext.TEACHERS_ENSEMBLE, "student-multi-teacher"),
+                r.models().stream().map(ModelResult::name).toList());
+        ModelResult imported = r.model("teacher1");
+        assertEquals("imported", imported.method());
+        assertEquals(sha, imported.weightsDigest());
+        assertEquals(null, imported.file());
+        assertEquals("onnx tiny.onnx + mlp[24]", r.model(RunContext.TEACHERS_ENSEMBLE).architecture());
+        var store = org.distill4j.knowledge.SafeTensors.open(dir.resolve("run/knowledge/teacher1.safetensors"));
+        // keyed by what decides its answers: the file's digest, its preprocessing and its taps
+        assertTrue(store.metadata().get("teacher").startsWith(sha + ";onnx;preprocess("), store.metadata().get("teacher"));
+        assertEquals(List.of("ce", "kd"), List.copyOf(r.model("student-multi-teacher").history().get(0).trainTerms().keySet()));
+        String digests = "teacher1 " + sha + "\n" + "teacher2 " + r.model("teacher2").weightsDigest() + "\n";
+        assertEquals(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(digests.getBytes(java.nio.charset.StandardCharsets.UTF_8))), r.teacherDigest());
+    }
+
+    /** A file in the list that is not a model is refused naming its entry, before anything is written. */
+    @Test
+    void aMisfitImportedTeacherInTheListIsNamedByItsEntry(@TempDir Path dir) throws Exception {
+        Path junk = Files.writeString(dir.resolve("junk.onnx"), "not a model");
+        RunConfig cfg = new RunConfig("multi-junk", 5L, DATA, null,
+                List.of(new TeacherSpec(MLP, ONE, null), TeacherSpec.imported(junk.toString(), null, null, null)),
+                new StudentSpec(new MlpSpec(List.of(8), null), ONE, METHOD, false), null, null);
+        RunData run = RunData.of(data);
+        var e = assertThrows(org.distill4j.model.ImportedModelException.class, () -> run.checkLoadedTeacher(cfg));
+        assertTrue(e.getMessage().startsWith("teachers[1].import: " + junk), e.getMessage());
+    }
 }
