@@ -17,6 +17,10 @@ import java.util.Random;
  *
  * <p>Instances never expose their internal arrays publicly; accessors return copies, so a
  * dataset (and its {@link #digest()}) cannot change after construction.
+ *
+ * <p>A dataset can be {@linkplain #seal sealed} for a while: every read of its samples or labels
+ * (batches, subsets, predictions over it) then throws a {@link SealedDataException}. That is the
+ * guard with which a data-free phase proves that no real training image reaches its student.
  */
 public final class Dataset {
 
@@ -45,6 +49,9 @@ public final class Dataset {
 
     /** Lazily computed; volatile so a digest computed by one thread is seen by the others. */
     private volatile String digest;
+
+    /** Why reads are forbidden now (null: allowed); volatile: batches are gathered on another thread. */
+    private volatile String sealedFor;
 
     /** Takes ownership of the arrays: callers must pass arrays nobody else holds. */
     private Dataset(String name, float[] features, int[] labels, int[] ids, long[] sampleShape,
@@ -156,6 +163,7 @@ public final class Dataset {
      * @return the label of that sample
      */
     public int label(int position) {
+        requireOpen("label");
         return labels[Objects.checkIndex(position, labels.length)];
     }
 
@@ -169,6 +177,7 @@ public final class Dataset {
 
     /** @return all labels in position order (a copy) */
     public int[] labels() {
+        requireOpen("labels");
         return labels.clone();
     }
 
@@ -188,6 +197,7 @@ public final class Dataset {
 
     /** Internal feature array, shared without copying for batching within this package. */
     float[] features() {
+        requireOpen("features");
         return features;
     }
 
@@ -200,6 +210,7 @@ public final class Dataset {
      * @param dstOffset where in {@code dst} the {@link #featureSize()} values go
      */
     public void copyFeatures(int position, float[] dst, int dstOffset) {
+        requireOpen("samples");
         Objects.checkIndex(position, labels.length);
         System.arraycopy(features, position * featureSize, dst, dstOffset, featureSize);
     }
@@ -215,6 +226,7 @@ public final class Dataset {
     public Dataset subset(String subsetName, int[] positions) {
         Objects.requireNonNull(subsetName, "subsetName");
         Objects.requireNonNull(positions, "positions");
+        requireOpen("samples (subset " + subsetName + ")");
         float[] subFeatures = new float[Math.multiplyExact(positions.length, featureSize)];
         int[] subLabels = new int[positions.length];
         int[] subIds = new int[positions.length];
@@ -243,6 +255,53 @@ public final class Dataset {
             return this;
         }
         return subset(name + "-head" + n, sequence(n));
+    }
+
+    /** An open seal on a dataset: closing it allows reads again. */
+    public final class Seal implements AutoCloseable {
+        private final String why;
+
+        private Seal(String why) {
+            this.why = why;
+        }
+
+        /** Why the dataset is sealed. */
+        public String why() {
+            return why;
+        }
+
+        @Override
+        public void close() {
+            sealedFor = null;
+        }
+    }
+
+    /**
+     * Forbids every read of this dataset's samples and labels until the returned seal is closed:
+     * any attempt throws a {@link SealedDataException} naming the dataset, what was read and
+     * {@code why} (e.g. "phase student-dafl is data-free"). Its name, size, shape, ids and digest
+     * stay readable: they tell nothing about a sample. One seal at a time.
+     */
+    public synchronized Seal seal(String why) {
+        Objects.requireNonNull(why, "why");
+        if (sealedFor != null) {
+            throw new IllegalStateException("dataset " + name + " is already sealed: " + sealedFor);
+        }
+        sealedFor = why;
+        return new Seal(why);
+    }
+
+    /** Whether the dataset is sealed now. */
+    public boolean sealed() {
+        return sealedFor != null;
+    }
+
+    private void requireOpen(String what) {
+        String why = sealedFor;
+        if (why != null) {
+            throw new SealedDataException("the " + what + " of dataset " + name + " were read while it is sealed ("
+                    + why + ")");
+        }
     }
 
     /**
