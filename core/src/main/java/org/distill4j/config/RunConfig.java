@@ -40,6 +40,9 @@ public record RunConfig(String name, Long seed, DataSpec data, TeacherSpec teach
         }
         scheme.checkStudentModel(student.model());
         scheme.validate(student.model(), student.train());
+        if (teacher != null) {
+            scheme.validateTeacher(teacher.model());
+        }
     }
 
     public RunConfig withSeed(long s) {

@@ -48,15 +48,26 @@ public record OfflineScheme() implements SchemeSpec {
             bound.add(ctx.checkTaps("student-" + method.name(), method, ss.model(), ts.model()));
         }
         try (Network teacher = ctx.teacher()) {
-            for (int i = 0; i < methods.size(); i++) {
-                MethodSpec method = methods.get(i);
-                DistillationLoss loss = bound.get(i);
-                KnowledgeSource source = loss.needsTeacher()
-                        ? ctx.knowledge(teacher, "teacher", ss.train(), loss.teacherTaps()) : null;
-                ctx.train(RunContext.Solo.of("student-" + method.name(), "student", method.name(), loss, ss.model(),
-                        ss.train()).taughtBy(source).withFidelity(true)).close();
-            }
+            students(ctx, teacher, methods, bound);
         }
         return null;
+    }
+
+    /**
+     * Trains (or resumes, or loads) one student per method on the run's training data, each
+     * {@code student-<method>}, from the same initial weights and batch order, taught by
+     * {@code teacher} with the bound loss ({@link RunContext#checkTaps}) at the same place.
+     */
+    static void students(RunContext ctx, Network teacher, List<MethodSpec> methods, List<DistillationLoss> bound)
+            throws IOException {
+        var ss = ctx.config().student();
+        for (int i = 0; i < methods.size(); i++) {
+            MethodSpec method = methods.get(i);
+            DistillationLoss loss = bound.get(i);
+            KnowledgeSource source = loss.needsTeacher()
+                    ? ctx.knowledge(teacher, "teacher", ss.train(), loss.teacherTaps()) : null;
+            ctx.train(RunContext.Solo.of("student-" + method.name(), "student", method.name(), loss, ss.model(),
+                    ss.train()).taughtBy(source).withFidelity(true)).close();
+        }
     }
 }

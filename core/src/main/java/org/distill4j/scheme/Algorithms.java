@@ -1,0 +1,159 @@
+package org.distill4j.scheme;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.distill4j.config.StudentSpec;
+import org.distill4j.data.Dataset;
+import org.distill4j.data.NoiseSource;
+import org.distill4j.loss.DistillationLoss;
+import org.distill4j.method.MethodSpec;
+import org.distill4j.method.NoDistillation;
+import org.distill4j.model.ModelSpec;
+import org.distill4j.model.Network;
+import org.distill4j.train.Feed;
+import org.distill4j.train.LoopListener;
+import org.distill4j.train.Participant;
+import org.distill4j.train.Phase;
+import org.distill4j.train.RunContext;
+import org.distill4j.train.Seeds;
+import org.distill4j.train.TrainingProgress;
+
+/**
+ * What the algorithm schemes ({@code adversarial}, {@code zskt}, {@code afd}, {@code dafl},
+ * {@code deep-inversion}) share: their fair baselines on real data, the phase of a student that
+ * learns beside other participants (a discriminator, a generator, optimised inputs), the data
+ * guard of a data-free phase, and the feed of latent codes.
+ */
+final class Algorithms {
+    private Algorithms() {}
+
+    /**
+     * The real-data students beside an algorithm's, with {@code student.baseline} (default true):
+     * the same student from scratch ({@code student-none}) and with {@code student.method} on the
+     * real training data ({@code student-<method>}, unless the method is {@code none}); none without.
+     */
+    static List<MethodSpec> baselines(StudentSpec student) {
+        List<MethodSpec> out = new ArrayList<>();
+        if (student.baseline()) {
+            out.add(new NoDistillation());
+            if (!(student.method() instanceof NoDistillation)) {
+                out.add(student.method());
+            }
+        }
+        return out;
+    }
+
+    /** Each baseline's loss bound against both architectures: a wrong tap fails before the teacher trains. */
+    static List<DistillationLoss> probe(RunContext ctx, List<MethodSpec> methods) {
+        var ss = ctx.config().student();
+        List<DistillationLoss> bound = new ArrayList<>();
+        for (MethodSpec m : methods) {
+            bound.add(ctx.checkTaps("student-" + m.name(), m, ss.model(), ctx.config().teacher().model()));
+        }
+        return bound;
+    }
+
+    /** A phase built around a freshly initialised student, its hooks and what to close after it. */
+    record Built(Phase phase, List<LoopListener> hooks, List<AutoCloseable> resources) {}
+
+    /** Builds the phase of a student (initialised by the caller, from the role "student"). */
+    @FunctionalInterface
+    interface Builder {
+        Built build(Network student) throws IOException;
+    }
+
+    /**
+     * Trains (or resumes, or loads when finished before) the student {@code name} in the phase
+     * {@code builder} makes around it: the student starts from the weights every student of the
+     * run starts from (role "student"), the phase runs through the one loop with the run's
+     * listeners, sealed ({@link #seal}) when {@code dataFree}; the student is saved and evaluated
+     * (fidelity to the teacher included). The caller closes the returned network.
+     */
+    static Network student(RunContext ctx, String name, String method, ModelSpec model, boolean dataFree,
+            Builder builder) throws IOException {
+        if (ctx.done(name) != null) {
+            return ctx.loadFinished(name, model);
+        }
+        Seeds.apply(Seeds.derive(ctx.seed(), "student"));
+        Network net = ctx.create(model);
+        Map<String, TrainingProgress> end;
+        try {
+            Built built = builder.build(net);
+            try (AutoCloseable seal = dataFree ? seal(ctx, name) : null) {
+                end = ctx.run(built.phase(), built.hooks());
+            } finally {
+                for (Participant p : built.phase().participants()) {
+                    p.close();
+                }
+                for (AutoCloseable r : built.resources()) {
+                    r.close();
+                }
+            }
+        } catch (RuntimeException | IOException e) {
+            net.close();
+            throw e;
+        } catch (Exception e) {
+            net.close();
+            throw new IllegalStateException(e);
+        }
+        net.save(ctx.runDir().resolve(name + ".model"), ctx.provenanceOf(name, net));
+        ctx.evaluated(name, "student", method, net, false, end.get(name), true);
+        return net;
+    }
+
+    /**
+     * The data guard of a data-free phase: seals the run's real training data and its held-out
+     * validation split ({@link Dataset#seal}) until closed, so any read of a real image or label
+     * while {@code phase} runs throws, naming the phase.
+     */
+    static AutoCloseable seal(RunContext ctx, String phase) {
+        String why = "phase " + phase + " is data-free: no real training image may reach its student";
+        List<Dataset.Seal> seals = new ArrayList<>();
+        for (Dataset d : List.of(ctx.train(), ctx.validation())) {
+            if (!d.sealed()) {
+                seals.add(d.seal(why));
+            }
+        }
+        return () -> seals.forEach(Dataset.Seal::close);
+    }
+
+    /** Steps per epoch of a data-free phase: as configured, else as many as the real training set has batches. */
+    static int stepsPerEpoch(RunContext ctx, Integer configured, int batchSize) {
+        return configured != null ? configured : Math.max(1, ctx.train().size() / batchSize);
+    }
+
+    /** A feed of {@code batchSize} latent codes of length {@code z} per step, seeded from the phase's name. */
+    static Feed noise(RunContext ctx, String phase, int z, int batchSize, int stepsPerEpoch) {
+        NoiseSource codes = new NoiseSource(new long[] {z}, batchSize, stepsPerEpoch,
+                Seeds.derive(ctx.seed(), phase + " codes"));
+        return Feed.generated("codes", codes, Seeds.derive(ctx.seed(), phase));
+    }
+
+    /** Checks a steps-per-epoch setting (null: the default). */
+    static Integer checkSteps(Integer steps) {
+        if (steps != null && !(steps >= 1 && steps <= 1_000_000)) {
+            throw new IllegalArgumentException("stepsPerEpoch: must be in [1, 1000000] (got " + steps + ")");
+        }
+        return steps;
+    }
+
+    /** Checks a weight: finite and ≥ 0. */
+    static double weight(Double value, double fallback, String key) {
+        double v = value == null ? fallback : value;
+        if (!(v >= 0 && Double.isFinite(v))) {
+            throw new IllegalArgumentException(key + ": must be a finite number ≥ 0 (got " + v + ")");
+        }
+        return v;
+    }
+
+    /** Checks a temperature: in (0, 1000]. */
+    static double temperature(Double value, double fallback) {
+        double v = value == null ? fallback : value;
+        if (!(v > 0 && v <= 1000)) {
+            throw new IllegalArgumentException("temperature: must be in (0, 1000] (got " + v + ")");
+        }
+        return v;
+    }
+}
