@@ -19,8 +19,10 @@ import java.util.Random;
  * dataset (and its {@link #digest()}) cannot change after construction.
  *
  * <p>A dataset can be {@linkplain #seal sealed} for a while: every read of its samples or labels
- * (batches, subsets, predictions over it) then throws a {@link SealedDataException}. That is the
- * guard with which a data-free phase proves that no real training image reaches its student.
+ * (batches, subsets, predictions over it) then throws a {@link SealedDataException}. A seal covers
+ * every dataset cut from the same source (subsets, heads, splits share one guard): sealing a
+ * run's training split seals its validation split and the loaded file they came from too. That
+ * is the guard with which a data-free phase proves that no real training image reaches its student.
  */
 public final class Dataset {
 
@@ -50,12 +52,13 @@ public final class Dataset {
     /** Lazily computed; volatile so a digest computed by one thread is seen by the others. */
     private volatile String digest;
 
-    /** Why reads are forbidden now (null: allowed); volatile: batches are gathered on another thread. */
-    private volatile String sealedFor;
+    /** The seals of this dataset's family: every dataset cut from the same source shares it. */
+    private final Guard guard;
 
     /** Takes ownership of the arrays: callers must pass arrays nobody else holds. */
     private Dataset(String name, float[] features, int[] labels, int[] ids, long[] sampleShape,
-            int numClasses) {
+            int numClasses, Guard guard) {
+        this.guard = guard;
         this.name = name;
         this.features = features;
         this.labels = labels;
@@ -99,7 +102,7 @@ public final class Dataset {
             features[i] = NORMALISED[pixels[i] & 0xFF];
         }
         long[] shape = {1, images.rows(), images.cols()};
-        return new Dataset(name, features, intLabels, sequence(labels.length), shape, numClasses);
+        return new Dataset(name, features, intLabels, sequence(labels.length), shape, numClasses, new Guard());
     }
 
     /**
@@ -130,7 +133,7 @@ public final class Dataset {
         }
         checkLabels(name, labels, numClasses);
         return new Dataset(name, features.clone(), labels.clone(), sequence(labels.length),
-                sampleShape.clone(), numClasses);
+                sampleShape.clone(), numClasses, new Guard());
     }
 
     /** @return the dataset name, as recorded in run records */
@@ -237,7 +240,7 @@ public final class Dataset {
             subIds[i] = ids[p];
         }
         return new Dataset(subsetName, subFeatures, subLabels, subIds, sampleShape.clone(),
-                numClasses);
+                numClasses, guard);
     }
 
     /**
@@ -257,7 +260,12 @@ public final class Dataset {
         return subset(name + "-head" + n, sequence(n));
     }
 
-    /** An open seal on a dataset: closing it allows reads again. */
+    /** The open seals of a family of datasets, in order; reads are allowed when there is none. */
+    private static final class Guard {
+        private final java.util.List<Seal> open = new java.util.concurrent.CopyOnWriteArrayList<>();
+    }
+
+    /** An open seal on a dataset's family: closing it lifts it (other seals may remain). */
     public final class Seal implements AutoCloseable {
         private final String why;
 
@@ -272,33 +280,32 @@ public final class Dataset {
 
         @Override
         public void close() {
-            sealedFor = null;
+            guard.open.remove(this);
         }
     }
 
     /**
-     * Forbids every read of this dataset's samples and labels until the returned seal is closed:
-     * any attempt throws a {@link SealedDataException} naming the dataset, what was read and
-     * {@code why} (e.g. "phase student-dafl is data-free"). Its name, size, shape, ids and digest
-     * stay readable: they tell nothing about a sample. One seal at a time.
+     * Forbids every read of the samples and labels of this dataset — and of every dataset cut
+     * from the same source — until the returned seal is closed: any attempt throws a
+     * {@link SealedDataException} naming the dataset, what was read and {@code why} (e.g. "phase
+     * student-dafl is data-free"). Names, sizes, shapes, ids and digests stay readable: they tell
+     * nothing about a sample. Seals may overlap (a test may seal what a phase seals too).
      */
-    public synchronized Seal seal(String why) {
+    public Seal seal(String why) {
         Objects.requireNonNull(why, "why");
-        if (sealedFor != null) {
-            throw new IllegalStateException("dataset " + name + " is already sealed: " + sealedFor);
-        }
-        sealedFor = why;
-        return new Seal(why);
+        Seal s = new Seal(why);
+        guard.open.add(s);
+        return s;
     }
 
-    /** Whether the dataset is sealed now. */
+    /** Whether the dataset's family is sealed now. */
     public boolean sealed() {
-        return sealedFor != null;
+        return !guard.open.isEmpty();
     }
 
     private void requireOpen(String what) {
-        String why = sealedFor;
-        if (why != null) {
+        if (!guard.open.isEmpty()) {
+            String why = guard.open.stream().map(Seal::why).collect(java.util.stream.Collectors.joining("; "));
             throw new SealedDataException("the " + what + " of dataset " + name + " were read while it is sealed ("
                     + why + ")");
         }

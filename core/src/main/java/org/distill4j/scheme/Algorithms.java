@@ -104,19 +104,12 @@ final class Algorithms {
     }
 
     /**
-     * The data guard of a data-free phase: seals the run's real training data and its held-out
-     * validation split ({@link Dataset#seal}) until closed, so any read of a real image or label
-     * while {@code phase} runs throws, naming the phase.
+     * The data guard of a data-free phase: seals the run's real training data ({@link Dataset#seal}:
+     * with the validation split and the loaded source they were cut from) until closed, so any
+     * read of a real image or label while {@code phase} runs throws, naming the phase.
      */
     static AutoCloseable seal(RunContext ctx, String phase) {
-        String why = "phase " + phase + " is data-free: no real training image may reach its student";
-        List<Dataset.Seal> seals = new ArrayList<>();
-        for (Dataset d : List.of(ctx.train(), ctx.validation())) {
-            if (!d.sealed()) {
-                seals.add(d.seal(why));
-            }
-        }
-        return () -> seals.forEach(Dataset.Seal::close);
+        return ctx.train().seal("phase " + phase + " is data-free: no real training image may reach its student");
     }
 
     /** Steps per epoch of a data-free phase: as configured, else as many as the real training set has batches. */
