@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.distill4j.data.Dataset;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.knowledge.PeerKnowledge;
 import org.distill4j.loss.Adapters;
@@ -183,12 +184,7 @@ public record AfdScheme(List<ModelSpec> peers, String tap, Double weight, Double
             List<Adapters> transfers = new ArrayList<>();
             List<Adapters> discriminators = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
-                Adapters t = new Adapters(nets.get(i).manager());
-                if (kind == Kind.ADVERSARIAL && taps.width() > 0) {
-                    t.block("transfer", new SequentialBlock().add(Blocks.batchFlattenBlock())
-                            .add(Linear.builder().setUnits(taps.width()).build()), new Shape(2, taps.sizes().get(i)));
-                }
-                transfers.add(t);
+                transfers.add(transfer(nets.get(i), kind == Kind.ADVERSARIAL ? taps : null, i));
             }
             long judged = taps.width() > 0 ? taps.width() : taps.sizes().get(0);
             for (int i = 0; i < 2 && kind == Kind.ADVERSARIAL; i++) {
@@ -196,7 +192,8 @@ public record AfdScheme(List<ModelSpec> peers, String tap, Double weight, Double
                 d.block("discriminator", discriminator.build(), DiscriminatorSpec.inputShape(judged));
                 discriminators.add(d);
             }
-            Phase phase = phase(ctx, phaseName, names, nets, transfers, discriminators, taps, kind, spec);
+            Phase phase = phase(ctx.seed(), ctx.train(), ctx.validation(), phaseName, names, nets, transfers,
+                    discriminators, taps, kind, spec);
             participants.addAll(phase.participants());
             Map<String, TrainingProgress> end = ctx.run(phase, List.of());
             for (int i = 0; i < 2; i++) {
@@ -211,15 +208,29 @@ public record AfdScheme(List<ModelSpec> peers, String tap, Double weight, Double
         }
     }
 
+    /**
+     * Network k's adapters: its transfer layer (flatten, then a linear map to {@code taps.width()}
+     * values) where the taps differ in size, else none ({@code taps} null: none either).
+     */
+    static Adapters transfer(Network net, Taps taps, int k) {
+        Adapters t = new Adapters(net.manager());
+        if (taps != null && taps.width() > 0) {
+            t.block("transfer", new SequentialBlock().add(Blocks.batchFlattenBlock())
+                    .add(Linear.builder().setUnits(taps.width()).build()), new Shape(2, taps.sizes().get(k)));
+        }
+        return t;
+    }
+
     /** The phase of one kind: each network on its own feed (one batch order), D₁, D₂, then the networks. */
-    Phase phase(RunContext ctx, String phaseName, List<String> names, List<Network> nets, List<Adapters> transfers,
-            List<Adapters> discriminators, Taps taps, Kind kind, TrainSpec spec) {
-        long shuffle = Seeds.derive(ctx.seed(), "peers-shuffle");
-        long seed = Seeds.derive(ctx.seed(), phaseName);
+    Phase phase(long runSeed, Dataset train, Dataset validation, String phaseName, List<String> names,
+            List<Network> nets, List<Adapters> transfers, List<Adapters> discriminators, Taps taps, Kind kind,
+            TrainSpec spec) {
+        long shuffle = Seeds.derive(runSeed, "peers-shuffle");
+        long seed = Seeds.derive(runSeed, phaseName);
         List<Feed> feeds = new ArrayList<>();
         List<Participant> participants = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
-            feeds.add(Feed.shuffled(names.get(i), ctx.train(), spec.batchSize(), shuffle, spec.augment(), seed,
+            feeds.add(Feed.shuffled(names.get(i), train, spec.batchSize(), shuffle, spec.augment(), seed,
                     " " + names.get(i), true));
             participants.add(Participant.learner(names.get(i), nets.get(i), transfers.get(i), spec));
         }
@@ -264,7 +275,7 @@ public record AfdScheme(List<ModelSpec> peers, String tap, Double weight, Double
         }
         List<Update> all = List.copyOf(updates);
         StepPolicy policy = (step, epoch, batch) -> all;
-        return new Phase(phaseName, participants, feeds, policy, spec.epochs(), ctx.validation());
+        return new Phase(phaseName, participants, feeds, policy, spec.epochs(), validation);
     }
 
     /** Network k's judged features on the batch in training mode, its running statistics left alone. */

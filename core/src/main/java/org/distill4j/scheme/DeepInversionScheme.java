@@ -95,9 +95,11 @@ import org.distill4j.train.Update;
  * @param flip random horizontal flips (default false)
  * @param targets {@code balanced} (default) or {@code random}
  * @param temperature the student's τ (default 3)
+ * @param epochs the student's epochs over the synthesized set (default: {@code student.train.epochs}, which
+ *     the real-data baselines use)
  */
 public record DeepInversionScheme(Integer batches, Integer batchSize, Integer iterations, Double lr, Double feature,
-        Double tv, Double l2, Integer jitter, Boolean flip, Targets targets, Double temperature)
+        Double tv, Double l2, Integer jitter, Boolean flip, Targets targets, Double temperature, Integer epochs)
         implements SchemeSpec {
     /** How the target classes of a batch are chosen. */
     public enum Targets {
@@ -138,6 +140,9 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
         flip = flip == null ? Boolean.FALSE : flip;
         targets = targets == null ? Targets.BALANCED : targets;
         temperature = Algorithms.temperature(temperature, 3);
+        if (epochs != null && !(epochs >= 1 && epochs <= 10000)) {
+            throw new IllegalArgumentException("epochs: must be in [1, 10000] (got " + epochs + ")");
+        }
     }
 
     @Override
@@ -179,8 +184,9 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
             Predictions p = Predictions.of(teacher, synthetic, ctx.root());
             out.put("teacherMatchesTargets", Metrics.accuracy(p, synthetic.labels()));
             WeightedSum kd = new WeightedSum(0, new KdLoss(temperature, 1));
+            TrainSpec train = epochs == null ? ss.train() : ss.train().withEpochs(epochs);
             Algorithms.student(ctx, STUDENT, name(), ss.model(), true, student -> new Algorithms.Built(
-                    SoloPhase.of(STUDENT, student, ss.train(), kd, new LiveTeacher(teacher), synthetic, null,
+                    SoloPhase.of(STUDENT, student, train, kd, new LiveTeacher(teacher), synthetic, null,
                             Seeds.derive(ctx.seed(), "student-shuffle"), null), List.of(), List.of())).close();
         }
         return out;
@@ -216,7 +222,7 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
             try (NDArray zeros = ctx.root().zeros(new Shape(bankShape))) {
                 bank = inputs.state("images", zeros);
             }
-            Phase phase = phase(ctx, teacher, inputs, bank, n, classes);
+            Phase phase = phase(ctx.seed(), ctx.root(), teacher, inputs, n, classes);
             try (AutoCloseable seal = Algorithms.seal(ctx, INVERSION)) {
                 ctx.run(phase, List.of(saveBatch(inputs, bank)));
                 images = bank.toFloatArray();
@@ -236,15 +242,14 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
      * The phase "deep-inversion": epoch b optimises batch b, one step per iteration; at each
      * epoch's first step the inputs start again from noise and the optimizer from scratch.
      */
-    Phase phase(RunContext ctx, Network teacher, Adapters inputs, NDArray bank, int n, int classes) {
+    Phase phase(long seed, NDManager root, Network teacher, Adapters inputs, int n, int classes) {
         TrainSpec spec = new TrainSpec(n, batchSize, new OptimizerSpec.Adam(lr, null, null, null, null),
                 new ScheduleSpec(ScheduleSpec.Type.CONSTANT, null, null, null, null));
         double rate = lr;
         Participant images = Participant.adapters("inputs", inputs, spec).withRates((e, s, k) -> rate);
         Feed steps = Feed.generated("iterations", new NoiseSource(new long[] {1}, 1, iterations, 0),
-                Seeds.derive(ctx.seed(), INVERSION));
+                Seeds.derive(seed, INVERSION));
         DeepInversionLoss loss = new DeepInversionLoss(feature, tv, l2);
-        long seed = ctx.seed();
         Objective objective = step -> {
             NDManager scope = step.batch().input(NoiseSource.NOISE).getManager();
             NDArray x = step.adapters("inputs").tensor("x", scope);
@@ -263,7 +268,7 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
         NDArray x = inputs.trainableParameters().get(0).getArray();
         StepPolicy policy = (step, epoch, b) -> {
             if (b == 0) { // a new batch: fresh noise, a fresh optimizer
-                try (NDArray start = noise(seed, epoch, x.getShape(), ctx.root())) {
+                try (NDArray start = noise(seed, epoch, x.getShape(), root)) {
                     Network.assign(x, start);
                 }
                 images.optimizer().reset();
@@ -275,7 +280,7 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
     }
 
     /** At each epoch's end (before its checkpoint) the finished batch joins the images made so far. */
-    private LoopListener saveBatch(Adapters inputs, NDArray bank) {
+    LoopListener saveBatch(Adapters inputs, NDArray bank) {
         return new LoopListener() {
             @Override
             public void onEpochEnd(LoopState state, int epoch, List<EpochSummary> summaries) {
