@@ -86,8 +86,7 @@ public record AdversarialScheme(String on, Double weight, GanLoss.Form form, Dis
     @Override
     public JsonNode run(RunContext ctx) throws IOException {
         var ss = ctx.config().student();
-        var baselines = Algorithms.baselines(ss);
-        var bound = Algorithms.probe(ctx, baselines);
+        Algorithms.Baselines baselines = Algorithms.baselines(ctx);
         DistillationLoss probe = ctx.checkTaps(STUDENT, ss.method(), ss.model(), ctx.config().teacher().model());
         long features = features(ctx);
         Set<String> taps = new LinkedHashSet<>(probe.teacherTaps());
@@ -95,7 +94,7 @@ public record AdversarialScheme(String on, Double weight, GanLoss.Form form, Dis
             taps.add(on);
         }
         try (Network teacher = ctx.teacher()) {
-            OfflineScheme.students(ctx, teacher, baselines, bound);
+            baselines.train(ctx, teacher);
             KnowledgeSource source = ctx.knowledge(teacher, "teacher", ss.train(), taps);
             Algorithms.student(ctx, STUDENT, name() + "+" + ss.method().name(), ss.model(), false,
                     student -> built(ctx, student, source, features)).close();
@@ -171,20 +170,8 @@ public record AdversarialScheme(String on, Double weight, GanLoss.Form form, Dis
             updates.add(new Update("discriminator", feed.name(), sources, discriminate, -1));
         }
         updates.add(new Update(STUDENT, feed.name(), sources, learn, 1));
-        List<Update> all = List.copyOf(updates);
-        StepPolicy policy = new StepPolicy() {
-            @Override
-            public void startEpoch(int epoch, int epochs) {
-                objective.startEpoch(epoch, epochs);
-            }
-
-            @Override
-            public List<Update> step(long step, int epoch, int batch) {
-                return all;
-            }
-        };
         return new Phase(STUDENT, List.of(Participant.learner(STUDENT, student, extras, train),
-                Participant.adapters("discriminator", d, discriminator.train(train))), List.of(feed), policy,
-                train.epochs(), validation);
+                Participant.adapters("discriminator", d, discriminator.train(train))), List.of(feed),
+                StepPolicy.every(updates, objective), train.epochs(), validation);
     }
 }

@@ -32,27 +32,31 @@ final class Algorithms {
     /**
      * The real-data students beside an algorithm's, with {@code student.baseline} (default true):
      * the same student from scratch ({@code student-none}) and with {@code student.method} on the
-     * real training data ({@code student-<method>}, unless the method is {@code none}); none without.
+     * real training data ({@code student-<method>}, unless the method is {@code none}); none
+     * without. Each method's loss is bound against both architectures when this is made, so a
+     * wrong tap fails before the teacher trains.
      */
-    static List<MethodSpec> baselines(StudentSpec student) {
-        List<MethodSpec> out = new ArrayList<>();
-        if (student.baseline()) {
-            out.add(new NoDistillation());
-            if (!(student.method() instanceof NoDistillation)) {
-                out.add(student.method());
-            }
+    record Baselines(List<MethodSpec> methods, List<DistillationLoss> bound) {
+        /** Trains (or resumes, or loads) the baselines, taught by {@code teacher}. */
+        void train(RunContext ctx, Network teacher) throws IOException {
+            OfflineScheme.students(ctx, teacher, methods, bound);
         }
-        return out;
     }
 
-    /** Each baseline's loss bound against both architectures: a wrong tap fails before the teacher trains. */
-    static List<DistillationLoss> probe(RunContext ctx, List<MethodSpec> methods) {
-        var ss = ctx.config().student();
+    static Baselines baselines(RunContext ctx) {
+        StudentSpec student = ctx.config().student();
+        List<MethodSpec> methods = new ArrayList<>();
+        if (student.baseline()) {
+            methods.add(new NoDistillation());
+            if (!(student.method() instanceof NoDistillation)) {
+                methods.add(student.method());
+            }
+        }
         List<DistillationLoss> bound = new ArrayList<>();
         for (MethodSpec m : methods) {
-            bound.add(ctx.checkTaps("student-" + m.name(), m, ss.model(), ctx.config().teacher().model()));
+            bound.add(ctx.checkTaps("student-" + m.name(), m, student.model(), ctx.config().teacher().model()));
         }
-        return bound;
+        return new Baselines(methods, bound);
     }
 
     /** A phase built around a freshly initialised student, its hooks and what to close after it. */
@@ -122,6 +126,14 @@ final class Algorithms {
         NoiseSource codes = new NoiseSource(new long[] {z}, batchSize, stepsPerEpoch,
                 Seeds.derive(ctx.seed(), phase + " codes"));
         return Feed.generated("codes", codes, Seeds.derive(ctx.seed(), phase));
+    }
+
+    /** A generator for this run's images ({@code batch} codes at a time), its initial weights seeded from the phase's name. */
+    static org.distill4j.loss.Adapters generator(RunContext ctx, String phase, GeneratorSpec spec, int batch) {
+        Seeds.apply(Seeds.derive(ctx.seed(), phase + " generator"));
+        org.distill4j.loss.Adapters g = new org.distill4j.loss.Adapters(ctx.root());
+        g.block("generator", spec.build(ctx.train().sampleShape()), spec.inputShape(batch));
+        return g;
     }
 
     /** Checks a steps-per-epoch setting (null: the default). */

@@ -21,7 +21,6 @@ import org.distill4j.train.OptimizerSpec;
 import org.distill4j.train.Participant;
 import org.distill4j.train.Phase;
 import org.distill4j.train.RunContext;
-import org.distill4j.train.Seeds;
 import org.distill4j.train.StepPolicy;
 import org.distill4j.train.TrainSpec;
 import org.distill4j.train.Update;
@@ -98,21 +97,16 @@ public record DaflScheme(GeneratorSpec generator, Double oneHot, Double activati
     @Override
     public JsonNode run(RunContext ctx) throws IOException {
         var ss = ctx.config().student();
-        var baselines = Algorithms.baselines(ss);
-        var bound = Algorithms.probe(ctx, baselines);
+        Algorithms.Baselines baselines = Algorithms.baselines(ctx);
         checkTap(ctx);
         int batch = ss.train().batchSize();
         int steps = Algorithms.stepsPerEpoch(ctx, stepsPerEpoch, batch);
         try (Network teacher = ctx.teacher()) {
-            OfflineScheme.students(ctx, teacher, baselines, bound);
-            Algorithms.student(ctx, "student-dafl", "dafl", ss.model(), true, student -> {
-                Seeds.apply(Seeds.derive(ctx.seed(), "student-dafl generator"));
-                Adapters g = new Adapters(ctx.root());
-                g.block("generator", generator.build(ctx.train().sampleShape()), generator.inputShape(batch));
-                Phase phase = phase(student, g, teacher, ss.train(),
-                        Algorithms.noise(ctx, "student-dafl", generator.z(), batch, steps));
-                return new Algorithms.Built(phase, List.of(), List.of());
-            }).close();
+            baselines.train(ctx, teacher);
+            Algorithms.student(ctx, "student-dafl", "dafl", ss.model(), true, student -> new Algorithms.Built(
+                    phase(student, Algorithms.generator(ctx, "student-dafl", generator, batch), teacher, ss.train(),
+                            Algorithms.noise(ctx, "student-dafl", generator.z(), batch, steps)), List.of(), List.of()))
+                    .close();
         }
         ObjectNode out = RunRecord.JSON.createObjectNode();
         out.put("scheme", name());

@@ -168,8 +168,7 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
     @Override
     public JsonNode run(RunContext ctx) throws IOException {
         var ss = ctx.config().student();
-        var baselines = Algorithms.baselines(ss);
-        var bound = Algorithms.probe(ctx, baselines);
+        Algorithms.Baselines baselines = Algorithms.baselines(ctx);
         int n = batches != null ? batches : Math.max(1, ctx.train().size() / batchSize);
         ObjectNode out = RunRecord.JSON.createObjectNode();
         out.put("scheme", name());
@@ -179,7 +178,7 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
         settings.put("realDataSealed", true);
         try (Network teacher = ctx.teacher()) {
             validateTeacher(teacher.spec());
-            OfflineScheme.students(ctx, teacher, baselines, bound);
+            baselines.train(ctx, teacher);
             Dataset synthetic = synthesize(ctx, teacher, n);
             Predictions p = Predictions.of(teacher, synthetic, ctx.root());
             out.put("teacherMatchesTargets", Metrics.accuracy(p, synthetic.labels()));

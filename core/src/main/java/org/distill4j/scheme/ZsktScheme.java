@@ -28,7 +28,6 @@ import org.distill4j.train.OptimizerSpec;
 import org.distill4j.train.Participant;
 import org.distill4j.train.Phase;
 import org.distill4j.train.RunContext;
-import org.distill4j.train.Seeds;
 import org.distill4j.train.StepContext;
 import org.distill4j.train.StepPolicy;
 import org.distill4j.train.TrainSpec;
@@ -109,8 +108,7 @@ public record ZsktScheme(GeneratorSpec generator, Integer generatorSteps, Intege
     @Override
     public JsonNode run(RunContext ctx) throws IOException {
         var ss = ctx.config().student();
-        var baselines = Algorithms.baselines(ss);
-        var bound = Algorithms.probe(ctx, baselines);
+        Algorithms.Baselines baselines = Algorithms.baselines(ctx);
         if (attention > 0) { // attention needs feature maps on both networks: fail before anything trains
             ctx.checkTaps("scheme zskt (attention)", new AttentionTransfer(null, null, true, 2 * attention, 0.0),
                     ss.model(), ctx.config().teacher().model());
@@ -118,14 +116,11 @@ public record ZsktScheme(GeneratorSpec generator, Integer generatorSteps, Intege
         int batch = ss.train().batchSize();
         int steps = Algorithms.stepsPerEpoch(ctx, stepsPerEpoch, batch);
         try (Network teacher = ctx.teacher()) {
-            OfflineScheme.students(ctx, teacher, baselines, bound);
+            baselines.train(ctx, teacher);
             Algorithms.student(ctx, "student-zskt", "zskt", ss.model(), true, student -> {
-                Seeds.apply(Seeds.derive(ctx.seed(), "student-zskt generator"));
-                Adapters g = new Adapters(ctx.root());
-                g.block("generator", generator.build(ctx.train().sampleShape()), generator.inputShape(batch));
                 StepCache cache = new StepCache(ctx.root());
-                Phase phase = phase(student, g, teacher, ss.train(),
-                        Algorithms.noise(ctx, "student-zskt", generator.z(), batch, steps), cache);
+                Phase phase = phase(student, Algorithms.generator(ctx, "student-zskt", generator, batch), teacher,
+                        ss.train(), Algorithms.noise(ctx, "student-zskt", generator.z(), batch, steps), cache);
                 return new Algorithms.Built(phase, List.of(cache), List.of(cache));
             }).close();
         }
