@@ -9,6 +9,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.ToDoubleFunction;
+import org.distill4j.config.ConfigException;
+import org.distill4j.config.ConfigLoader;
 import org.distill4j.config.RunConfig;
 import org.distill4j.run.RunData;
 import org.distill4j.io.AtomicFile;
@@ -16,6 +18,7 @@ import org.distill4j.report.ModelMetrics;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
 import org.distill4j.run.Experiment;
+import org.distill4j.run.RunDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -55,7 +58,7 @@ final class BenchKdCommand implements Callable<Integer> {
         for (int s = 1; s <= seeds; s++) {
             RunConfig cfg = base.withSeed(s);
             Path dir = options.newRunDir(base.name() + "-seed" + s);
-            RunOptions.freeze(dir, cfg, config == null ? "builtin:quickstart" : config.toAbsolutePath().toString());
+            RunDirectory.freeze(dir, cfg, config == null ? "builtin:quickstart" : config.toAbsolutePath().toString());
             err.println("seed " + s + "/" + seeds + " → " + dir);
             RunRecord r = new Experiment(cfg, data, dir, new ProgressListener(err)).run();
             RunPrinter.print(r, dir, out);

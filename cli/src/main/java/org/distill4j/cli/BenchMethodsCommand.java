@@ -14,6 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.distill4j.config.ConfigException;
+import org.distill4j.config.ConfigLoader;
 import org.distill4j.data.Dataset;
 import org.distill4j.data.FashionMnist;
 import org.distill4j.io.AtomicFile;

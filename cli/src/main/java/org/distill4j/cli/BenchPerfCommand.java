@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.distill4j.config.ConfigException;
 import org.distill4j.data.Dataset;
 import org.distill4j.data.FashionMnist;
 import org.distill4j.io.AtomicFile;

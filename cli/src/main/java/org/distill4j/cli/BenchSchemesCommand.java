@@ -11,12 +11,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.distill4j.config.ConfigException;
+import org.distill4j.config.ConfigLoader;
 import org.distill4j.config.RunConfig;
 import org.distill4j.run.RunData;
 import org.distill4j.io.AtomicFile;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
 import org.distill4j.run.Experiment;
+import org.distill4j.run.RunDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -122,7 +125,7 @@ final class BenchSchemesCommand implements Callable<Integer> {
                 }
                 if (dir == null || !Files.isDirectory(dir)) {
                     dir = options.newRunDir(base.name() + "-seed" + s);
-                    RunOptions.freeze(dir, cfg, Path.of(run.config()).toAbsolutePath().toString());
+                    RunDirectory.freeze(dir, cfg, Path.of(run.config()).toAbsolutePath().toString());
                     dirs.put(key, dir.toString());
                     AtomicFile.write(index, o -> RunRecord.JSON.writeValue(o, dirs));
                 }

@@ -7,12 +7,11 @@ import org.distill4j.config.RunConfig;
 import org.distill4j.run.RunData;
 
 /**
- * The one place the CLI's training commands (train, quickstart, resume, reproduce, bench kd and
- * schemes) load a config's data: Fashion-MNIST from {@code --data} (then {@code DISTILL4J_DATA},
- * then Debian's package) when {@code data.source} is absent, otherwise the config's own files
- * (their paths already absolute, see {@link ConfigLoader#load(Path)}). It then checks every
- * network of the config against the samples' shape, so bad data (exit 3) and a misfit model
- * (exit 2) both stop a run before its directory exists.
+ * The one place the CLI's training commands (train, quickstart, resume, reproduce, evaluate, bench
+ * kd and schemes) load a config's data: {@link RunData#load(RunConfig, java.util.function.Supplier)}
+ * with Fashion-MNIST from {@code --data} (then {@code DISTILL4J_DATA}, then Debian's package,
+ * installed when missing if we run as root: see {@link DataLocator}) when {@code data.source} is
+ * absent. Bad data (exit 3) and a misfit model (exit 2) both stop a run before its directory exists.
  */
 final class DataLoader {
     private DataLoader() {}
@@ -22,24 +21,7 @@ final class DataLoader {
             err.println("note: --data names the Fashion-MNIST directory; this config reads data.source "
                     + cfg.data().sourceName() + ", so --data is not used");
         }
-        RunData data = RunData.load(cfg.data(), Path.of("").toAbsolutePath(),
-                () -> DataLocator.locate(fashionMnistDir, err));
-        data.checkModels(cfg);
-        return data;
-    }
-
-    /** A saved teacher ({@code teacher.load}) must take the data's samples and classes. */
-    static void checkLoadedTeacher(Path file, RunConfig cfg, RunData data) throws java.io.IOException {
-        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager();
-                org.distill4j.model.Network n = org.distill4j.model.Network.load(file, cfg.teacher().model(), m)) {
-            int classes = data.normalisation().numClasses();
-            if (!Arrays.equals(n.sampleShape(), data.sampleShape()) || n.numClasses() != classes) {
-                throw new org.distill4j.model.InputShapeException("teacher.load: " + file + " takes samples of shape "
-                        + Arrays.toString(n.sampleShape()) + " with " + n.numClasses() + " classes but the data ("
-                        + data.source() + ") has " + Arrays.toString(data.sampleShape()) + " with " + classes
-                        + " classes");
-            }
-        }
+        return RunData.load(cfg, () -> DataLocator.locate(fashionMnistDir, err));
     }
 
     /** For the run-directory line: the Fashion-MNIST directory as before, or the source and what it holds. */

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.distill4j.config.ConfigException;
 import org.distill4j.config.RunConfig;
 import org.distill4j.data.Dataset;
 import org.distill4j.metric.EarlyExit;
@@ -17,6 +18,7 @@ import org.distill4j.metric.Predictions;
 import org.distill4j.model.MultiExitSpec;
 import org.distill4j.model.Network;
 import org.distill4j.report.RunRecord;
+import org.distill4j.run.RunDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -61,7 +63,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 throw new ConfigException("--early-exit: thresholds must be ≥ 0 (got " + t + ")");
             }
         }
-        RunConfig cfg = ResumeCommand.frozenConfig(runDir);
+        RunConfig cfg = RunDirectory.frozenConfig(runDir);
         Path file = runDir.resolve(model + ".model");
         if (!Files.exists(file)) {
             throw new IOException("no network " + file.getFileName() + " in " + runDir + "; it holds " + savedModels());

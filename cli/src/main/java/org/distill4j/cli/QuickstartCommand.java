@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
+import org.distill4j.config.ConfigException;
+import org.distill4j.config.ConfigLoader;
 import org.distill4j.config.DataSpec;
 import org.distill4j.config.RunConfig;
 import org.distill4j.config.StudentSpec;

@@ -4,11 +4,13 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import org.distill4j.config.ConfigException;
 import org.distill4j.config.RunConfig;
 import org.distill4j.run.RunData;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
 import org.distill4j.run.Experiment;
+import org.distill4j.run.RunDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -34,7 +36,7 @@ final class ReproduceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RunRecord original = RunRecord.read(runDir.resolve("record.json"));
-        RunConfig cfg = ResumeCommand.frozenConfig(runDir);
+        RunConfig cfg = RunDirectory.frozenConfig(runDir);
         if (!cfg.digest().equals(original.config().digest())) {
             throw new ConfigException(runDir + ": config.yaml does not match the config in record.json");
         }
@@ -52,7 +54,7 @@ final class ReproduceCommand implements Callable<Integer> {
         RunRecord again;
         try (org.distill4j.io.RunLock lock = org.distill4j.io.RunLock.acquire(dir);
                 ProgressListener progress = new ProgressListener(main.err)) {
-            RunOptions.freeze(dir, cfg, "reproduce:" + runDir);
+            RunDirectory.freeze(dir, cfg, "reproduce:" + runDir);
             again = new Experiment(cfg, data, dir, progress).run();
         }
         boolean same = Objects.equals(original.dataDigests(), again.dataDigests());

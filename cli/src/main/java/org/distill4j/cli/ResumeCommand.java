@@ -4,11 +4,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.distill4j.config.ConfigException;
+import org.distill4j.config.ConfigLoader;
 import org.distill4j.config.RunConfig;
 import org.distill4j.io.RunLock;
 import org.distill4j.run.RunData;
 import org.distill4j.report.RunRecord;
 import org.distill4j.run.Experiment;
+import org.distill4j.run.RunDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -44,18 +47,18 @@ final class ResumeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RunConfig frozen = frozenConfig(runDir);
+        RunConfig frozen = RunDirectory.frozenConfig(runDir);
         try (RunLock lock = TrainCommand.locked(runDir, main)) {
             // a finished run is only checked (config, checkpoints, data), never trained or rewritten
             boolean finished = Files.exists(runDir.resolve(Experiment.RECORD));
-            RunOptions.Source source = RunOptions.source(runDir);
+            RunDirectory.Source source = RunDirectory.source(runDir);
             RunConfig cfg = frozen;
             List<String> changed = List.of();
             Path sourceFile = Path.of(source.source());
             if (!source.source().startsWith("builtin:") && !source.source().startsWith("reproduce:")
                     && Files.exists(sourceFile)) {
                 // the overrides the run was started with (--seed) apply to the source again
-                RunConfig now = source.apply(ConfigLoader.load(sourceFile, RunOptions.overrides(runDir)));
+                RunConfig now = source.apply(ConfigLoader.load(sourceFile, RunDirectory.overrides(runDir)));
                 changed = ConfigLoader.differingKeys(cfg, now);
                 if (!changed.isEmpty()) {
                     if (!acceptChange) {
@@ -70,29 +73,17 @@ final class ResumeCommand implements Callable<Integer> {
             if (!changed.isEmpty() && !finished) {
                 // the run's own config follows the accepted change: reproduce and later resumes use it
                 main.err.println("resuming with the changed config: " + String.join(", ", changed) + " (written to "
-                        + runDir.resolve(RunOptions.FROZEN_CONFIG) + ")");
-                RunOptions.freeze(runDir, cfg, source.source(), source.seedOverride(), RunOptions.overrides(runDir));
+                        + runDir.resolve(RunDirectory.FROZEN_CONFIG) + ")");
+                RunDirectory.freeze(runDir, cfg, source.source(), source.seedOverride(), RunDirectory.overrides(runDir));
             }
             RunConfig run = cfg;
             String keys = String.join(", ", changed);
             return TrainCommand.supervise(runDir, main, progress -> {
-                Experiment e = TrainCommand.withDataFiles(new Experiment(run, splits, runDir, progress), splits)
+                Experiment e = new Experiment(run, splits, runDir, progress).recordingDataFiles()
                         .acceptingConfigChange(acceptChange)
                         .acceptingDataChange(acceptData).acceptingTeacherChange(acceptTeacher);
                 return keys.isEmpty() ? e : e.noting("config keys " + keys);
             });
         }
-    }
-
-    /** The config a run directory was started with. */
-    static RunConfig frozenConfig(Path runDir) throws Exception {
-        Path frozen = runDir.resolve(RunOptions.FROZEN_CONFIG);
-        if (!Files.isDirectory(runDir)) {
-            throw new java.io.IOException("no run directory " + runDir);
-        }
-        if (!Files.exists(frozen)) {
-            throw new java.io.IOException(runDir + " has no " + RunOptions.FROZEN_CONFIG + ": not a distill4j run directory");
-        }
-        return ConfigLoader.load(frozen);
     }
 }

@@ -17,64 +17,6 @@ final class RunOptions {
             description = "where run directories are created (default: ${DEFAULT-VALUE})")
     Path runs;
 
-    static final String FROZEN_CONFIG = "config.yaml";
-    static final String CONFIG_SOURCE = "config-source.txt";
-    /** The {@code --set} overrides a run was started with, one a line (only when there were any). */
-    static final String CONFIG_OVERRIDES = "config-overrides.txt";
-
-    /** Records the effective config (and where it came from) in a new run directory. */
-    static void freeze(java.nio.file.Path dir, org.distill4j.config.RunConfig cfg, String source) throws IOException {
-        freeze(dir, cfg, source, null, java.util.List.of());
-    }
-
-    /**
-     * Records the effective config, where it came from and the command-line overrides applied to
-     * it ({@code seed}: null for none), so that resume compares like with like.
-     */
-    static void freeze(Path dir, org.distill4j.config.RunConfig cfg, String source, Long seedOverride,
-            java.util.List<String> overrides) throws IOException {
-        org.distill4j.io.AtomicFile.writeString(dir.resolve(FROZEN_CONFIG), ConfigLoader.toYaml(cfg));
-        org.distill4j.io.AtomicFile.writeString(dir.resolve(CONFIG_SOURCE),
-                source + "\n" + (seedOverride == null ? "" : "override seed " + seedOverride + "\n"));
-        if (!overrides.isEmpty()) {
-            org.distill4j.io.AtomicFile.writeString(dir.resolve(CONFIG_OVERRIDES), String.join("\n", overrides) + "\n");
-        }
-    }
-
-    /** Where a run's config came from and what the command line overrode in it. */
-    record Source(String source, Long seedOverride) {
-        org.distill4j.config.RunConfig apply(org.distill4j.config.RunConfig cfg) {
-            return seedOverride == null ? cfg : cfg.withSeed(seedOverride);
-        }
-    }
-
-    static Source source(Path runDir) throws IOException {
-        Path file = runDir.resolve(CONFIG_SOURCE);
-        java.util.List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (IOException e) {
-            throw new IOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
-        if (lines.isEmpty()) {
-            throw new IOException(file + " is empty: not a distill4j run directory");
-        }
-        Long seed = null;
-        for (String line : lines.subList(1, lines.size())) {
-            if (line.startsWith("override seed ")) {
-                seed = Long.parseLong(line.substring("override seed ".length()).trim());
-            }
-        }
-        return new Source(lines.get(0).trim(), seed);
-    }
-
-    /** The {@code --set} overrides a run directory was started with (none if it has no such file). */
-    static java.util.List<String> overrides(Path dir) throws IOException {
-        Path file = dir.resolve(CONFIG_OVERRIDES);
-        return Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> !l.isEmpty()).toList()
-                : java.util.List.of();
-    }
-
     /** Creates {@code runs/<timestamp>-<name>}, failing early and clearly if it cannot be written. */
     Path newRunDir(String name) throws IOException {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));

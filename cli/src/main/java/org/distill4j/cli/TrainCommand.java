@@ -2,11 +2,13 @@ package org.distill4j.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.distill4j.config.ConfigLoader;
 import org.distill4j.config.RunConfig;
 import org.distill4j.io.RunLock;
 import org.distill4j.run.RunData;
 import org.distill4j.report.RunRecord;
 import org.distill4j.run.Experiment;
+import org.distill4j.run.RunDirectory;
 import org.distill4j.train.StoppedException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -48,23 +50,14 @@ final class TrainCommand implements Callable<Integer> {
     static int execute(RunConfig cfg, RunOptions options, Main main, String source, Long seedOverride,
             java.util.List<String> overrides) throws Exception {
         RunData data = DataLoader.load(cfg, options.data, main.err);
-        if (cfg.teacher() != null && cfg.teacher().load() != null) {
-            org.distill4j.model.Network.checkSaved(Path.of(cfg.teacher().load()), cfg.teacher().model());
-            DataLoader.checkLoadedTeacher(Path.of(cfg.teacher().load()), cfg, data);
-        }
+        data.checkLoadedTeacher(cfg);
         Path dir = options.newRunDir(cfg.name());
         try (RunLock lock = locked(dir, main)) {
-            RunOptions.freeze(dir, cfg, source, seedOverride, overrides);
+            RunDirectory.freeze(dir, cfg, source, seedOverride, overrides);
             main.err.println("run directory " + dir + " · data " + DataLoader.describe(data) + " · resume with: ./distill resume "
                     + dir);
-            return supervise(dir, main, progress -> withDataFiles(new Experiment(cfg, data, dir, progress), data));
+            return supervise(dir, main, progress -> new Experiment(cfg, data, dir, progress).recordingDataFiles());
         }
-    }
-
-    /** Adds the digests of Fashion-MNIST's files to the run's provenance (other sources: their splits' digests). */
-    static Experiment withDataFiles(Experiment experiment, RunData data) {
-        return "fashion-mnist".equals(data.source()) && data.origin() != null
-                ? experiment.dataFrom(Path.of(data.origin())) : experiment;
     }
 
     /** Locks a run directory for this process, saying so when it takes over a stale lock. */

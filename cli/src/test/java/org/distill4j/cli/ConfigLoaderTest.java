@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.distill4j.config.ConfigException;
+import org.distill4j.config.ConfigLoader;
 import org.distill4j.config.RunConfig;
 import org.distill4j.method.AttentionTransfer;
 import org.distill4j.method.Dkd;
@@ -181,22 +183,6 @@ class ConfigLoaderTest {
         assertFalse(error(GOOD + "scheme: {name: telepathy}\n").contains("did you mean"));
         assertFalse(error(GOOD.replace("name: kd", "name: xy")).contains("did you mean"),
                 "two letters are not 'at' or 'sp'");
-    }
-
-    @Test
-    void nearestKnownName() {
-        List<String> top = List.of("name", "seed", "data", "teacher", "student", "checkpoint", "scheme");
-        assertEquals("teacher", ConfigKeys.nearest("techer", top).orElseThrow());
-        assertEquals("seed", ConfigKeys.nearest("SEED", top).orElseThrow());
-        assertEquals("student", ConfigKeys.nearest("stduent", top).orElseThrow(), "an adjacent swap is one edit");
-        assertEquals("checkpoint", ConfigKeys.nearest("check", top).orElseThrow(), "a prefix");
-        assertEquals("name", ConfigKeys.nearest("nmae", top).orElseThrow());
-        assertTrue(ConfigKeys.nearest("epochz", top).isEmpty());
-        assertEquals("epochs", ConfigKeys.nearest("epochz", List.of("epochs", "batchSize")).orElseThrow());
-        assertEquals("kd", ConfigKeys.nearest("kdd", List.of("dkd", "kd", "none")).orElseThrow(),
-                "equally far from dkd: the common start decides");
-        assertEquals(1, ConfigKeys.distance("ab", "ba"));
-        assertEquals(3, ConfigKeys.distance("kitten", "sitting"));
     }
 
     @Test

@@ -9,10 +9,12 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.distill4j.config.ConfigLoader;
 import org.distill4j.config.RunConfig;
 import org.distill4j.model.MultiExitSpec;
 import org.distill4j.model.Network;
 import org.distill4j.model.ResNetSpec;
+import org.distill4j.run.RunDirectory;
 import org.distill4j.train.Seeds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +33,7 @@ class EvaluateCommandTest {
                 scheme: {name: byot}
                 """, "byot.yaml");
         Path run = Files.createDirectories(dir.resolve("run"));
-        RunOptions.freeze(run, cfg, "byot.yaml");
+        RunDirectory.freeze(run, cfg, "byot.yaml");
         try (NDManager m = NDManager.newBaseManager()) {
             Seeds.apply(1);
             try (Network net = Network.create(new MultiExitSpec(new ResNetSpec(8, 1)), new long[] {1, 28, 28}, 10, m)) {

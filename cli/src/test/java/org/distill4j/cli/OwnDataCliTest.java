@@ -14,7 +14,10 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import org.distill4j.config.ConfigException;
+import org.distill4j.config.ConfigLoader;
 import org.distill4j.report.RunRecord;
+import org.distill4j.run.RunDirectory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -222,8 +225,8 @@ class OwnDataCliTest {
     /** The frozen config.yaml reads back to the record's (effective) config. */
     static final class RunConfigCheck {
         static void frozenEquals(Path run, RunRecord record) throws Exception {
-            assertEquals(record.config(), ConfigLoader.load(run.resolve(RunOptions.FROZEN_CONFIG)));
-            assertTrue(Files.readString(run.resolve(RunOptions.CONFIG_OVERRIDES)).contains("student.train.epochs=1"));
+            assertEquals(record.config(), ConfigLoader.load(run.resolve(RunDirectory.FROZEN_CONFIG)));
+            assertTrue(Files.readString(run.resolve(RunDirectory.CONFIG_OVERRIDES)).contains("student.train.epochs=1"));
         }
     }
 }

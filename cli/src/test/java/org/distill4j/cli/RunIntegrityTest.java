@@ -17,6 +17,7 @@ import java.util.zip.GZIPOutputStream;
 import org.distill4j.io.RunLock;
 import org.distill4j.report.RunRecord;
 import org.distill4j.report.Sitting;
+import org.distill4j.run.RunDirectory;
 import org.distill4j.train.CheckpointStore;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -257,7 +258,7 @@ class RunIntegrityTest {
         assertFalse(log.contains("seed ("), "the seed is not reported as a change: " + log);
         RunRecord resumed = RunRecord.read(run.resolve("record.json"));
         assertEquals(42, resumed.seed());
-        assertEquals(resumed.config().digest(), ResumeCommand.frozenConfig(run).digest());
+        assertEquals(resumed.config().digest(), RunDirectory.frozenConfig(run).digest());
         CrashResumeTest.assertSame(reference, resumed);
     }
 
@@ -274,7 +275,7 @@ class RunIntegrityTest {
         assertEquals(0, r.code(), r.err());
         RunRecord record = RunRecord.read(run.resolve("record.json"));
         assertEquals(0.02, record.config().student().train().optimizer().lr(), 1e-12);
-        assertEquals(record.config().digest(), ResumeCommand.frozenConfig(run).digest(),
+        assertEquals(record.config().digest(), RunDirectory.frozenConfig(run).digest(),
                 "config.yaml says what the run did");
         assertTrue(record.sittings().get(1).accepted().stream().anyMatch(a -> a.contains("student.train.optimizer.lr")),
                 record.sittings().toString());

@@ -40,27 +40,9 @@ final class CsvSource {
      * @param header whether the first row is a header; {@code null} to detect it
      */
     static RawPart read(Path file, String label, Boolean header) {
-        List<String[]> rows = new ArrayList<>();
-        List<Integer> lineNumbers = new ArrayList<>();
-        try (BufferedReader in = open(file)) {
-            int lineNo = 0;
-            for (String line; (line = in.readLine()) != null; ) {
-                lineNo++;
-                if (lineNo == 1 && line.startsWith("\uFEFF")) {
-                    line = line.substring(1);
-                }
-                if (line.isBlank()) {
-                    continue;
-                }
-                rows.add(split(file, lineNo, line));
-                lineNumbers.add(lineNo);
-            }
-        } catch (ZipException e) {
-            throw new DataSourceException("CSV file " + file + " is not a valid gzip stream (" + e.getMessage()
-                    + "); the .gz file is corrupt or truncated", e);
-        } catch (IOException e) {
-            throw new DataSourceException("cannot read CSV file " + file + ": " + e, e);
-        }
+        Rows table = rows(file);
+        List<String[]> rows = table.cells();
+        List<Integer> lineNumbers = table.lines();
         if (rows.isEmpty()) {
             throw new DataSourceException("CSV file " + file + " holds no rows");
         }
@@ -117,21 +99,55 @@ final class CsvSource {
                     labels[s] = cell;
                     continue;
                 }
-                float v = isNumber(cell) ? (float) Double.parseDouble(cell) : Float.NaN;
-                if (!Float.isFinite(v)) {
-                    throw new DataSourceException("CSV file " + file + " line " + line + ", " + column(c, names)
-                            + ": " + (cell.isEmpty() ? "the cell is empty" : DataSourceException.quote(cell)
-                            + (isNumber(cell) ? " is too large for a float" : " is not a number"))
-                            + "; feature cells must be plain decimal numbers");
-                }
-                values[k++] = v;
+                values[k++] = feature(file, line, c, names, cell);
             }
             entries[s] = "line " + line;
         }
         return new RawPart(file, values, new long[] {features}, labels, entries);
     }
 
-    private static String column(int c, String[] names) {
+    /** A feature cell's value; a cell that is not a finite plain decimal number is an error naming the place. */
+    static float feature(Path file, int line, int c, String[] names, String cell) {
+        float v = isNumber(cell) ? (float) Double.parseDouble(cell) : Float.NaN;
+        if (!Float.isFinite(v)) {
+            throw new DataSourceException("CSV file " + file + " line " + line + ", " + column(c, names)
+                    + ": " + (cell.isEmpty() ? "the cell is empty" : DataSourceException.quote(cell)
+                    + (isNumber(cell) ? " is too large for a float" : " is not a number"))
+                    + "; feature cells must be plain decimal numbers");
+        }
+        return v;
+    }
+
+    /** The non-blank rows of a file, split into cells, with their 1-based line numbers. */
+    record Rows(List<String[]> cells, List<Integer> lines) {
+    }
+
+    static Rows rows(Path file) {
+        List<String[]> rows = new ArrayList<>();
+        List<Integer> lineNumbers = new ArrayList<>();
+        try (BufferedReader in = open(file)) {
+            int lineNo = 0;
+            for (String line; (line = in.readLine()) != null; ) {
+                lineNo++;
+                if (lineNo == 1 && line.startsWith("\uFEFF")) {
+                    line = line.substring(1);
+                }
+                if (line.isBlank()) {
+                    continue;
+                }
+                rows.add(split(file, lineNo, line));
+                lineNumbers.add(lineNo);
+            }
+        } catch (ZipException e) {
+            throw new DataSourceException("CSV file " + file + " is not a valid gzip stream (" + e.getMessage()
+                    + "); the .gz file is corrupt or truncated", e);
+        } catch (IOException e) {
+            throw new DataSourceException("cannot read CSV file " + file + ": " + e, e);
+        }
+        return new Rows(rows, lineNumbers);
+    }
+
+    static String column(int c, String[] names) {
         return "column " + c + (names == null ? "" : " (" + DataSourceException.quote(names[c]) + ")");
     }
 

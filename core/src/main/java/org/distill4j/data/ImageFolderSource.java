@@ -69,7 +69,7 @@ final class ImageFolderSource {
                 labels.toArray(String[]::new), entries.toArray(String[]::new));
     }
 
-    private static List<Path> list(Path root, Path dir) {
+    static List<Path> list(Path root, Path dir) {
         List<Path> out = new ArrayList<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
             stream.forEach(out::add);
@@ -80,11 +80,11 @@ final class ImageFolderSource {
         return out;
     }
 
-    private static boolean hidden(Path p) {
+    static boolean hidden(Path p) {
         return p.getFileName().toString().startsWith(".");
     }
 
-    private static boolean isImage(Path p) {
+    static boolean isImage(Path p) {
         String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
         return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg");
     }
@@ -102,6 +102,11 @@ final class ImageFolderSource {
             throw new DataSourceException("image " + file + " is not in a format ImageIO can decode"
                     + " (PNG or JPEG expected); replace or remove it");
         }
+        return sample(image, height, width, channels);
+    }
+
+    /** An image as {@code channels} planes of {@code height x width} values in [0, 1], converted as the class says. */
+    static float[] sample(BufferedImage image, int height, int width, int channels) {
         int h = image.getHeight();
         int w = image.getWidth();
         float[][] planes = planes(image, channels);

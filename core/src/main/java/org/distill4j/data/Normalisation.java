@@ -88,13 +88,39 @@ public record Normalisation(Layout layout, List<Long> sampleShape, List<Double> 
         return out;
     }
 
-    /** As {@link #apply(float[])}, overwriting {@code values}. */
-    void applyInPlace(float[] values) {
+    /**
+     * The raw values {@link #apply} maps to {@code normalised}, up to float rounding:
+     * {@code x · std[k] + mean[k]} (e.g. raw test inputs recovered from a normalised dataset).
+     */
+    public float[] invert(float[] normalised) {
+        int size = checkedSize(normalised);
+        int groups = mean.size();
+        int run = size / groups;
+        float[] out = normalised.clone();
+        for (int base = 0; base < out.length; base += size) {
+            for (int g = 0; g < groups; g++) {
+                float m = mean.get(g).floatValue();
+                float s = std.get(g).floatValue();
+                for (int i = base + g * run; i < base + (g + 1) * run; i++) {
+                    out[i] = out[i] * s + m;
+                }
+            }
+        }
+        return out;
+    }
+
+    private int checkedSize(float[] values) {
         int size = featureSize();
         if (values.length % size != 0) {
             throw new IllegalArgumentException("normalisation: " + values.length
                     + " values are not a whole number of samples of shape " + sampleShape);
         }
+        return size;
+    }
+
+    /** As {@link #apply(float[])}, overwriting {@code values}. */
+    void applyInPlace(float[] values) {
+        int size = checkedSize(values);
         int groups = mean.size();
         int run = size / groups; // values in a row sharing one statistic: H*W per channel, 1 per feature
         float[] m = new float[groups];

@@ -53,6 +53,28 @@ public final class SafeTensors {
             return shape.length == 0 ? 1 : shape[0];
         }
 
+        /** Its F32 values, copied to the heap. */
+        public float[] floats() {
+            requireType("F32");
+            float[] out = new float[Math.toIntExact(data.remaining() / 4)];
+            data.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+            return out;
+        }
+
+        /** Its I32 values, copied to the heap. */
+        public int[] ints() {
+            requireType("I32");
+            int[] out = new int[Math.toIntExact(data.remaining() / 4)];
+            data.duplicate().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(out);
+            return out;
+        }
+
+        private void requireType(String wanted) {
+            if (!dtype.equals(wanted)) {
+                throw new IllegalStateException("tensor of dtype " + dtype + " read as " + wanted);
+            }
+        }
+
         /** Elements per row (product of all but the first dimension). */
         public int rowSize() {
             long n = 1;

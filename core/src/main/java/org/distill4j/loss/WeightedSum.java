@@ -8,6 +8,7 @@ import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.model.Outputs;
+import org.distill4j.model.Scalars;
 
 /**
  * The objective a participant minimises: {@code ceWeight·CE(z, y) + Σ_k term_k}, the task's
@@ -60,7 +61,7 @@ public final class WeightedSum implements DistillationLoss {
         }
         if (batch.hasLabels()) {
             NDArray ce = CrossEntropy.of(student.logits(), batch.labels());
-            total = ceWeight == 1 ? ce : ce.mul((float) ceWeight);
+            total = ceWeight == 1 ? ce : Scalars.mul(ce, (float) ceWeight);
             terms.put(CrossEntropy.TERM, total);
         }
         if (distillation != null) {

@@ -75,6 +75,27 @@ public record CnnSpec(List<Integer> channels, Integer hidden, Boolean batchNorm,
     }
 
     @Override
+    public Architecture.Plan layers() {
+        Architecture.Plan plan = new Architecture.Plan();
+        for (int i = 0; i < channels.size(); i++) {
+            List<Architecture.Layer> conv = new java.util.ArrayList<>();
+            conv.add(Architecture.Plan.conv(3, 1, 1));
+            if (batchNorm) {
+                conv.add(Architecture.Plan.batchNorm());
+            }
+            conv.add(Architecture.Plan.relu());
+            conv.add(Architecture.Plan.maxPool(2, 2));
+            plan.stage("conv" + (i + 1), conv);
+        }
+        List<Architecture.Layer> fc = new java.util.ArrayList<>(List.of(Architecture.Plan.flatten(),
+                Architecture.Plan.linear(), Architecture.Plan.relu()));
+        if (dropout > 0) {
+            fc.add(Architecture.Plan.dropout(dropout));
+        }
+        return plan.stage("fc", fc).stage(Outputs.LOGITS, Architecture.Plan.linear());
+    }
+
+    @Override
     public long forwardFlops(long[] sampleShape, int numClasses) {
         long c = sampleShape[0];
         long h = sampleShape[1];

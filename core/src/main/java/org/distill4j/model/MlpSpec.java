@@ -46,6 +46,24 @@ public record MlpSpec(List<Integer> hidden, Double dropout) implements ModelSpec
     }
 
     @Override
+    public Architecture.Plan layers() {
+        Architecture.Plan plan = new Architecture.Plan();
+        for (int i = 0; i < hidden.size(); i++) {
+            List<Architecture.Layer> fc = new java.util.ArrayList<>();
+            if (i == 0) {
+                fc.add(Architecture.Plan.flatten());
+            }
+            fc.add(Architecture.Plan.linear());
+            fc.add(Architecture.Plan.relu());
+            if (dropout > 0) {
+                fc.add(Architecture.Plan.dropout(dropout));
+            }
+            plan.stage("fc" + (i + 1), fc);
+        }
+        return plan.stage(Outputs.LOGITS, Architecture.Plan.linear());
+    }
+
+    @Override
     public long forwardFlops(long[] sampleShape, int numClasses) {
         long in = 1;
         for (long d : sampleShape) {

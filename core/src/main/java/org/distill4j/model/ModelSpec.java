@@ -22,6 +22,18 @@ public sealed interface ModelSpec permits MlpSpec, CnnSpec, ResNetSpec, MultiExi
     String describe();
 
     /**
+     * The layers {@link #build} builds, stage by stage, for export ({@link Architecture#of}): a plan
+     * whose sizes and tensor names are filled in from the built network's parameters. By default an
+     * architecture cannot be exported.
+     *
+     * @throws UnsupportedOperationException naming the architecture, if it cannot be exported
+     */
+    default Architecture.Plan layers() {
+        throw new UnsupportedOperationException(describe() + " cannot be exported: its layers have no description"
+                + " (exportable: mlp, cnn, resnet, multi-exit)");
+    }
+
+    /**
      * Checks that this architecture can take samples of {@code sampleShape} (the data's), before
      * anything is built or trained. By default every shape is accepted.
      *

@@ -96,6 +96,25 @@ public record MultiExitSpec(ModelSpec backbone) implements ModelSpec {
         return backbone.build(sampleShape, numClasses).withSideHeads(heads);
     }
 
+    /** The backbone's layers, then each exit's bottleneck and classifier as heads (as {@link #build} adds them). */
+    @Override
+    public Architecture.Plan layers() {
+        Architecture.Plan plan = backbone.layers();
+        for (int k = 1; k < STAGES; k++) {
+            List<Architecture.Layer> bottleneck = new ArrayList<>();
+            for (int j = k; j < STAGES; j++) {
+                bottleneck.add(Architecture.Plan.conv(3, 2, 1));
+                bottleneck.add(Architecture.Plan.batchNorm());
+                bottleneck.add(Architecture.Plan.relu());
+            }
+            bottleneck.add(Architecture.Plan.globalAvgPool());
+            bottleneck.add(Architecture.Plan.flatten());
+            plan.head("exit" + k + ".features", "stage" + k, bottleneck);
+            plan.head("exit" + k, "exit" + k + ".features", List.of(Architecture.Plan.linear()));
+        }
+        return plan;
+    }
+
     @Override
     public long forwardFlops(long[] sampleShape, int numClasses) {
         int[] channels = channels();

@@ -171,6 +171,11 @@ public final class Network implements AutoCloseable {
         return out;
     }
 
+    /** Every parameter (weights and running statistics), in network order: what {@link Architecture#of} binds. */
+    public List<Parameter> parameters() {
+        return List.copyOf(net.getParameters().values());
+    }
+
     /** Every parameter array (weights and running statistics), in network order. */
     public List<NDArray> parameterArrays() {
         List<NDArray> out = new ArrayList<>();
@@ -191,7 +196,8 @@ public final class Network implements AutoCloseable {
             throw new IllegalArgumentException("cannot assign " + value.getShape() + " to " + target.getShape());
         }
         if (target.getShape().dimension() == 0) {
-            target.muli(0f).addi(value);
+            Scalars.scaleInPlace(target, 0);
+            target.addi(value);
             return;
         }
         target.set(new ai.djl.ndarray.index.NDIndex(String.join(",",

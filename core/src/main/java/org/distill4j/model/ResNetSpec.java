@@ -83,6 +83,29 @@ public record ResNetSpec(Integer depth, Integer width) implements ModelSpec {
     }
 
     @Override
+    public Architecture.Plan layers() {
+        int blocksPerStage = (depth - 2) / 6;
+        Architecture.Plan plan = new Architecture.Plan().stage("stem", Architecture.Plan.conv(3, 1, 1),
+                Architecture.Plan.batchNorm(), Architecture.Plan.relu());
+        for (int s = 0; s < 3; s++) {
+            List<Architecture.Layer> stage = new java.util.ArrayList<>();
+            for (int b = 0; b < blocksPerStage; b++) {
+                boolean downsample = b == 0 && s > 0;
+                int stride = downsample ? 2 : 1;
+                stage.add(Architecture.Plan.residual(
+                        List.of(Architecture.Plan.conv(3, stride, 1), Architecture.Plan.batchNorm(),
+                                Architecture.Plan.relu(), Architecture.Plan.conv(3, 1, 1), Architecture.Plan.batchNorm()),
+                        downsample ? List.of(Architecture.Plan.conv(1, stride, 0), Architecture.Plan.batchNorm())
+                                : List.of()));
+                stage.add(Architecture.Plan.relu());
+            }
+            plan.stage("stage" + (s + 1), stage);
+        }
+        return plan.stage("pool", Architecture.Plan.globalAvgPool(), Architecture.Plan.flatten())
+                .stage(Outputs.LOGITS, Architecture.Plan.linear());
+    }
+
+    @Override
     public long forwardFlops(long[] sampleShape, int numClasses) {
         int n = (depth - 2) / 6;
         long h = sampleShape[1];

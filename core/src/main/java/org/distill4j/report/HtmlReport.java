@@ -26,7 +26,6 @@ public final class HtmlReport {
     }
 
     public static String render(RunRecord r) throws IOException {
-        System.setProperty("java.awt.headless", "true");
         StringBuilder h = new StringBuilder();
         h.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>distill4j run ")
                 .append(esc(r.runId())).append("</title><style>")

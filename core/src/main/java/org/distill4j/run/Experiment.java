@@ -103,6 +103,15 @@ public final class Experiment {
         return this;
     }
 
+    /**
+     * Adds the digests of the files the data was read from to the run's provenance when they are
+     * Fashion-MNIST's four (see {@link #dataFrom}); other sources are known by their splits' digests.
+     */
+    public Experiment recordingDataFiles() {
+        return DataSpec.FASHION_MNIST.equals(data.source()) && data.origin() != null
+                ? dataFrom(Path.of(data.origin())) : this;
+    }
+
     /** The stop request the run obeys at step boundaries (e.g. set by a signal handler). */
     public Experiment stoppedBy(StopRequest request) {
         this.stop = request;

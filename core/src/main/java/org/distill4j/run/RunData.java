@@ -1,5 +1,6 @@
 package org.distill4j.run;
 
+import ai.djl.ndarray.NDManager;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -14,6 +15,7 @@ import org.distill4j.data.Dataset;
 import org.distill4j.data.FashionMnist;
 import org.distill4j.data.Normalisation;
 import org.distill4j.model.InputShapeException;
+import org.distill4j.model.Network;
 import org.distill4j.model.ModelSpec;
 
 /**
@@ -43,12 +45,15 @@ public record RunData(Dataset train, Dataset test, Normalisation normalisation, 
     }
 
     private static RunData of(FashionMnist.Splits splits, Path dir) {
-        long[] shape = splits.train().sampleShape();
-        Normalisation norm = new Normalisation(Normalisation.Layout.PER_CHANNEL, Arrays.stream(shape).boxed().toList(),
+        return new RunData(splits.train(), splits.test(), fashionMnistNormalisation(splits.train().sampleShape()),
+                DataSpec.FASHION_MNIST, dir == null ? null : dir.toString());
+    }
+
+    /** Fashion-MNIST's normalisation: its fixed constants and ten class names, for samples of {@code shape}. */
+    static Normalisation fashionMnistNormalisation(long[] shape) {
+        return new Normalisation(Normalisation.Layout.PER_CHANNEL, Arrays.stream(shape).boxed().toList(),
                 List.of(Double.parseDouble(Float.toString(Dataset.MEAN))),
                 List.of(Double.parseDouble(Float.toString(Dataset.STD))), FashionMnist.CLASS_NAMES);
-        return new RunData(splits.train(), splits.test(), norm, DataSpec.FASHION_MNIST,
-                dir == null ? null : dir.toString());
     }
 
     /**
@@ -71,6 +76,45 @@ public record RunData(Dataset train, Dataset test, Normalisation normalisation, 
         DataSources.Loaded loaded = DataSources.load(spec.sourceSpec(), baseDir);
         return new RunData(loaded.train(), loaded.test(), loaded.normalisation(), spec.sourceName(),
                 baseDir.resolve(spec.train()).toString());
+    }
+
+    /**
+     * Loads the data a config names, relative paths against the working directory (a loaded
+     * config's are already absolute), and checks every network of the config against the
+     * samples' shape: bad data and a misfit model both stop a run before anything is written.
+     *
+     * @param fashionMnistDir finds the Fashion-MNIST directory; asked only when the config's
+     *     {@code data} has no {@code source}
+     * @throws org.distill4j.data.DatasetException if the data is missing, unreadable or inconsistent
+     * @throws InputShapeException if a network of the config cannot take the samples
+     */
+    public static RunData load(RunConfig cfg, Supplier<Path> fashionMnistDir) {
+        RunData data = load(cfg.data(), Path.of("").toAbsolutePath(), fashionMnistDir);
+        data.checkModels(cfg);
+        return data;
+    }
+
+    /**
+     * A saved teacher ({@code teacher.load}) must be an intact network file of the configured
+     * model that takes the data's samples and classes; nothing to check without one.
+     *
+     * @throws java.io.IOException if the file is missing or damaged
+     * @throws InputShapeException if it takes other samples or has another number of classes
+     */
+    public void checkLoadedTeacher(RunConfig cfg) throws java.io.IOException {
+        if (cfg.teacher() == null || cfg.teacher().load() == null) {
+            return;
+        }
+        Path file = Path.of(cfg.teacher().load());
+        Network.checkSaved(file, cfg.teacher().model());
+        try (NDManager m = NDManager.newBaseManager(); Network n = Network.load(file, cfg.teacher().model(), m)) {
+            int classes = normalisation.numClasses();
+            if (!Arrays.equals(n.sampleShape(), sampleShape()) || n.numClasses() != classes) {
+                throw new InputShapeException("teacher.load: " + file + " takes samples of shape "
+                        + Arrays.toString(n.sampleShape()) + " with " + n.numClasses() + " classes but the data ("
+                        + source + ") has " + Arrays.toString(sampleShape()) + " with " + classes + " classes");
+            }
+        }
     }
 
     /** @return the shape of one sample, e.g. {@code [1, 28, 28]} or {@code [4]} */

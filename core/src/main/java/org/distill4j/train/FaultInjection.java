@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.distill4j.loss.LossValue;
+import org.distill4j.model.Scalars;
 
 /**
  * Test hook of one run: halts the JVM at a named point (as {@code kill -9} would: no shutdown
@@ -70,7 +71,7 @@ public final class FaultInjection implements LoopListener {
             return value;
         }
         if (fires(NAN_LOSS, updates.incrementAndGet())) {
-            return new LossValue(value.total().mul(Float.NaN), value.terms());
+            return new LossValue(Scalars.mul(value.total(), Float.NaN), value.terms());
         }
         return value;
     }

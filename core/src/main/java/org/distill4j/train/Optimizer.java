@@ -8,6 +8,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.List;
+import org.distill4j.model.Scalars;
 
 /**
  * Updates a network's parameters from their gradients and clears the gradients. Written here
@@ -81,7 +82,7 @@ public abstract sealed class Optimizer implements AutoCloseable {
     public final void scaleGradients(double factor) {
         for (Parameter p : parameters) {
             try (NDArray g = p.getArray().getGradient()) {
-                g.muli((float) factor);
+                Scalars.scaleInPlace(g, (float) factor);
             }
         }
     }

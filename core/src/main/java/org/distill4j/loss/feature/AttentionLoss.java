@@ -14,6 +14,7 @@ import org.distill4j.loss.LossValue;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 import org.distill4j.model.TapShapes;
+import org.distill4j.model.Scalars;
 
 /**
  * Activation-based attention transfer (Zagoruyko &amp; Komodakis 2017, "Paying More Attention to
@@ -65,7 +66,7 @@ public final class AttentionLoss implements DistillationLoss {
     public static NDArray attention(NDArray map) {
         long batch = map.getShape().get(0);
         NDArray q = map.square().mean(new int[] {1}).reshape(batch, -1);
-        return q.div(q.norm(new int[] {1}, true).maximum(1e-12f));
+        return q.div(Scalars.maximum(q.norm(new int[] {1}, true), 1e-12f));
     }
 
     /** {@code mean((Q_s − Q_t)²)} for one pair of equally sized maps. */
@@ -120,7 +121,7 @@ public final class AttentionLoss implements DistillationLoss {
             NDArray p = pair(AdaptivePool.to(s, h, w), AdaptivePool.to(t, h, w));
             at = at == null ? p : at.add(p);
         }
-        at = at.mul((float) (beta / 2));
+        at = Scalars.mul(at, (float) (beta / 2));
         return LossValue.of("at", at);
     }
 

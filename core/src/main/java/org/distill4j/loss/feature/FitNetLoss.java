@@ -18,6 +18,7 @@ import org.distill4j.loss.LossValue;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 import org.distill4j.model.TapShapes;
+import org.distill4j.model.Scalars;
 
 /**
  * FitNets hints (Romero, Ballas, Kahou, Chassang, Gatta &amp; Bengio 2015, "FitNets: Hints for
@@ -100,7 +101,7 @@ public final class FitNetLoss implements DistillationLoss {
         }
         NDArray regressed = adapters.forward(REGRESSOR, student.get(studentTap));
         NDArray target = teacher.outputs().get(teacherTap).stopGradient();
-        NDArray hint = hint(regressed, target).mul((float) beta);
+        NDArray hint = Scalars.mul(hint(regressed, target), (float) beta);
         return LossValue.of("hint", hint);
     }
 

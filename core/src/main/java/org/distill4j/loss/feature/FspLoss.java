@@ -14,6 +14,7 @@ import org.distill4j.loss.LossValue;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 import org.distill4j.model.TapShapes;
+import org.distill4j.model.Scalars;
 
 /**
  * Flow of solution procedure (Yim, Joo, Bae &amp; Kim 2017, "A Gift from Knowledge Distillation:
@@ -66,7 +67,7 @@ public final class FspLoss implements DistillationLoss {
         long positions = a.get(2) * a.get(3);
         NDArray f1 = first.reshape(a.get(0), a.get(1), positions);
         NDArray f2 = second.reshape(b.get(0), b.get(1), positions).transpose(0, 2, 1);
-        return f1.matMul(f2).div(positions);
+        return Scalars.div(f1.matMul(f2), positions);
     }
 
     /** {@link #flow} after pooling the larger map to the smaller's height and width. */
@@ -78,7 +79,7 @@ public final class FspLoss implements DistillationLoss {
 
     /** {@code mean_batch ‖G_t − G_s‖²_F}. */
     public static NDArray distance(NDArray studentFlow, NDArray teacherFlow) {
-        return studentFlow.sub(teacherFlow).square().sum().div(studentFlow.getShape().get(0));
+        return Scalars.div(studentFlow.sub(teacherFlow).square().sum(), studentFlow.getShape().get(0));
     }
 
     @Override
@@ -149,7 +150,7 @@ public final class FspLoss implements DistillationLoss {
             NDArray d = distance(gs, gt);
             fsp = fsp == null ? d : fsp.add(d);
         }
-        fsp = fsp.mul((float) beta);
+        fsp = Scalars.mul(fsp, (float) beta);
         return LossValue.of("fsp", fsp);
     }
 

@@ -17,6 +17,7 @@ import org.distill4j.loss.LossValue;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 import org.distill4j.model.TapShapes;
+import org.distill4j.model.Scalars;
 
 /**
  * Variational information distillation (Ahn, Hu, Damianou, Lawrence &amp; Dai 2019, "Variational
@@ -115,10 +116,10 @@ public final class VidLoss implements DistillationLoss {
         broadcast[1] = shape.get(1);
         NDArray scale = Activation.softPlus(alpha).add((float) eps).reshape(new Shape(broadcast));
         NDArray perValue = variance == Variance.STD
-                ? target.sub(mu).square().div(scale.square().mul(2)).add(scale.log())
-                : target.sub(mu).square().div(scale).add(scale.log()).mul(0.5f);
+                ? target.sub(mu).square().div(Scalars.mul(scale.square(), 2)).add(scale.log())
+                : Scalars.mul(target.sub(mu).square().div(scale).add(scale.log()), 0.5f);
         // Σ over channels, mean over samples and positions: the total divided by B·H·W
-        return perValue.sum().div(shape.size() / shape.get(1));
+        return Scalars.div(perValue.sum(), shape.size() / shape.get(1));
     }
 
     /** The α that gives {@code softplus(α) + ε = sigma}: softplus⁻¹(σ − ε) = log(exp(σ − ε) − 1). */
@@ -171,7 +172,7 @@ public final class VidLoss implements DistillationLoss {
         NDArray alpha = s.getManager().zeros(new Shape(channels), s.getDataType())
                 .add(adapters.tensor(ALPHA, s.getManager()));
         NDArray target = teacher.outputs().get(teacherTap).stopGradient();
-        NDArray vid = nll(mu, alpha, target, eps, variance).mul((float) beta);
+        NDArray vid = Scalars.mul(nll(mu, alpha, target, eps, variance), (float) beta);
         return LossValue.of("vid", vid);
     }
 

@@ -14,6 +14,7 @@ import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
+import org.distill4j.model.Scalars;
 
 /**
  * Contrastive representation distillation (Tian, Krishnan &amp; Isola 2020, "Contrastive
@@ -122,9 +123,9 @@ public final class CrdLoss implements DistillationLoss {
      * {@code excluded} (B, N) masks negatives that are the anchor's own sample. Mean over the batch.
      */
     static NDArray infoNce(NDArray anchor, NDArray positive, NDArray negatives, NDArray excluded, double tau) {
-        NDArray pos = anchor.mul(positive).sum(new int[] {1}, true).div(tau);
-        NDArray neg = anchor.matMul(negatives.transpose()).div(tau)
-                .sub(excluded.toType(anchor.getDataType(), false).mul(MASKED));
+        NDArray pos = Scalars.div(anchor.mul(positive).sum(new int[] {1}, true), tau);
+        NDArray neg = Scalars.div(anchor.matMul(negatives.transpose()), tau)
+                .sub(Scalars.mul(excluded.toType(anchor.getDataType(), false), MASKED));
         return pos.concat(neg, 1).logSoftmax(1).get(":, 0").neg().mean();
     }
 
@@ -155,7 +156,7 @@ public final class CrdLoss implements DistillationLoss {
 
     private void update(NDArray bank, NDIndex rows, NDArray embeddings, NDManager scope) {
         NDArray old = bank.get(scope, rows);
-        NDArray mixed = old.mul(momentum).add(embeddings.toType(bank.getDataType(), false).mul(1 - momentum));
+        NDArray mixed = Scalars.mul(old, momentum).add(Scalars.mul(embeddings.toType(bank.getDataType(), false), 1 - momentum));
         NDArray updated = Pairwise.normalize(mixed, 1);
         if (updated.isNaN().logicalOr(updated.isInfinite()).any().getBoolean()) {
             return; // a non-finite step is skipped or stops the run; it must not poison the bank

@@ -17,6 +17,7 @@ import org.distill4j.loss.LossValue;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 import org.distill4j.model.TapShapes;
+import org.distill4j.model.Scalars;
 
 /**
  * Instance relationship graph distillation (Liu et al. 2019, "Knowledge Distillation via Instance
@@ -93,14 +94,14 @@ public final class IrgLoss implements DistillationLoss {
     NDArray edges(NDArray features) {
         NDArray d = Pairwise.distances(Pairwise.flatten(features), squared);
         long b = d.getShape().get(0);
-        return d.div(d.sum().div(b * (b - 1)));
+        return d.div(Scalars.div(d.sum(), b * (b - 1)));
     }
 
     /** Each instance's distance between taps l and l+1 after reduction (a B-vector), divided by its mean. */
     NDArray transformation(NDArray earlier, NDArray later, Reduction[] step) {
         NDArray a = Pairwise.flatten(step[0].apply(earlier));
         NDArray b = Pairwise.flatten(step[1].apply(later));
-        NDArray d = a.sub(b).square().sum(new int[] {1}).maximum(Pairwise.DISTANCE_EPS);
+        NDArray d = Scalars.maximum(a.sub(b).square().sum(new int[] {1}), Pairwise.DISTANCE_EPS);
         if (!squared) {
             d = d.sqrt();
         }
@@ -123,7 +124,7 @@ public final class IrgLoss implements DistillationLoss {
                         edges(t.get(teacherTaps.get(l)).stopGradient()));
                 sum = sum == null ? e : sum.add(e);
             }
-            terms.put(EDGE, Pairwise.scaled(sum.div(layers), edgeWeight));
+            terms.put(EDGE, Pairwise.scaled(Scalars.div(sum, layers), edgeWeight));
         }
         if (transformWeight > 0 && layers > 1) {
             NDArray sum = null;
@@ -135,7 +136,7 @@ public final class IrgLoss implements DistillationLoss {
                 NDArray m = Pairwise.mse(ts, tt);
                 sum = sum == null ? m : sum.add(m);
             }
-            terms.put(TRANSFORM, Pairwise.scaled(sum.div(layers - 1), transformWeight));
+            terms.put(TRANSFORM, Pairwise.scaled(Scalars.div(sum, layers - 1), transformWeight));
         }
         return terms.isEmpty() ? LossValue.none(student.logits()) : LossValue.sum(terms);
     }

@@ -2,6 +2,7 @@ package org.distill4j.loss.relation;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import org.distill4j.model.Scalars;
 
 /**
  * The arithmetic the relation losses share: per-sample vectors, their normalisation and the
@@ -26,7 +27,7 @@ final class Pairwise {
      * root of a clamped sum of squares: the norm's own gradient is undefined at zero, this one is 0.
      */
     static NDArray normalize(NDArray x, int axis) {
-        return x.div(x.square().sum(new int[] {axis}, true).maximum(NORM_EPS * NORM_EPS).sqrt());
+        return x.div(Scalars.maximum(x.square().sum(new int[] {axis}, true), NORM_EPS * NORM_EPS).sqrt());
     }
 
     /**
@@ -36,7 +37,7 @@ final class Pairwise {
      */
     static NDArray distances(NDArray f, boolean squared) {
         NDArray sq = f.square().sum(new int[] {1}, true);
-        NDArray d = sq.add(sq.transpose()).sub(f.matMul(f.transpose()).mul(2)).maximum(DISTANCE_EPS);
+        NDArray d = Scalars.maximum(sq.add(sq.transpose()).sub(Scalars.mul(f.matMul(f.transpose()), 2)), DISTANCE_EPS);
         if (!squared) {
             d = d.sqrt();
         }
@@ -54,7 +55,7 @@ final class Pairwise {
      * float64 (two 0-dim operands promote), which the float32 training step cannot read.
      */
     static NDArray scaled(NDArray x, double w) {
-        return x.getDataType() == DataType.FLOAT64 ? x.mul(w) : x.mul((float) w);
+        return Scalars.mul(x, x.getDataType() == DataType.FLOAT64 ? w : (float) w);
     }
 
     /** Mean squared error over all elements (torch's F.mse_loss). */
@@ -69,7 +70,7 @@ final class Pairwise {
      */
     static NDArray smoothL1(NDArray a, NDArray b) {
         NDArray x = a.sub(b).abs();
-        NDArray q = x.minimum(1);
-        return q.square().mul(0.5).add(x.sub(q)).mean();
+        NDArray q = Scalars.minimum(x, 1);
+        return Scalars.mul(q.square(), 0.5).add(x.sub(q)).mean();
     }
 }

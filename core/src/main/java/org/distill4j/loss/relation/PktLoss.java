@@ -8,6 +8,7 @@ import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
 import org.distill4j.model.Outputs;
+import org.distill4j.model.Scalars;
 
 /**
  * Probabilistic knowledge transfer (Passalis &amp; Tefas 2018, "Learning Deep Representations
@@ -43,9 +44,9 @@ public final class PktLoss implements DistillationLoss {
     /** Row-normalised cosine kernel {@code P} (B×B) of the flattened features. */
     static NDArray conditional(NDArray features) {
         NDArray f = Pairwise.flatten(features);
-        NDArray norm = f.square().sum(new int[] {1}, true).maximum(1e-24).sqrt();
+        NDArray norm = Scalars.maximum(f.square().sum(new int[] {1}, true), 1e-24).sqrt();
         NDArray unit = f.div(norm.add(EPS));
-        NDArray k = unit.matMul(unit.transpose()).add(1).div(2);
+        NDArray k = Scalars.div(unit.matMul(unit.transpose()).add(1), 2);
         return k.div(k.sum(new int[] {1}, true));
     }
 

@@ -8,6 +8,7 @@ import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
 import org.distill4j.model.Outputs;
+import org.distill4j.model.Scalars;
 
 /**
  * Similarity-preserving distillation (Tung &amp; Mori 2019, "Similarity-Preserving Knowledge
@@ -46,7 +47,7 @@ public final class SpLoss implements DistillationLoss {
     /** {@code (1/B²)·‖G_t − G_s‖²_F}, unweighted. */
     public static NDArray of(NDArray student, NDArray teacher) {
         long b = student.getShape().get(0);
-        return similarity(teacher).sub(similarity(student)).square().sum().div(b * b);
+        return Scalars.div(similarity(teacher).sub(similarity(student)).square().sum(), b * b);
     }
 
     @Override

@@ -8,6 +8,7 @@ import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
 import org.distill4j.model.Outputs;
+import org.distill4j.model.Scalars;
 
 /**
  * Decoupled knowledge distillation (Zhao, Cui, Song, Qiu &amp; Liang 2022, "Decoupled Knowledge
@@ -80,7 +81,7 @@ public final class DkdLoss implements DistillationLoss {
         BinaryLogs t = binaryLogs(teacherLogits, target, others, temperature);
         BinaryLogs s = binaryLogs(studentLogits, target, others, temperature);
         NDArray kl = t.target.exp().mul(t.target.sub(s.target)).add(t.rest.exp().mul(t.rest.sub(s.rest)));
-        return kl.sum().div(studentLogits.getShape().get(0));
+        return Scalars.div(kl.sum(), studentLogits.getShape().get(0));
     }
 
     /**
@@ -92,9 +93,9 @@ public final class DkdLoss implements DistillationLoss {
         int classes = (int) studentLogits.getShape().get(1);
         NDArray others = labels.oneHot(classes).eq(0);
         float invT = (float) (1.0 / temperature);
-        NDArray logQt = teacherLogits.mul(invT).booleanMask(others).reshape(batch, classes - 1).logSoftmax(1);
-        NDArray logQs = studentLogits.mul(invT).booleanMask(others).reshape(batch, classes - 1).logSoftmax(1);
-        return logQt.exp().mul(logQt.sub(logQs)).sum().div(batch);
+        NDArray logQt = Scalars.mul(teacherLogits, invT).booleanMask(others).reshape(batch, classes - 1).logSoftmax(1);
+        NDArray logQs = Scalars.mul(studentLogits, invT).booleanMask(others).reshape(batch, classes - 1).logSoftmax(1);
+        return Scalars.div(logQt.exp().mul(logQt.sub(logQs)).sum(), batch);
     }
 
     /** Per sample: log p_y and log(1 − p_y) at temperature T. */
@@ -103,7 +104,7 @@ public final class DkdLoss implements DistillationLoss {
     private static BinaryLogs binaryLogs(NDArray logits, NDArray target, NDArray others, double temperature) {
         long batch = logits.getShape().get(0);
         long classes = logits.getShape().get(1);
-        NDArray logp = logits.mul((float) (1.0 / temperature)).logSoftmax(1);
+        NDArray logp = Scalars.mul(logits, (float) (1.0 / temperature)).logSoftmax(1);
         NDArray rest = logp.booleanMask(others).reshape(batch, classes - 1);
         // log Σ exp, shifted by the (detached) row maximum: the shift cancels in value and gradient
         NDArray max = rest.max(new int[] {1}, true).stopGradient();
@@ -116,8 +117,8 @@ public final class DkdLoss implements DistillationLoss {
         NDArray zs = student.logits();
         NDArray zt = teacher.outputs().logits().stopGradient();
         double scale = kdWeight * temperature * temperature;
-        NDArray tckd = tckd(zt, zs, batch.labels(), temperature).mul((float) (scale * alpha));
-        NDArray nckd = nckd(zt, zs, batch.labels(), temperature).mul((float) (scale * beta));
+        NDArray tckd = Scalars.mul(tckd(zt, zs, batch.labels(), temperature), (float) (scale * alpha));
+        NDArray nckd = Scalars.mul(nckd(zt, zs, batch.labels(), temperature), (float) (scale * beta));
         Map<String, NDArray> terms = new LinkedHashMap<>();
         terms.put("tckd", tckd);
         terms.put("nckd", nckd);

@@ -6,6 +6,7 @@ import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
 import org.distill4j.model.Outputs;
+import org.distill4j.model.Scalars;
 
 /**
  * Response-based knowledge distillation (Hinton, Vinyals &amp; Dean 2015, "Distilling the
@@ -31,17 +32,17 @@ public final class KdLoss implements DistillationLoss {
     /** {@code KL(softmax(t/T) ‖ softmax(s/T))} summed over classes, averaged over the batch. */
     public static NDArray klDivergence(NDArray teacherLogits, NDArray studentLogits, double temperature) {
         float invT = (float) (1.0 / temperature);
-        NDArray logPt = teacherLogits.mul(invT).logSoftmax(1);
-        NDArray logPs = studentLogits.mul(invT).logSoftmax(1);
+        NDArray logPt = Scalars.mul(teacherLogits, invT).logSoftmax(1);
+        NDArray logPs = Scalars.mul(studentLogits, invT).logSoftmax(1);
         long batch = studentLogits.getShape().get(0);
-        return logPt.exp().mul(logPt.sub(logPs)).sum().div(batch);
+        return Scalars.div(logPt.exp().mul(logPt.sub(logPs)).sum(), batch);
     }
 
     @Override
     public LossValue compute(Outputs student, Knowledge teacher, Batch batch) {
         NDArray zs = student.logits();
         NDArray zt = teacher.outputs().logits().stopGradient();
-        NDArray kd = klDivergence(zt, zs, temperature).mul((float) (alpha * temperature * temperature));
+        NDArray kd = Scalars.mul(klDivergence(zt, zs, temperature), (float) (alpha * temperature * temperature));
         return LossValue.of("kd", kd);
     }
 }

@@ -8,6 +8,7 @@ import org.distill4j.knowledge.Knowledge;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
 import org.distill4j.model.Outputs;
+import org.distill4j.model.Scalars;
 
 /**
  * The distillation term of one peer in online distillation,
@@ -52,7 +53,7 @@ public final class PeerLoss implements DistillationLoss {
                 NDArray term = KdLoss.klDivergence(peers.outputs().get(t).stopGradient(), zk, 1.0);
                 kl = kl == null ? term : kl.add(term);
             }
-            kl = kl.mul((float) (weight / targets.size()));
+            kl = Scalars.mul(kl, (float) (weight / targets.size()));
         }
         return LossValue.of(TERM, kl);
     }

@@ -16,6 +16,7 @@ import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.loss.response.KdLoss;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
+import org.distill4j.model.Scalars;
 
 /**
  * Be Your Own Teacher (Zhang et al. 2019, "Be Your Own Teacher: Improve the Performance of
@@ -75,15 +76,15 @@ public final class ByotLoss implements DistillationLoss {
         for (int i = 0; i < exits.size(); i++) {
             String exit = "exit" + (i + 1);
             NDArray zi = student.get(exits.get(i));
-            NDArray ce = CrossEntropy.of(zi, batch.labels()).mul((float) (1 - alpha));
+            NDArray ce = Scalars.mul(CrossEntropy.of(zi, batch.labels()), (float) (1 - alpha));
             terms.put(exit + ".ce", ce);
             total = total == null ? ce : total.add(ce);
             if (i == deepest) {
                 break;
             }
-            NDArray kd = KdLoss.klDivergence(targetLogits, zi, temperature)
-                    .mul((float) (alpha * temperature * temperature));
-            NDArray feature = student.get(features.get(i)).sub(targetFeatures).square().sum().mul((float) lambda);
+            NDArray kd = Scalars.mul(KdLoss.klDivergence(targetLogits, zi, temperature),
+                    (float) (alpha * temperature * temperature));
+            NDArray feature = Scalars.mul(student.get(features.get(i)).sub(targetFeatures).square().sum(), (float) lambda);
             terms.put(exit + ".kd", kd);
             terms.put(exit + ".feature", feature);
             total = total.add(kd).add(feature);

@@ -15,6 +15,7 @@ import org.distill4j.loss.LossValue;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
 import org.distill4j.model.TapShapes;
+import org.distill4j.model.Scalars;
 
 /**
  * Self-attention distillation (Hou et al. 2019, "Learning Lightweight Lane Detection CNNs by
@@ -71,7 +72,7 @@ public final class SelfAttentionLoss implements DistillationLoss {
         long batch = map.getShape().get(0);
         NDArray energy = pool(map.square().mean(new int[] {1}), h, w);
         NDArray q = energy.reshape(batch, -1);
-        return q.div(q.norm(new int[] {1}, true).maximum(1e-12f));
+        return q.div(Scalars.maximum(q.norm(new int[] {1}, true), 1e-12f));
     }
 
     /**
@@ -147,7 +148,7 @@ public final class SelfAttentionLoss implements DistillationLoss {
                 NDArray pair = attention(student.get(taps.get(i)), h, w).sub(target).square().mean();
                 sad = sad == null ? pair : sad.add(pair);
             }
-            sad = sad.mul((float) weight);
+            sad = Scalars.mul(sad, (float) weight);
         } else {
             NDArray logits = student.logits(); // a batch mean's manager, shape and type
             sad = logits.getManager().zeros(new Shape(), logits.getDataType());

@@ -7,6 +7,7 @@ import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
 import org.distill4j.method.MethodSpec;
 import org.distill4j.model.Outputs;
+import org.distill4j.model.Scalars;
 
 /**
  * A method written outside distill4j: logit matching (Ba &amp; Caruana 2014, "Do Deep Nets Really
@@ -34,7 +35,7 @@ public record LogitMatching(Double weight, Double ceWeight) implements MethodSpe
             public LossValue compute(Outputs student, Knowledge teacher, Batch batch) {
                 NDArray zs = student.logits();
                 NDArray zt = teacher.outputs().logits().stopGradient();
-                return LossValue.of("logits", zs.sub(zt).square().mean().mul((float) w));
+                return LossValue.of("logits", Scalars.mul(zs.sub(zt).square().mean(), (float) w));
             }
         };
     }

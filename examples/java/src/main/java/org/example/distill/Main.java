@@ -1,18 +1,14 @@
 package org.example.distill;
 
 import java.nio.file.Path;
-import org.distill4j.cli.ConfigLoader;
+import org.distill4j.api.Distill;
 import org.distill4j.config.Registry;
-import org.distill4j.config.RunConfig;
-import org.distill4j.data.FashionMnist;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
-import org.distill4j.run.Experiment;
-import org.distill4j.train.TrainListener;
 
 /**
  * Registers the user's own method under a name, then runs a YAML config that chooses it by that
- * name, exactly like a built-in method.
+ * name, exactly like a built-in method, through distill4j's facade.
  *
  * <p>Arguments: the config file, the Fashion-MNIST directory, the run directory.
  */
@@ -25,9 +21,7 @@ public final class Main {
             System.exit(2);
         }
         Registry.method("logit-matching", LogitMatching.class);
-        RunConfig config = ConfigLoader.load(Path.of(args[0]));
-        RunRecord record = new Experiment(config, FashionMnist.load(Path.of(args[1])), Path.of(args[2]),
-                TrainListener.NONE).run();
+        RunRecord record = Distill.yaml(Path.of(args[0])).fashionMnist(Path.of(args[1])).run(Path.of(args[2]));
         for (ModelResult m : record.models()) {
             System.out.printf("%-26s %-16s test accuracy %.2f%%%n", m.name(), m.method(), 100 * m.metrics().testAccuracy());
         }

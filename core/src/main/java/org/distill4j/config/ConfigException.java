@@ -1,4 +1,4 @@
-package org.distill4j.cli;
+package org.distill4j.config;
 
 /** A configuration file is not valid; the message is one line: {@code file:line:col: key: problem}. */
 public final class ConfigException extends Exception {

@@ -1,4 +1,4 @@
-package org.distill4j.cli;
+package org.example.distill;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,26 +11,29 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.nio.file.Path;
+import org.distill4j.api.Distill;
+import org.distill4j.config.ConfigException;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.model.Outputs;
 import org.distill4j.config.Registry;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
-import org.example.distill.LogitMatching;
-import org.example.distill.Main;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The example project in examples/java: a method defined in the user's own code, registered by
- * name, chosen from YAML and trained like a built-in one.
+ * This project end to end: a method defined in the user's own code, registered by name, chosen
+ * from YAML and trained like a built-in one, through the facade, on the Fashion-MNIST slice
+ * (the {@code distill4j.data} property, set in pom.xml).
  */
 class UserMethodExampleTest {
+    static final Path DATA = Path.of(System.getProperty("distill4j.data", "../../core/src/test/resources/fashion-mnist-slice"));
+
     @Test
     void aUserMethodRunsFromYamlByItsName(@TempDir Path dir) throws Exception {
-        Path config = Path.of("../examples/java/logit-matching.yaml").toAbsolutePath();
-        Main.main(new String[] {config.toString(), CrashResumeTest.SLICE.toString(), dir.toString()});
+        Path config = Path.of("logit-matching.yaml").toAbsolutePath();
+        Main.main(new String[] {config.toString(), DATA.toString(), dir.toString()});
         RunRecord r = RunRecord.read(dir.resolve("record.json"));
         ModelResult m = r.model("student-logit-matching");
         assertEquals("logit-matching", m.method());
@@ -44,10 +47,10 @@ class UserMethodExampleTest {
 
     @Test
     void anUnregisteredNameIsAConfigErrorListingTheKnownOnes() {
-        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("""
+        ConfigException e = assertThrows(ConfigException.class, () -> Distill.yaml("""
                 teacher: {model: {type: mlp, hidden: [8]}, train: {epochs: 1}}
                 student: {model: {type: mlp, hidden: [8]}, method: {name: logit-matchin}}
-                """, "t.yaml"));
+                """));
         assertTrue(e.getMessage().contains("logit-matchin"), e.getMessage());
     }
 

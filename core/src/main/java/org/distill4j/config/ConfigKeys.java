@@ -1,4 +1,4 @@
-package org.distill4j.cli;
+package org.distill4j.config;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
@@ -224,7 +224,7 @@ final class ConfigKeys {
     /** Registered ids of {@code base}'s subtypes that can stand where {@code declared} is expected. */
     private static Map<String, Class<?>> subtypes(Class<?> base, Class<?> declared) {
         Map<String, Class<?>> out = new LinkedHashMap<>();
-        org.distill4j.config.Registry.registered(base).forEach((name, type) -> {
+        Registry.registered(base).forEach((name, type) -> {
             if (declared.isAssignableFrom(type)) {
                 out.put(name, type);
             }

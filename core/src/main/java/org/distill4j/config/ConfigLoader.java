@@ -1,4 +1,4 @@
-package org.distill4j.cli;
+package org.distill4j.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.distill4j.config.Registry;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -28,7 +27,6 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.distill4j.config.RunConfig;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
@@ -261,7 +259,8 @@ public final class ConfigLoader {
         return parse(read(file), file.toString(), type);
     }
 
-    static <T> T parse(String yaml, String source, Class<T> type) throws ConfigException {
+    /** Reads a YAML document into {@code type} with the same strictness and messages; {@code source} names it in them. */
+    public static <T> T parse(String yaml, String source, Class<T> type) throws ConfigException {
         registerUserTypes();
         if (yaml.isBlank()) {
             throw new ConfigException(source + ": the config is empty; see examples/ for a complete one");
