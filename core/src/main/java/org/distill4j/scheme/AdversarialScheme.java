@@ -29,6 +29,7 @@ import org.distill4j.train.RunContext;
 import org.distill4j.train.Seeds;
 import org.distill4j.train.StepPolicy;
 import org.distill4j.train.Update;
+import org.distill4j.model.Scalars;
 
 /**
  * {@code adversarial}: knowledge distillation with a discriminator (Xu, Hsu &amp; Huang 2017,
@@ -161,7 +162,7 @@ public record AdversarialScheme(String on, Double weight, GanLoss.Form form, Dis
             LossValue base = objective.compute(out, step.knowledge(), step.batch());
             NDArray fake = step.adapters("discriminator").forward("discriminator", out.get(on));
             Map<String, NDArray> terms = new LinkedHashMap<>(base.terms());
-            NDArray adversarial = GanLoss.fool(fake, form).mul(weight.floatValue());
+            NDArray adversarial = Scalars.mul(GanLoss.fool(fake, form), weight);
             terms.put("adversarial", adversarial);
             return new LossValue(base.total().add(adversarial), terms);
         };

@@ -36,6 +36,7 @@ import org.distill4j.train.StepPolicy;
 import org.distill4j.train.TrainSpec;
 import org.distill4j.train.TrainingProgress;
 import org.distill4j.train.Update;
+import org.distill4j.model.Scalars;
 
 /**
  * {@code afd}: online adversarial feature-map distillation (Chung, Park, Kim &amp; Kwak 2020,
@@ -260,12 +261,12 @@ public record AfdScheme(List<ModelSpec> peers, String tap, Double weight, Double
                 terms.put(CrossEntropy.TERM, CrossEntropy.of(out.logits(), step.batch().labels()));
                 if (kind != Kind.ALONE) {
                     NDArray target = step.knowledge().outputs().logits().stopGradient();
-                    terms.put("kd", KdLoss.klDivergence(target, out.logits(), t).mul((float) (kdWeight * t * t)));
+                    terms.put("kd", Scalars.mul(KdLoss.klDivergence(target, out.logits(), t), kdWeight * t * t));
                 }
                 if (kind == Kind.ADVERSARIAL) {
                     NDArray fake = transferred(step, out.get(taps.taps().get(self)), names.get(self), taps);
-                    terms.put("adversarial", LeastSquaresGan.fool(step.adapters(d).forward("discriminator", fake))
-                            .mul(weight.floatValue()));
+                    terms.put("adversarial", Scalars.mul(LeastSquaresGan.fool(step.adapters(d).forward(
+                            "discriminator", fake)), weight));
                 }
                 return LossValue.sum(terms);
             };

@@ -24,6 +24,7 @@ import org.distill4j.train.RunContext;
 import org.distill4j.train.StepPolicy;
 import org.distill4j.train.TrainSpec;
 import org.distill4j.train.Update;
+import org.distill4j.model.Scalars;
 
 /**
  * {@code dafl}: data-free learning of student networks (Chen et al. 2019, "Data-Free Learning of
@@ -129,7 +130,7 @@ public record DaflScheme(GeneratorSpec generator, Double oneHot, Double activati
                     .stopGradient();
             NDArray zt = step.forward("teacher", x, false).logits().stopGradient();
             NDArray zs = step.forward(s, x, true).logits();
-            return LossValue.of("kd", KdLoss.klDivergence(zt, zs, t).mul((float) (t * t)));
+            return LossValue.of("kd", Scalars.mul(KdLoss.klDivergence(zt, zs, t), t * t));
         };
         Objective generatorLoss = step -> {
             NDArray x = step.adapters("generator").forward("generator", step.batch().input(NoiseSource.NOISE));

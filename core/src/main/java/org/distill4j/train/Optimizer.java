@@ -95,7 +95,7 @@ public abstract sealed class Optimizer implements AutoCloseable {
     public void reset() {
         steps = 0;
         for (NDArray a : state()) {
-            a.muli(0f);
+            Scalars.scaleInPlace(a, 0);
         }
     }
 

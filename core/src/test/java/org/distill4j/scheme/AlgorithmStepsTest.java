@@ -39,6 +39,7 @@ import org.distill4j.model.CnnSpec;
 import org.distill4j.model.ModelSpec;
 import org.distill4j.model.Network;
 import org.distill4j.model.Outputs;
+import org.distill4j.model.Scalars;
 import org.distill4j.train.Feed;
 import org.distill4j.train.Loop;
 import org.distill4j.train.OptimizerSpec;
@@ -113,11 +114,11 @@ class AlgorithmStepsTest {
             }
         }
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            gc.backward(loss.get().mul((float) sign));
+            gc.backward(Scalars.mul(loss.get(), sign));
         }
         for (Parameter p : moving) {
             NDArray w = p.getArray();
-            try (NDArray g = w.getGradient(); NDArray next = w.sub(g.mul((float) LR))) {
+            try (NDArray g = w.getGradient(); NDArray next = w.sub(Scalars.mul(g, LR))) {
                 Network.assign(w, next);
             }
         }
@@ -191,7 +192,7 @@ class AlgorithmStepsTest {
         step(1, sTwin.trainableParameters(), all(sTwin, dTwin), () -> {
             Outputs out = sTwin.forward(b.input(), true);
             NDArray fool = GanLoss.fool(dTwin.forward("discriminator", out.logits()), GanLoss.Form.NON_SATURATING);
-            return kd.compute(out, new Knowledge(t), b).total().add(fool.mul(0.5f));
+            return kd.compute(out, new Knowledge(t), b).total().add(Scalars.mul(fool, 0.5));
         });
         assertSameParameters(d.trainableParameters(), dTwin.trainableParameters(), "discriminator");
         assertSameParameters(s.trainableParameters(), sTwin.trainableParameters(), "student");
@@ -251,8 +252,8 @@ class AlgorithmStepsTest {
         // 1. the student: 4·KL(T(x) ‖ S(x)) at τ = 2, x = G(z) detached
         step(1, sTwin.trainableParameters(), all(sTwin, genTwin), () -> {
             NDArray x = genTwin.forward("generator", z).stopGradient();
-            return KdLoss.klDivergence(teacher.forward(x, false).logits(), sTwin.forward(x, true).logits(), 2.0)
-                    .mul(4f);
+            return Scalars.mul(KdLoss.klDivergence(teacher.forward(x, false).logits(),
+                    sTwin.forward(x, true).logits(), 2.0), 4);
         });
         // 2. the generator (not yet moved): L_oh + 0.1·L_a + 5·L_ie of the teacher on G(z), L_a on conv1
         step(1, genTwin.trainableParameters(), all(sTwin, genTwin), () -> {
@@ -311,8 +312,9 @@ class AlgorithmStepsTest {
                 Outputs out = twins.get(self).forward(b.input(), true);
                 NDArray fake = transferTwins.get(self).forward("transfer", out.get("conv1"));
                 return CrossEntropy.of(out.logits(), b.labels())
-                        .add(KdLoss.klDivergence(target, out.logits(), 2.0).mul((float) (0.7 * 4)))
-                        .add(LeastSquaresGan.fool(discTwins.get(self).forward("discriminator", fake)).mul(0.5f));
+                        .add(Scalars.mul(KdLoss.klDivergence(target, out.logits(), 2.0), 0.7 * 4))
+                        .add(Scalars.mul(LeastSquaresGan.fool(discTwins.get(self).forward("discriminator", fake)),
+                                0.5));
             });
         }
         for (int k = 0; k < 2; k++) {

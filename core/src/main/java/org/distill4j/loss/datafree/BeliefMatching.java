@@ -2,6 +2,7 @@ package org.distill4j.loss.datafree;
 
 import ai.djl.ndarray.NDArray;
 import org.distill4j.loss.response.KdLoss;
+import org.distill4j.model.Scalars;
 
 /**
  * The divergence of zero-shot knowledge transfer by adversarial belief matching (Micaelli &amp;
@@ -28,6 +29,6 @@ public final class BeliefMatching {
     public static NDArray divergence(NDArray teacherLogits, NDArray studentLogits, double temperature,
             Reduction reduction) {
         NDArray kl = KdLoss.klDivergence(teacherLogits, studentLogits, temperature);
-        return reduction == Reduction.ELEMENTWISE ? kl.div(studentLogits.getShape().get(1)) : kl;
+        return reduction == Reduction.ELEMENTWISE ? Scalars.div(kl, studentLogits.getShape().get(1)) : kl;
     }
 }

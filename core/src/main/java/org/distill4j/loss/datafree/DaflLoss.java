@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.distill4j.loss.LossValue;
 import org.distill4j.loss.response.CrossEntropy;
+import org.distill4j.model.Scalars;
 
 /**
  * The generator's loss of DAFL (Chen et al. 2019, "Data-Free Learning of Student Networks",
@@ -63,15 +64,15 @@ public final class DaflLoss {
     /** L_ie: {@code Σ_c p̄_c log_b p̄_c} of the batch-mean prediction (minus its entropy, in base b). */
     public static NDArray negativeEntropy(NDArray logits, double logBase) {
         NDArray mean = logits.softmax(1).mean(new int[] {0});
-        return mean.mul(mean.log()).sum().div((float) Math.log(logBase));
+        return Scalars.div(mean.mul(mean.log()).sum(), Math.log(logBase));
     }
 
     /** The weighted terms and their sum, {@code oneHot + activation + entropy} in that order. */
     public LossValue compute(NDArray teacherLogits, NDArray teacherFeatures) {
         Map<String, NDArray> terms = new LinkedHashMap<>();
-        terms.put("oneHot", oneHot(teacherLogits).mul((float) oneHot));
-        terms.put("activation", activation(teacherFeatures).mul((float) activation));
-        terms.put("entropy", negativeEntropy(teacherLogits, logBase).mul((float) entropy));
+        terms.put("oneHot", Scalars.mul(oneHot(teacherLogits), oneHot));
+        terms.put("activation", Scalars.mul(activation(teacherFeatures), activation));
+        terms.put("entropy", Scalars.mul(negativeEntropy(teacherLogits, logBase), entropy));
         return LossValue.sum(terms);
     }
 }

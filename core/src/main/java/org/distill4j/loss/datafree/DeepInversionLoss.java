@@ -8,6 +8,7 @@ import java.util.Map;
 import org.distill4j.loss.LossValue;
 import org.distill4j.loss.response.CrossEntropy;
 import org.distill4j.model.Network.BatchNormStatistics;
+import org.distill4j.model.Scalars;
 
 /**
  * What DeepInversion (Yin et al. 2020, "Dreaming to Distill: Data-free Knowledge Transfer via
@@ -82,9 +83,9 @@ public final class DeepInversionLoss {
     public LossValue compute(NDArray logits, NDArray targets, List<BatchNormStatistics> statistics, NDArray x) {
         Map<String, NDArray> terms = new LinkedHashMap<>();
         terms.put(CrossEntropy.TERM, CrossEntropy.of(logits, targets));
-        terms.put("feature", featureStatistics(statistics).mul((float) feature));
-        terms.put("tv", totalVariation(x).mul((float) tv));
-        terms.put("l2", x.norm().mul((float) l2));
+        terms.put("feature", Scalars.mul(featureStatistics(statistics), feature));
+        terms.put("tv", Scalars.mul(totalVariation(x), tv));
+        terms.put("l2", Scalars.mul(x.norm(), l2));
         return LossValue.sum(terms);
     }
 }
