@@ -1,5 +1,6 @@
 package org.distill4j.cli;
 
+import org.distill4j.config.ConfigException;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -129,7 +130,7 @@ final class ExportCommand implements Callable<Integer> {
 
     /** The first {@code n} test samples of the run: raw values, normalised inputs, labels and the network's logits. */
     private ExportFolder.Reference reference(Network net, TrainedModel m, int n, NDManager root) throws Exception {
-        org.distill4j.config.RunConfig cfg = ResumeCommand.frozenConfig(runDir);
+        org.distill4j.config.RunConfig cfg = org.distill4j.run.RunDirectory.frozenConfig(runDir);
         RunData splits = DataLoader.load(cfg, data, main.err);
         int limit = cfg.data().testLimit();
         Dataset test = limit > 0 ? splits.test().head(Math.min(limit, splits.test().size())) : splits.test();

@@ -1,5 +1,6 @@
 package org.distill4j.cli;
 
+import org.distill4j.config.ConfigException;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.ArrayList;
