@@ -18,9 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
  * model's weights, metrics and history, and the scheme's results. The slice: 128 training
  * images at batch 32 (4 steps per epoch), checkpoints every 3 steps.
  *
- * <p>Outside the default suite, like {@link SchemeCrashResumeTest} and for the same reason (the
- * rare drift of resumed multi-participant phases under load that is under investigation); run
- * with {@code ./mvnw -pl core,cli test -Dtest=AlgorithmCrashResumeTest -Ddistill4j.schemeResumeTests=true
+ * <p>Deterministic (every arithmetic with a Java number goes through {@link org.distill4j.model.Scalars},
+ * the cause of the drift {@link SchemeCrashResumeTest} once showed), but long: 15 child runs, about
+ * 3–4 minutes on 2 busy cores. So it runs only when asked:
+ * {@code ./mvnw -pl core,cli test -Dtest=AlgorithmCrashResumeTest -Ddistill4j.schemeResumeTests=true
  * -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @EnabledIfSystemProperty(named = "distill4j.schemeResumeTests", matches = "true")
