@@ -53,6 +53,7 @@ final class BenchKdCommand implements Callable<Integer> {
         java.io.PrintStream out = bench.main.out;
         java.io.PrintStream err = bench.main.err;
         RunConfig base = config == null ? QuickstartCommand.config(false) : ConfigLoader.load(config);
+        AtomicFile.createDirectories(outDir); // a bad --out fails now, not after the runs
         RunData data = DataLoader.load(base, options.data, err);
         List<RunRecord> records = new ArrayList<>();
         for (int s = 1; s <= seeds; s++) {
@@ -60,11 +61,14 @@ final class BenchKdCommand implements Callable<Integer> {
             Path dir = options.newRunDir(base.name() + "-seed" + s);
             RunDirectory.freeze(dir, cfg, config == null ? "builtin:quickstart" : config.toAbsolutePath().toString());
             err.println("seed " + s + "/" + seeds + " → " + dir);
-            RunRecord r = new Experiment(cfg, data, dir, new ProgressListener(err)).run();
+            RunRecord r;
+            try (org.distill4j.io.RunLock lock = TrainCommand.locked(dir, bench.main);
+                    ProgressListener progress = new ProgressListener(err)) {
+                r = new Experiment(cfg, data, dir, progress).run();
+            }
             RunPrinter.print(r, dir, out);
             records.add(r);
         }
-        Files.createDirectories(outDir);
         String md = markdown(base, records);
         AtomicFile.writeString(outDir.resolve("kd.md"), md);
         AtomicFile.write(outDir.resolve("kd.json"), o -> RunRecord.JSON.writeValue(o, summary(records)));

@@ -92,12 +92,20 @@ final class BenchMethodsCommand implements Callable<Integer> {
         if (rows.isEmpty()) {
             throw new ConfigException("--only " + only + " matches no row of " + spec.rows());
         }
+        AtomicFile.createDirectories(outDir); // a bad --out fails now, not after the cells
+        AtomicFile.createDirectories(work);
+        // one bench at a time in a work directory: its teacher, stores and cells are written by one process
+        try (org.distill4j.io.RunLock lock = TrainCommand.locked(work, bench.main)) {
+            return runCells(spec, rows, err, out);
+        }
+    }
+
+    private int runCells(MethodsBenchSpec spec, List<String> rows, PrintStream err, PrintStream out) throws Exception {
         FashionMnist.Splits splits = FashionMnist.load(DataLocator.locate(data, err));
         Dataset.Split full = splits.train().split(spec.data().validation(), Seeds.derive(0, "split"));
         Dataset subset = spec.data().trainLimit() > 0
                 ? full.train().head(Math.min(spec.data().trainLimit(), full.train().size())) : full.train();
         Dataset test = splits.test();
-        Files.createDirectories(work);
         Path cellsFile = work.resolve("cells.json");
         // A finished cell is reused only if everything it depends on is unchanged: the data, the
         // teacher and the schedule (here), and its own student and method (the cell's setup).
@@ -156,7 +164,6 @@ final class BenchMethodsCommand implements Callable<Integer> {
             teacher.close();
             Map<String, Object> json = summary(spec, rows, cells, teacherAccuracy, seeds);
             String md = markdown(spec, rows, json, subset.size());
-            Files.createDirectories(outDir);
             AtomicFile.writeString(outDir.resolve("methods.md"), md);
             AtomicFile.write(outDir.resolve("methods.json"), o -> RunRecord.JSON.writeValue(o, json));
             out.println(md);
@@ -184,8 +191,10 @@ final class BenchMethodsCommand implements Callable<Integer> {
         Seeds.apply(Seeds.derive(1, "teacher"));
         Network teacher = Network.create(spec.teacher().model(), full.train().sampleShape(), full.train().numClasses(),
                 root);
-        SoloPhase.train(root, new ProgressListener(err), "teacher", teacher, spec.teacher().train(),
-                new NoDistillation().objective(), null, full.train(), full.validation(), Seeds.derive(1, "teacher-shuffle"));
+        try (ProgressListener progress = new ProgressListener(err)) {
+            SoloPhase.train(root, progress, "teacher", teacher, spec.teacher().train(), new NoDistillation().objective(),
+                    null, full.train(), full.validation(), Seeds.derive(1, "teacher-shuffle"));
+        }
         teacher.save(file);
         return teacher;
     }
@@ -327,14 +336,19 @@ final class BenchMethodsCommand implements Callable<Integer> {
         if (!Files.exists(file)) {
             return cells;
         }
-        JsonNode node = RunRecord.JSON.readTree(file.toFile());
-        if (!digest.equals(node.path("configDigest").asText())) {
-            err.println(file + " was written for another bench config: starting afresh");
-            return cells;
-        }
-        for (JsonNode c : node.path("cells")) {
-            Cell cell = RunRecord.JSON.treeToValue(c, Cell.class);
-            cells.put(cell.pair() + "|" + cell.row() + "|" + cell.seed(), cell);
+        try {
+            JsonNode node = RunRecord.JSON.readTree(file.toFile());
+            if (!digest.equals(node.path("configDigest").asText())) {
+                err.println(file + " was written for another bench config: starting afresh");
+                return cells;
+            }
+            for (JsonNode c : node.path("cells")) {
+                Cell cell = RunRecord.JSON.treeToValue(c, Cell.class);
+                cells.put(cell.pair() + "|" + cell.row() + "|" + cell.seed(), cell);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.IOException("cannot read the finished cells " + file + " (" + e.getMessage()
+                    + "): repair or delete it (its cells are then trained again)", e);
         }
         err.println("continuing: " + cells.size() + " cells finished earlier (" + file + ")");
         return cells;

@@ -139,7 +139,7 @@ final class BenchPerfCommand implements Callable<Integer> {
         json.put("stepsPerRepeat", steps);
         json.put("rows", rows);
         String md = markdown(rows, json);
-        Files.createDirectories(outDir);
+        AtomicFile.createDirectories(outDir);
         AtomicFile.writeString(outDir.resolve("perf.md"), md);
         AtomicFile.write(outDir.resolve("perf.json"), o -> RunRecord.JSON.writeValue(o, json));
         out.println(md);

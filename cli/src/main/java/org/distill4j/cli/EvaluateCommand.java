@@ -28,7 +28,8 @@ import picocli.CommandLine.ParentCommand;
  * {@code distill evaluate RUN_DIR [--model NAME] [--early-exit T,…]}: evaluates a saved network of
  * a finished run on the run's test set. For a multi-exit network (scheme {@code byot}) it prints
  * every exit's accuracy, size and latency and, with {@code --early-exit}, what inference that
- * answers from the first exit whose top softmax probability reaches the threshold gives.
+ * answers from the first exit whose top softmax probability reaches the threshold gives. A
+ * quantised student (scheme {@code quantized}) is evaluated from its shipped {@code NAME.qmodel}.
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = "Evaluate a run's saved network on its test set: every exit of a multi-exit (byot) network, "
@@ -71,15 +72,21 @@ final class EvaluateCommand implements Callable<Integer> {
         org.distill4j.run.RunData splits = DataLoader.load(cfg, data, main.err);
         int limit = cfg.data().testLimit();
         Dataset test = limit > 0 ? splits.test().head(Math.min(limit, splits.test().size())) : splits.test();
-        try (NDManager root = NDManager.newBaseManager(); Network net = Network.load(file, null, root)) {
+        Path shipped = runDir.resolve(model + org.distill4j.train.RunContext.QUANTIZED_SUFFIX);
+        boolean quantized = Files.exists(shipped);
+        try (NDManager root = NDManager.newBaseManager();
+                Network net = quantized ? org.distill4j.model.QuantizedNetwork.load(shipped, root)
+                        : Network.load(file, null, root)) {
             if (!(net.spec() instanceof MultiExitSpec spec)) {
                 if (!thresholds.isEmpty()) {
                     throw new ConfigException("--early-exit needs a multi-exit network (scheme byot); " + model + " is a "
                             + net.spec().describe());
                 }
                 Predictions p = Predictions.of(net, test, root);
-                main.out.printf(Locale.ROOT, "%s (%s): test accuracy %.2f%% on %d samples%n", model,
-                        net.spec().describe(), 100 * Metrics.accuracy(p, test.labels()), test.size());
+                main.out.printf(Locale.ROOT, "%s (%s%s): test accuracy %.2f%% on %d samples%n", model,
+                        net.spec().describe(), quantized ? String.format(Locale.ROOT, ", loaded from the shipped %s of "
+                                + "%,d bytes", shipped.getFileName(), Files.size(shipped)) : "",
+                        100 * Metrics.accuracy(p, test.labels()), test.size());
                 return 0;
             }
             main.err.println("evaluating " + model + " (" + net.spec().describe() + ") on " + test.size()

@@ -34,10 +34,25 @@ public final class Main implements Callable<Integer> {
      * inside a test JVM is never stopped by a signal).
      */
     private static volatile org.distill4j.train.StopRequest stop = org.distill4j.train.StopRequest.NONE;
+    /** Whether a run that obeys {@link #stop} is under way; otherwise a signal exits at once. */
+    private static volatile boolean obeyed;
 
     /** The stop request of this process's runs. */
     static org.distill4j.train.StopRequest stopRequest() {
         return stop;
+    }
+
+    /**
+     * Runs {@code body} as the process's stoppable run: a SIGTERM or SIGINT meanwhile asks it to
+     * checkpoint and stop at the next step boundary instead of ending the process at once.
+     */
+    static <T> T obeyingStops(java.util.concurrent.Callable<T> body) throws Exception {
+        obeyed = true;
+        try {
+            return body.call();
+        } finally {
+            obeyed = false;
+        }
     }
 
     @CommandLine.Spec
@@ -67,7 +82,8 @@ public final class Main implements Callable<Integer> {
 
     /**
      * SIGTERM and SIGINT ask the run to write a checkpoint at the next step boundary and stop
-     * (exit 143 / 130); a second signal exits at once.
+     * (exit 143 / 130); a second signal, or one while no run obeys stops (data loading, a bench
+     * that cannot resume), exits at once with that code.
      */
     private static void installSignalHandlers() {
         org.distill4j.train.StopRequest request = new org.distill4j.train.StopRequest();
@@ -75,7 +91,11 @@ public final class Main implements Callable<Integer> {
         for (String name : new String[] {"TERM", "INT"}) {
             try {
                 sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
-                    if (request.requested() != null) {
+                    if (request.requested() != null || !obeyed) {
+                        ProgressListener.endOpenLines();
+                        System.err.println(request.requested() != null
+                                ? "SIG" + name + " again: exiting at once (the run resumes from its last checkpoint)"
+                                : "stopped by SIG" + name);
                         Runtime.getRuntime().halt(name.equals("INT") ? STOPPED_BY_SIGINT : STOPPED_BY_SIGTERM);
                     }
                     request.request("SIG" + name);
@@ -96,6 +116,10 @@ public final class Main implements Callable<Integer> {
     }
 
     static int handle(Exception e, PrintStream err) {
+        ProgressListener.endOpenLines(); // an error never shares the line of a bar still shown
+        if (e instanceof java.io.UncheckedIOException u) {
+            return handle(u.getCause(), err);
+        }
         if (e instanceof org.distill4j.io.ProvenanceException p) {
             err.println((p.isData() ? "data error: " : "config error: ") + e.getMessage());
             return p.isData() ? DATA_ERROR : CONFIG_ERROR;
@@ -106,7 +130,8 @@ public final class Main implements Callable<Integer> {
         }
         if (e instanceof ConfigException || e instanceof org.distill4j.run.ConfigDriftException
                 || e instanceof org.distill4j.model.TapException
-                || e instanceof org.distill4j.model.InputShapeException) {
+                || e instanceof org.distill4j.model.InputShapeException
+                || e instanceof org.distill4j.model.ImportedModelException) {
             err.println("config error: " + e.getMessage());
             return CONFIG_ERROR;
         }
@@ -114,8 +139,9 @@ public final class Main implements Callable<Integer> {
             err.println("data error: " + e.getMessage());
             return DATA_ERROR;
         }
-        if (e instanceof java.io.IOException) {
-            err.println("file error: " + e.getMessage());
+        if (e instanceof java.io.IOException io) {
+            // (a file system exception's message may be only its path: its reason is spelt out)
+            err.println("file error: " + org.distill4j.io.AtomicFile.describe(io));
             if (e.getMessage() == null) {
                 e.printStackTrace(err);
             }

@@ -41,6 +41,10 @@ record MethodsBenchSpec(DataSpec data, TeacherSpec teacher, TrainSpec train, Lis
         if (data == null || teacher == null || train == null || rows == null || pairs == null || pairs.isEmpty()) {
             throw new IllegalArgumentException("data, teacher, train, rows and pairs are all required");
         }
+        if (teacher.imported() != null) {
+            throw new IllegalArgumentException("teacher: the methods benchmark trains or loads a zoo teacher; an "
+                    + "imported one is distilled with ./distill train (see examples/import-onnx.yaml)");
+        }
         for (Pair p : pairs) {
             for (String row : p.methods().keySet()) {
                 if (!rows.contains(row)) {

@@ -17,22 +17,29 @@ final class RunOptions {
             description = "where run directories are created (default: ${DEFAULT-VALUE})")
     Path runs;
 
-    /** Creates {@code runs/<timestamp>-<name>}, failing early and clearly if it cannot be written. */
+    /**
+     * Creates {@code runs/<timestamp>-<name>} (a new one: two processes starting in the same second
+     * get two), failing early and clearly if it cannot be written.
+     */
     Path newRunDir(String name) throws IOException {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         try {
-            Files.createDirectories(runs);
+            org.distill4j.io.AtomicFile.createDirectories(runs);
             Path dir = runs.resolve(stamp + "-" + name);
-            for (int i = 2; Files.exists(dir); i++) {
-                dir = runs.resolve(stamp + "-" + name + "-" + i);
+            for (int i = 2; ; i++) {
+                try {
+                    Files.createDirectory(dir);
+                    break;
+                } catch (java.nio.file.FileAlreadyExistsException taken) {
+                    dir = runs.resolve(stamp + "-" + name + "-" + i);
+                }
             }
-            Files.createDirectory(dir);
             Path probe = Files.createTempFile(dir, ".probe", ".tmp");
             Files.delete(probe);
             return dir;
         } catch (IOException e) {
-            throw new IOException("cannot write run directory under '" + runs + "' (" + e + "); "
-                    + "choose another with --runs DIR", e);
+            throw new IOException("cannot write run directory under '" + runs + "' ("
+                    + org.distill4j.io.AtomicFile.describe(e) + "); choose another with --runs DIR", e);
         }
     }
 }

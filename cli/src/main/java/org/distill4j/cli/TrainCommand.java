@@ -71,19 +71,26 @@ final class TrainCommand implements Callable<Integer> {
 
     /**
      * Runs an experiment under this process's stop request, its progress bar closed before any
-     * message follows; prints the table. A stop (SIGTERM, SIGINT) is exit 143 / 130 with how to resume.
+     * message follows; prints the table. A stop (SIGTERM, SIGINT) is exit 143 / 130 with how to
+     * resume; one that came after the last training step (while the last network was evaluated or
+     * the record written) lets the run finish, and says so.
      */
     static int supervise(Path dir, Main main, java.util.function.Function<ProgressListener, Experiment> experiment)
             throws Exception {
         RunRecord record;
         try (ProgressListener progress = new ProgressListener(main.err)) {
             try {
-                record = experiment.apply(progress).stoppedBy(Main.stopRequest()).run();
+                record = Main.obeyingStops(() -> experiment.apply(progress).stoppedBy(Main.stopRequest()).run());
             } catch (StoppedException e) {
                 progress.close();
                 main.err.println(e.getMessage() + "; resume with: ./distill resume " + dir);
                 return "SIGINT".equals(e.reason()) ? Main.STOPPED_BY_SIGINT : Main.STOPPED_BY_SIGTERM;
             }
+        }
+        String late = Main.stopRequest().requested();
+        if (late != null) {
+            main.err.println(late + " came after the last training step: the run finished (" + dir.resolve(Experiment.RECORD)
+                    + ") instead of stopping");
         }
         RunPrinter.print(record, dir, main.out);
         return 0;

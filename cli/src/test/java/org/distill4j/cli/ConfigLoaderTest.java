@@ -110,21 +110,28 @@ class ConfigLoaderTest {
         MethodsBenchSpec methods = ConfigLoader.load(Path.of("../bench/methods.yaml"), MethodsBenchSpec.class);
         assertEquals(12, methods.rows().size());
         assertEquals(2, methods.pairs().size());
-        BenchSchemesCommand.Spec schemes = ConfigLoader.load(Path.of("../bench/schemes.yaml"),
-                BenchSchemesCommand.Spec.class);
-        for (BenchSchemesCommand.Spec.Run run : schemes.runs()) {
+        RunBench.Spec schemes = ConfigLoader.load(Path.of("../bench/schemes.yaml"),
+                RunBench.Spec.class);
+        for (RunBench.Spec.Run run : schemes.runs()) {
             ConfigLoader.load(Path.of("..").resolve(run.config()));
         }
+        RunBench.Spec algorithms = ConfigLoader.load(Path.of("../bench/algorithms.yaml"), RunBench.Spec.class);
+        for (RunBench.Spec.Run run : algorithms.runs()) {
+            ConfigLoader.load(Path.of("..").resolve(run.config()));
+        }
+        // a baseline from another run must name one of the runs
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse("runs: [{name: a, config: x.yaml}]\n"
+                + "rows: [{run: a, label: l, model: m, baseline: n, baselineRun: b}]\n", "s.yaml", RunBench.Spec.class));
         // a row naming a run that does not exist is refused
         assertThrows(ConfigException.class, () -> ConfigLoader.parse(
                 "runs: [{name: a, config: x.yaml}]\nrows: [{run: b, label: l, model: m, baseline: n}]\n", "s.yaml",
-                BenchSchemesCommand.Spec.class));
+                RunBench.Spec.class));
     }
 
     @Test
     void unknownKeyNamesItThePositionAndTheAllowedKeys() {
         assertContains(error(GOOD.replace("seed: 1", "sead: 1")), "bad.yaml:2:", "(top level): unknown key 'sead'",
-                "[checkpoint, data, name, scheme, seed, student, teacher]");
+                "[checkpoint, data, name, scheme, seed, student, teacher, teachers]");
         assertContains(error(GOOD.replace("lr: 0.001", "lrate: 0.001")), "bad.yaml:15:",
                 "student.train.optimizer", "unknown key 'lrate'", "beta1", "lr");
     }
@@ -132,11 +139,11 @@ class ConfigLoaderTest {
     @Test
     void unknownKeysAreReportedFirstWithTheNearestKnownKey() throws Exception {
         assertContains(error(GOOD.replace("teacher:", "techer:")), "bad.yaml:3:", "(top level): unknown key 'techer'",
-                "[checkpoint, data, name, scheme, seed, student, teacher]", "did you mean 'teacher'?");
+                "[checkpoint, data, name, scheme, seed, student, teacher, teachers]", "did you mean 'teacher'?");
         // the only key is unknown: that is the error, not the teacher it leaves missing
         String only = error("epochz: 3\n");
         assertContains(only, "bad.yaml:1:", "(top level): unknown key 'epochz'",
-                "[checkpoint, data, name, scheme, seed, student, teacher]");
+                "[checkpoint, data, name, scheme, seed, student, teacher, teachers]");
         assertFalse(only.contains("required"), only);
         assertFalse(only.contains("did you mean"), "no top-level key is near 'epochz': " + only);
         // nested: 'epochs' is a key of student.train
@@ -168,7 +175,7 @@ class ConfigLoaderTest {
     @Test
     void unknownIdsSuggestTheNearestRegisteredOne() {
         assertContains(error(GOOD.replace("name: kd", "name: kdd")), "bad.yaml:17:", "student.method: unknown 'kdd'",
-                "known: [at, crd, dkd, fitnet, fsp, irg, kd, none, pkt, rkd, sp, vid]", "did you mean 'kd'?");
+                "known: [at, crd, dkd, fitnet, fsp, irg, kd, multi-teacher, none, pkt, rkd, sp, vid]", "did you mean 'kd'?");
         String beforeMissing = error("student:\n  model: {type: mlp}\n  method: {name: fitnte}\n");
         assertContains(beforeMissing, "bad.yaml:3:", "student.method: unknown 'fitnte'", "did you mean 'fitnet'?");
         assertFalse(beforeMissing.contains("required"), beforeMissing);
@@ -486,6 +493,85 @@ class ConfigLoaderTest {
         assertContains(error(withMethod("{name: fitnet, betta: 1}")), "student.method", "unknown key 'betta'",
                 "beta", "ceWeight", "kernel", "studentTap", "teacherTap");
         assertContains(error(withMethod("{name: fitnets}")), "'fitnets'", "at", "dkd", "fitnet", "fsp", "vid");
+    }
+
+    static final String TEACHERS = """
+            name: t
+            teachers:
+              - model: {type: cnn, channels: [8], hidden: 16}
+                train: {epochs: 1}
+              - model: {type: mlp, hidden: [32]}
+                load: runs/x/teacher.model
+            student:
+              model: {type: mlp, hidden: [16]}
+              method: {name: multi-teacher, weighting: fixed, weights: [2, 1]}
+            """;
+
+    @Test
+    void multiTeacherConfigsParseRoundTripAndNameTheirMistakes() throws Exception {
+        RunConfig c = ConfigLoader.parse(TEACHERS, "mt.yaml");
+        assertEquals(List.of("teacher1", "teacher2"), List.copyOf(c.teacherSpecs().keySet()));
+        assertEquals("runs/x/teacher.model", c.teachers().get(1).load());
+        var mt = (org.distill4j.method.MultiTeacher) c.student().method();
+        assertEquals(List.of(2.0, 1.0), mt.weights());
+        assertEquals(org.distill4j.loss.response.MultiTeacherLoss.Average.PROBABILITIES, mt.average());
+        assertEquals(c, ConfigLoader.parse(ConfigLoader.toYaml(c), "frozen.yaml"));
+        assertFalse(ConfigLoader.toYaml(ConfigLoader.parse(GOOD, "good.yaml")).contains("teachers"),
+                "a one-teacher config serialises (and digests) as before");
+        var hint = (org.distill4j.method.MultiTeacher) ConfigLoader.parse(TEACHERS.replace("weighting: fixed, weights: [2, 1]",
+                "average: logits, weighting: confidence, tau: 0.5, hint: {teacherTaps: [conv1, fc1], kernel: 3}"),
+                "h.yaml").student().method();
+        assertEquals(List.of("conv1", "fc1"), hint.hint().teacherTaps());
+        assertEquals(100.0, hint.hint().beta());
+
+        assertContains(error(TEACHERS.replace("name: t\n", "name: t\nteacher: {model: {type: mlp}, train: {epochs: 1}}\n")),
+                "teachers: give either 'teacher' (one) or 'teachers' (a list), not both");
+        assertContains(error(TEACHERS.replace("weights: [2, 1]", "weights: [2, 1, 1]")), "bad.yaml:2:",
+                "teachers: 2 teachers but student.method.weights has 3");
+        assertContains(error(TEACHERS.replace("{name: multi-teacher, weighting: fixed, weights: [2, 1]}", "{name: kd}")),
+                "teachers: method 'kd' learns from one teacher", "multi-teacher");
+        assertContains(error(TEACHERS + "scheme: {name: takd}\n"), "teachers: scheme 'takd' takes one teacher");
+        assertContains(error(TEACHERS.replace("weighting: fixed", "weighting: confidense")), "student.method.weighting",
+                "'confidense' is not allowed", "did you mean 'confidence'?");
+        assertContains(error(TEACHERS.replace("weighting: fixed, weights: [2, 1]", "weighting: confidence, tau: -1")),
+                "bad.yaml:9:", "student.method.tau", "(0, 1e6]");
+        assertContains(error(TEACHERS.replace("weights: [2, 1]", "weights: [2, 0]")), "student.method.weights",
+                "> 0");
+        assertContains(error(TEACHERS.replace("weighting: fixed, weights: [2, 1]", "weights: [2, 1]")),
+                "student.method.weights", "only used with weighting: fixed");
+        assertContains(error(TEACHERS.replace("weighting: fixed, weights: [2, 1]", "hint: {beta: -1}")),
+                "student.method.hint.beta");
+        assertContains(error(TEACHERS.replace("weighting: fixed, weights: [2, 1]", "hint: {betta: 1}")),
+                "student.method.hint", "unknown key 'betta'", "did you mean 'beta'?");
+        assertContains(error("name: t\nteachers: []\nstudent: {model: {type: mlp}}\n"), "teachers: the list is empty");
+        assertContains(error(TEACHERS.replace("    load: runs/x/teacher.model\n", "")), "teachers[1]",
+                "exactly one of 'train'");
+    }
+
+    @Test
+    void quantizedSchemeParsesRoundTripsAndNamesItsMistakes() throws Exception {
+        String q = GOOD + "scheme: {name: quantized, bits: [8, 4, 2], rounding: nearest, scope: all}\n";
+        RunConfig c = ConfigLoader.parse(q, "q.yaml");
+        var s = (org.distill4j.scheme.QuantizedScheme) c.scheme();
+        assertEquals(List.of(8, 4, 2), s.bits());
+        assertEquals(256, s.bucket());
+        assertEquals(org.distill4j.model.Quantization.Rounding.NEAREST, s.rounding());
+        assertEquals(org.distill4j.model.Quantization.Scope.ALL, s.scope());
+        assertEquals(new HintonKd(2.0, 0.7), s.method(), "the paper's 0.3·CE + 0.7·T²·KL at T = 2");
+        assertEquals(c, ConfigLoader.parse(ConfigLoader.toYaml(c), "frozen.yaml"));
+        var defaults = (org.distill4j.scheme.QuantizedScheme) ConfigLoader.parse(GOOD + "scheme: {name: quantized}\n",
+                "d.yaml").scheme();
+        assertEquals(List.of(8, 4, 2), defaults.bits());
+        assertEquals(org.distill4j.model.Quantization.Rounding.STOCHASTIC, defaults.rounding());
+        assertContains(error(GOOD + "scheme: {name: quantized, bits: [9]}\n"), "scheme.bits", "[1, 8]", "got [9]");
+        assertContains(error(GOOD + "scheme: {name: quantized, bits: [4, 4]}\n"), "scheme.bits", "repeats");
+        assertContains(error(GOOD + "scheme: {name: quantized, bucket: 0}\n"), "scheme.bucket", "got 0");
+        assertContains(error(GOOD + "scheme: {name: quantized, rounding: round}\n"), "scheme.rounding",
+                "[nearest, stochastic]");
+        assertContains(error(GOOD + "scheme: {name: quantized, scope: biases}\n"), "scheme.scope", "[all, weights]");
+        assertContains(error(GOOD + "scheme: {name: quantized, method: {name: none}}\n"), "scheme.method",
+                "uses the teacher");
+        assertContains(error(GOOD + "scheme: {name: quantised}\n"), "'quantised'", "did you mean 'quantized'?");
     }
 
     @Test

@@ -54,6 +54,42 @@ class EvaluateCommandTest {
         return new String[] {String.valueOf(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
     }
 
+    /**
+     * A quantized run trained by the CLI: its table shows the shipped size, and {@code evaluate}
+     * loads the shipped {@code .qmodel} and prints exactly the accuracy the run recorded.
+     */
+    @Test
+    void aQuantisedStudentIsEvaluatedFromItsShippedFile(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("q.yaml");
+        Files.writeString(config, """
+                name: q
+                data: {validation: 0.2, testLimit: 100}
+                teacher:
+                  model: {type: mlp, hidden: [16]}
+                  train: {epochs: 1, batchSize: 64}
+                student:
+                  model: {type: mlp, hidden: [8]}
+                  train: {epochs: 1, batchSize: 64}
+                scheme: {name: quantized, bits: [2], baseline: false}
+                """);
+        Path runs = dir.resolve("runs");
+        String[] train = run("train", "-c", config.toString(), "--data", SLICE.toString(), "--runs", runs.toString());
+        assertEquals("0", train[0], train[2]);
+        Path run;
+        try (var list = Files.list(runs)) {
+            run = list.findFirst().orElseThrow();
+        }
+        var record = org.distill4j.report.RunRecord.read(run.resolve("record.json"));
+        var q = record.model("student-q2-kd");
+        assertEquals(Files.size(run.resolve("student-q2-kd.qmodel")), q.sizeBytes());
+        assertTrue(train[1].contains("bytes") && train[1].contains(String.format(java.util.Locale.ROOT, "%,d",
+                q.sizeBytes())), train[1]);
+        String[] r = run("evaluate", run.toString(), "--model", "student-q2-kd", "--data", SLICE.toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("loaded from the shipped student-q2-kd.qmodel") && r[1].contains(String.format(
+                java.util.Locale.ROOT, "test accuracy %.2f%% on 100 samples", 100 * q.metrics().testAccuracy())), r[1]);
+    }
+
     @Test
     void printsEveryExitAndEarlyExitAtEachThreshold(@TempDir Path dir) throws Exception {
         Path run = runDir(dir);

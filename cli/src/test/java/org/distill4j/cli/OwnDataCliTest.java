@@ -163,6 +163,16 @@ class OwnDataCliTest {
         assertTrue(misfit.err().contains("config error: teacher.load: " + run.resolve("teacher.model")
                 + " takes samples of shape [2] with 2 classes but the data (csv) has [3] with 2 classes"), misfit.err());
         assertFalse(Files.exists(dir.resolve("runs2")));
+        // the same teacher as the second of several: the key names its place in the list
+        Path several = Files.writeString(dir.resolve("several.yaml"), "name: several\ndata: {source: csv, train: wide.csv,"
+                + " testFraction: 0.5}\nteachers:\n  - {model: {type: mlp, hidden: [8]}, train: {epochs: 1}}\n"
+                + "  - {load: " + run.resolve("teacher.model") + ", model: {type: mlp, hidden: [8]}}\nstudent: {model: "
+                + "{type: mlp, hidden: [4]}, train: {epochs: 1}, method: {name: multi-teacher}}\n");
+        Result second = run("train", "-c", several.toString(), "--runs", dir.resolve("runs3").toString());
+        assertEquals(2, second.code(), second.err());
+        assertTrue(second.err().contains("config error: teachers[1].load: " + run.resolve("teacher.model")
+                + " takes samples of shape [2]"), second.err());
+        assertFalse(Files.exists(dir.resolve("runs3")));
     }
 
     @Test

@@ -342,16 +342,68 @@ class RunIntegrityTest {
     }
 
     static void assertStoppedWithACheckpoint(Path dir, Process p, int code, String signal) throws Exception {
+        assertStoppedWithACheckpoint(dir, p, code, signal, "teacher", "");
+    }
+
+    /**
+     * The child exited with {@code code}, its last line saying it stopped by the signal in
+     * {@code phase} after a step (the step: {@code step}, unless empty), naming the checkpoint
+     * written (of that phase) and how to resume; no record.
+     */
+    static CheckpointStore.Loaded assertStoppedWithACheckpoint(Path dir, Process p, int code, String signal,
+            String phase, String step) throws Exception {
         String log = Files.readString(dir.resolve("child.log"));
         assertEquals(code, p.exitValue(), log);
         Path run = CrashResumeTest.onlyRun(dir.resolve("runs"));
         String last = log.lines().reduce((a, b) -> b).orElse("");
-        assertTrue(last.startsWith("stopped by SIG" + signal + " in phase teacher after step ")
+        assertTrue(last.startsWith("stopped by SIG" + signal + " in phase " + phase + " after step " + step)
                 && last.endsWith("resume with: ./distill resume " + run), log);
         String name = last.replaceAll(".*checkpoint (\\S+\\.ckpt) written.*", "$1");
         CheckpointStore.Loaded ckpt = CheckpointStore.read(run.resolve("checkpoints").resolve(name));
-        assertEquals("teacher", ckpt.meta().phase());
+        assertEquals(phase, ckpt.meta().phase());
         assertFalse(Files.exists(run.resolve("record.json")));
+        return ckpt;
+    }
+
+    /**
+     * Sends {@code signal} to a child paused (a test hook) right after the run's step
+     * {@code runStep}: the signal lands exactly there, whatever the machine's load.
+     */
+    static Process signalAfterRunStep(Path dir, int runStep, String signal) throws Exception {
+        Path cfg = dir.resolve("c.yaml");
+        Files.writeString(cfg, CONFIG);
+        Path marker = dir.resolve("paused");
+        List<String> prefix = signal.equals("INT") && DEFAULT_SIGNAL_ENV ? List.of("env", "--default-signal=INT")
+                : List.of();
+        Process p = CrashResumeTest.start(prefix, List.of("pauseAfterRunStep=" + runStep, "pauseMarker=" + marker),
+                dir.resolve("child.log"), "train", "-c", cfg.toString(), "--data", SLICE.toString(), "--runs",
+                dir.resolve("runs").toString());
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (!Files.exists(marker) && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(Files.exists(marker), "the child paused" + Files.readString(dir.resolve("child.log")));
+        new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start().waitFor();
+        assertTrue(p.waitFor(3, TimeUnit.MINUTES));
+        return p;
+    }
+
+    /** A signal in the last step of a phase: the checkpoint at the phase's end, not one in the next phase. */
+    @Test
+    void aSignalInTheLastStepOfAPhaseStopsAtItsEnd(@TempDir Path dir) throws Exception {
+        Process p = signalAfterRunStep(dir, 30, "TERM"); // the teacher's 2 epochs of 15 steps
+        CheckpointStore.Loaded ckpt = assertStoppedWithACheckpoint(dir, p, Main.STOPPED_BY_SIGTERM, "TERM", "teacher",
+                "30;");
+        assertEquals(2, ckpt.meta().progress().get("teacher").epoch(), "saved at the end of its last epoch");
+    }
+
+    /** A signal in the last step of the run: a checkpoint and exit 130, not a finished run. */
+    @Test
+    void aSignalInTheLastStepOfTheRunStopsWithACheckpoint(@TempDir Path dir) throws Exception {
+        List<org.distill4j.report.ModelResult> models = RunRecord.read(finished.resolve("record.json")).models();
+        String last = models.get(models.size() - 1).name();
+        Process p = signalAfterRunStep(dir, 30 + 15, "INT"); // then the student's 1 epoch of 15 steps
+        assertStoppedWithACheckpoint(dir, p, Main.STOPPED_BY_SIGINT, "INT", last, "15;");
     }
 
     @Test

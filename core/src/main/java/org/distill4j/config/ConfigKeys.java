@@ -98,7 +98,11 @@ final class ConfigKeys {
         }
         Map<String, Type> components = new LinkedHashMap<>();
         for (RecordComponent c : target.getRecordComponents()) {
-            components.put(c.getName(), c.getGenericType());
+            // a component may be spelt otherwise in YAML (TeacherSpec's 'import', a Java keyword)
+            com.fasterxml.jackson.annotation.JsonProperty renamed =
+                    c.getAccessor().getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);
+            components.put(renamed != null && !renamed.value().isEmpty() ? renamed.value() : c.getName(),
+                    c.getGenericType());
         }
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext();) {
             Map.Entry<String, JsonNode> e = it.next();

@@ -124,6 +124,7 @@ public final class ConfigLoader {
         RunConfig cfg = overrides.isEmpty() ? parse(text, file.toString(), RunConfig.class)
                 : parseWithOverrides(text, file.toString(), overrides);
         Path dir = file.toAbsolutePath().getParent();
+        cfg = cfg.teacher() == null ? cfg : cfg.withTeacher(cfg.teacher().resolvedAgainst(dir));
         return cfg.withData(cfg.data().resolvedAgainst(dir));
     }
 

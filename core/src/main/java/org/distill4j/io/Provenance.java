@@ -70,6 +70,16 @@ public record Provenance(Map<String, String> data, String preprocessing, String 
         return out;
     }
 
+    /** The SHA-256 of {@code text}'s UTF-8 bytes, in hex: how a digest of several digests (or of statistics) is made. */
+    public static String sha256(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The first 12 characters of a hex digest (a preprocessing string is shown whole). */
     public static String abbrev(String digest) {
         if (digest == null) {

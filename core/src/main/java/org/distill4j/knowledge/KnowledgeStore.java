@@ -16,7 +16,7 @@ import java.util.zip.CRC32;
 import org.distill4j.data.Batch;
 import org.distill4j.data.BatchLoader;
 import org.distill4j.data.Dataset;
-import org.distill4j.model.Network;
+import org.distill4j.model.InferenceModel;
 import org.distill4j.model.Outputs;
 
 /**
@@ -55,9 +55,9 @@ public final class KnowledgeStore implements KnowledgeSource {
      * Uses the store at {@code file} if it was built for this key and holds these taps;
      * otherwise (missing, stale, truncated or corrupt) builds it from the teacher, saying why.
      */
-    public static KnowledgeStore openOrBuild(Path file, Network teacher, Dataset data, List<String> tapNames,
+    public static KnowledgeStore openOrBuild(Path file, InferenceModel teacher, Dataset data, List<String> tapNames,
             String preprocessing, NDManager root, Consumer<String> notices) throws IOException {
-        Key key = new Key(teacher.weightsDigest(), data.digest(), preprocessing);
+        Key key = new Key(teacher.answersDigest(), data.digest(), preprocessing);
         if (Files.exists(file)) {
             try {
                 KnowledgeStore store = open(file, key);
@@ -81,7 +81,7 @@ public final class KnowledgeStore implements KnowledgeSource {
      * order, and losses that pair taps by depth bind against them: a sorted order would put
      * ResNet's "stem" after "stage3".
      */
-    public static List<String> tapsToStore(Network teacher, java.util.Collection<String> taps) {
+    public static List<String> tapsToStore(InferenceModel teacher, java.util.Collection<String> taps) {
         List<String> stored = new ArrayList<>(List.of(Outputs.LOGITS));
         teacher.tapNames().stream().filter(t -> taps.contains(t) && !stored.contains(t)).forEach(stored::add);
         return stored;
@@ -146,7 +146,7 @@ public final class KnowledgeStore implements KnowledgeSource {
     }
 
     /** Runs the teacher over every sample in inference mode and writes the store. */
-    static void build(Path file, Network teacher, Dataset data, List<String> tapNames, Key key, NDManager root)
+    static void build(Path file, InferenceModel teacher, Dataset data, List<String> tapNames, Key key, NDManager root)
             throws IOException {
         List<String> names = new ArrayList<>(tapNames);
         if (!names.contains(Outputs.LOGITS)) {
@@ -159,7 +159,7 @@ public final class KnowledgeStore implements KnowledgeSource {
         for (int[] positions : loader.plan(0)) {
             try (NDManager scope = root.newSubManager()) {
                 Batch batch = loader.load(scope, positions);
-                Outputs out = teacher.forward(batch.input(), false);
+                Outputs out = teacher.infer(batch.input());
                 for (String tap : names) {
                     NDArray a = out.get(tap);
                     if (!values.containsKey(tap)) {

@@ -149,6 +149,14 @@ public final class SafeTensors {
      * inside the file (a truncated file fails here, naming it).
      */
     public static Opened open(Path file) throws IOException {
+        try {
+            return read(file);
+        } catch (IOException e) {
+            throw AtomicFile.named(file, "cannot read", e); // e.g. "Is a directory" names no path
+        }
+    }
+
+    private static Opened read(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {

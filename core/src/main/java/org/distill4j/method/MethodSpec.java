@@ -26,6 +26,7 @@ import org.distill4j.loss.WeightedSum;
     @JsonSubTypes.Type(value = ContrastiveRepresentation.class, name = "crd"),
     @JsonSubTypes.Type(value = Vid.class, name = "vid"),
     @JsonSubTypes.Type(value = InstanceRelationGraph.class, name = "irg"),
+    @JsonSubTypes.Type(value = MultiTeacher.class, name = "multi-teacher"),
 })
 public interface MethodSpec {
     /**
@@ -47,4 +48,17 @@ public interface MethodSpec {
 
     /** Registry name as written in YAML. */
     String name();
+
+    /**
+     * Checks the method can learn from {@code count} teachers (the config's {@code teachers:}),
+     * before anything trains; the message starts with the config key at fault. A method reads one
+     * teacher unless it says otherwise ({@code multi-teacher}); one without a teacher ({@code none})
+     * reads none and fits any count.
+     */
+    default void checkTeachers(int count) {
+        if (count > 1 && objective().needsTeacher()) {
+            throw new IllegalArgumentException("teachers: method '" + name() + "' learns from one teacher, the config "
+                    + "gives " + count + "; use student.method {name: multi-teacher} to distil from several");
+        }
+    }
 }

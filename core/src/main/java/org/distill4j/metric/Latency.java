@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
-import org.distill4j.model.Network;
+import org.distill4j.model.InferenceModel;
 
 /**
  * Inference latency per sample at a batch size: median of timed forward passes (input copy in,
@@ -13,15 +13,15 @@ import org.distill4j.model.Network;
 public final class Latency {
     private Latency() {}
 
-    public static double millisPerSample(Network net, NDManager root, int batchSize, int repeats) {
-        return millisPerSample(net, root, batchSize, repeats, x -> net.forward(x, false).logits());
+    public static double millisPerSample(InferenceModel net, NDManager root, int batchSize, int repeats) {
+        return millisPerSample(net, root, batchSize, repeats, x -> net.infer(x).logits());
     }
 
     /**
      * The same measurement for any forward function of the network's inputs, e.g. the network up
      * to one of its early exits.
      */
-    public static double millisPerSample(Network net, NDManager root, int batchSize, int repeats,
+    public static double millisPerSample(InferenceModel net, NDManager root, int batchSize, int repeats,
             java.util.function.Function<NDArray, NDArray> forward) {
         long[] sample = net.sampleShape();
         long[] dims = new long[sample.length + 1];

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import org.distill4j.data.Batch;
 import org.distill4j.data.BatchLoader;
 import org.distill4j.data.Dataset;
-import org.distill4j.model.Network;
+import org.distill4j.model.InferenceModel;
 
 /**
  * A network's logits over a whole dataset in inference mode, copied to the heap (n × classes,
@@ -13,7 +13,7 @@ import org.distill4j.model.Network;
 public record Predictions(float[] logits, int classes) {
     private static final int EVAL_BATCH = 500;
 
-    public static Predictions of(Network net, Dataset data, NDManager root) {
+    public static Predictions of(InferenceModel net, Dataset data, NDManager root) {
         int classes = net.numClasses();
         float[] out = new float[data.size() * classes];
         BatchLoader loader = new BatchLoader(data, EVAL_BATCH, false, 0, false);
@@ -21,7 +21,7 @@ public record Predictions(float[] logits, int classes) {
         for (int[] positions : loader.plan(0)) {
             try (NDManager scope = root.newSubManager()) {
                 Batch batch = loader.load(scope, positions);
-                float[] part = net.forward(batch.input(), false).logits().toFloatArray();
+                float[] part = net.infer(batch.input()).logits().toFloatArray();
                 System.arraycopy(part, 0, out, offset, part.length);
                 offset += part.length;
             }

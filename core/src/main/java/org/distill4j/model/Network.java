@@ -30,7 +30,7 @@ import org.distill4j.io.Provenance;
  * and evaluates. Owns the {@link NDManager} holding its weights; close it to free them.
  * (Named {@code Network}, not {@code Model}, so it never shadows {@code ai.djl.Model}.)
  */
-public final class Network implements AutoCloseable {
+public final class Network implements InferenceModel {
     private static final String MAGIC = "distill4j-network";
     /**
      * Bumped whenever the saved layout changes; older files are rejected with a clear error.
@@ -72,6 +72,16 @@ public final class Network implements AutoCloseable {
     /** One forward pass returning every tap; arrays belong to the input's manager. */
     public Outputs forward(NDArray inputs, boolean training) {
         return net.forwardTaps(parameterStore, inputs, training);
+    }
+
+    @Override
+    public Outputs infer(NDArray inputs) {
+        return forward(inputs, false);
+    }
+
+    @Override
+    public String describe() {
+        return spec.describe();
     }
 
     /**
@@ -174,6 +184,15 @@ public final class Network implements AutoCloseable {
     /** Every parameter (weights and running statistics), in network order: what {@link Architecture#of} binds. */
     public List<Parameter> parameters() {
         return List.copyOf(net.getParameters().values());
+    }
+
+    /** Every parameter (weights and running statistics) by its name, in network order. */
+    public List<java.util.Map.Entry<String, Parameter>> namedParameters() {
+        List<java.util.Map.Entry<String, Parameter>> out = new ArrayList<>();
+        for (var e : net.getParameters()) {
+            out.add(java.util.Map.entry(e.getKey(), e.getValue()));
+        }
+        return out;
     }
 
     /** Every parameter array (weights and running statistics), in network order. */
@@ -300,7 +319,7 @@ public final class Network implements AutoCloseable {
         return savedProvenance;
     }
 
-    private static byte[] sha256(byte[] bytes) {
+    static byte[] sha256(byte[] bytes) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(bytes);
         } catch (NoSuchAlgorithmException e) {

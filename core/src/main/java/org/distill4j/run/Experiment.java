@@ -186,7 +186,7 @@ public final class Experiment {
             RunContext ctx = new RunContext(config, runDir, listener, train, validation, test, store, resume, root,
                     faults).withRunState(() -> sittings.apply((System.nanoTime() - start) / 1e9), stop,
                     acceptTeacherChange).withDataFiles(dataFiles);
-            ctx.normalisedAs(data.preprocessing());
+            ctx.normalisedAs(data.preprocessing()).withNormalisation(data.normalisation());
             // The scheme runs its phases through the context; no scheme is named here.
             JsonNode schemeResults = config.scheme().run(ctx);
             String teacherDigest = ctx.teacherDigest();
@@ -216,8 +216,9 @@ public final class Experiment {
                     List.copyOf(completed), total, schemeResults, ctx.provenance(), sat,
                     new RunRecord.DataInfo(data.source(), data.origin(), data.normalisation()));
             writeModelSidecars(record);
-            record.write(runDir.resolve(RECORD));
+            // the record last: it marks the run finished, so a failure before it (a full disk) is resumed
             HtmlReport.write(record, runDir.resolve("report.html"));
+            record.write(runDir.resolve(RECORD));
             return record;
         }
     }

@@ -96,23 +96,35 @@ public record RunData(Dataset train, Dataset test, Normalisation normalisation, 
 
     /**
      * A saved teacher ({@code teacher.load}) must be an intact network file of the configured
-     * model that takes the data's samples and classes; nothing to check without one.
+     * model that takes the data's samples and classes; an imported one ({@code teacher.import})
+     * a model of its format that takes the data's samples, gives one logit per class and has every
+     * tap the config names (opened, probed and closed here). Nothing to check without either.
      *
      * @throws java.io.IOException if the file is missing or damaged
      * @throws InputShapeException if it takes other samples or has another number of classes
+     * @throws org.distill4j.model.ImportedModelException if an imported file cannot serve the run
      */
     public void checkLoadedTeacher(RunConfig cfg) throws java.io.IOException {
-        if (cfg.teacher() == null || cfg.teacher().load() == null) {
-            return;
-        }
-        Path file = Path.of(cfg.teacher().load());
-        Network.checkSaved(file, cfg.teacher().model());
-        try (NDManager m = NDManager.newBaseManager(); Network n = Network.load(file, cfg.teacher().model(), m)) {
-            int classes = normalisation.numClasses();
-            if (!Arrays.equals(n.sampleShape(), sampleShape()) || n.numClasses() != classes) {
-                throw new InputShapeException("teacher.load: " + file + " takes samples of shape "
-                        + Arrays.toString(n.sampleShape()) + " with " + n.numClasses() + " classes but the data ("
-                        + source + ") has " + Arrays.toString(sampleShape()) + " with " + classes + " classes");
+        int k = 0;
+        for (org.distill4j.config.TeacherSpec t : cfg.teacherSpecs().values()) {
+            String key = cfg.teachers() == null ? "teacher" : "teachers[" + k + "]";
+            k++;
+            if (t.imported() != null) {
+                org.distill4j.model.ImportedModel.open(key, t.importSpec(), normalisation).close();
+                continue;
+            }
+            if (t.load() == null) {
+                continue;
+            }
+            Path file = Path.of(t.load());
+            Network.checkSaved(file, t.model());
+            try (NDManager m = NDManager.newBaseManager(); Network n = Network.load(file, t.model(), m)) {
+                int classes = normalisation.numClasses();
+                if (!Arrays.equals(n.sampleShape(), sampleShape()) || n.numClasses() != classes) {
+                    throw new InputShapeException(key + ".load: " + file + " takes samples of shape "
+                            + Arrays.toString(n.sampleShape()) + " with " + n.numClasses() + " classes but the data ("
+                            + source + ") has " + Arrays.toString(sampleShape()) + " with " + classes + " classes");
+                }
             }
         }
     }
@@ -135,7 +147,8 @@ public record RunData(Dataset train, Dataset test, Normalisation normalisation, 
         if (normalisation.mean().size() <= 16) {
             return "normalise(" + layout + ",mean=" + normalisation.mean() + ",std=" + normalisation.std() + ")";
         }
-        return "normalise(" + layout + ",sha256=" + sha256(normalisation.mean() + "/" + normalisation.std()) + ")";
+        return "normalise(" + layout + ",sha256="
+                + org.distill4j.io.Provenance.sha256(normalisation.mean() + "/" + normalisation.std()) + ")";
     }
 
     /**
@@ -179,15 +192,6 @@ public record RunData(Dataset train, Dataset test, Normalisation normalisation, 
                 continue; // not ours to read (a user's record): nothing to check there
             }
             check(child, path.isEmpty() ? c.getName() : path + "." + c.getName(), shape);
-        }
-    }
-
-    private static String sha256(String text) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

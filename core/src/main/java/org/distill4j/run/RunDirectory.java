@@ -68,7 +68,7 @@ public final class RunDirectory {
         try {
             lines = Files.readAllLines(file);
         } catch (IOException e) {
-            throw new IOException("cannot read " + file + ": " + e.getMessage(), e);
+            throw org.distill4j.io.AtomicFile.named(file, "cannot read", e);
         }
         if (lines.isEmpty()) {
             throw new IOException(file + " is empty: not a distill4j run directory");
@@ -85,6 +85,11 @@ public final class RunDirectory {
     /** The {@code --set} overrides a run directory was started with (none if it has no such file). */
     public static List<String> overrides(Path dir) throws IOException {
         Path file = dir.resolve(CONFIG_OVERRIDES);
-        return Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> !l.isEmpty()).toList() : List.of();
+        try {
+            return Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> !l.isEmpty()).toList()
+                    : List.of();
+        } catch (IOException e) {
+            throw org.distill4j.io.AtomicFile.named(file, "cannot read", e);
+        }
     }
 }

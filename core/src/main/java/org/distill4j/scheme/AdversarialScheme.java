@@ -17,6 +17,7 @@ import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.loss.LossValue;
 import org.distill4j.loss.adversarial.GanLoss;
+import org.distill4j.model.InferenceModel;
 import org.distill4j.model.Network;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapException;
@@ -88,13 +89,13 @@ public record AdversarialScheme(String on, Double weight, GanLoss.Form form, Dis
     public JsonNode run(RunContext ctx) throws IOException {
         var ss = ctx.config().student();
         Algorithms.Baselines baselines = Algorithms.baselines(ctx);
-        DistillationLoss probe = ctx.checkTaps(STUDENT, ss.method(), ss.model(), ctx.config().teacher().model());
+        DistillationLoss probe = ctx.checkTaps(STUDENT, ss.method(), ss.model(), ctx.config().teacher());
         long features = features(ctx);
         Set<String> taps = new LinkedHashSet<>(probe.teacherTaps());
         if (!on.equals(Outputs.LOGITS)) {
             taps.add(on);
         }
-        try (Network teacher = ctx.teacher()) {
+        try (InferenceModel teacher = ctx.teacher()) {
             baselines.train(ctx, teacher);
             KnowledgeSource source = ctx.knowledge(teacher, "teacher", ss.train(), taps);
             Algorithms.student(ctx, STUDENT, name() + "+" + ss.method().name(), ss.model(), false,
@@ -112,8 +113,8 @@ public record AdversarialScheme(String on, Double weight, GanLoss.Form form, Dis
     /** The values per sample of tap {@code on}, equal on both networks (checked on fresh networks). */
     long features(RunContext ctx) {
         var c = ctx.config();
-        try (Network s = ctx.create(c.student().model()); Network t = ctx.create(c.teacher().model())) {
-            var ts = t.tapShapes("teacher");
+        try (Network s = ctx.create(c.student().model())) {
+            var ts = ctx.teacherShapes("teacher", c.teacher());
             var sts = s.tapShapes("student");
             for (var shapes : List.of(sts, ts)) {
                 if (!shapes.shapes().containsKey(on)) {

@@ -10,6 +10,8 @@ import org.distill4j.data.NoiseSource;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.method.MethodSpec;
 import org.distill4j.method.NoDistillation;
+import org.distill4j.knowledge.KnowledgeSource;
+import org.distill4j.model.InferenceModel;
 import org.distill4j.model.ModelSpec;
 import org.distill4j.model.Network;
 import org.distill4j.train.Feed;
@@ -37,10 +39,34 @@ final class Algorithms {
      * wrong tap fails before the teacher trains.
      */
     record Baselines(List<MethodSpec> methods, List<DistillationLoss> bound) {
-        /** Trains (or resumes, or loads) the baselines, taught by {@code teacher}. */
-        void train(RunContext ctx, Network teacher) throws IOException {
-            OfflineScheme.students(ctx, teacher, methods, bound);
+        /**
+         * Trains (or resumes, or loads) one student per method on the run's training data, each
+         * {@code student-<method>}, from the same initial weights and batch order, taught by
+         * {@code teacher} with the bound loss.
+         */
+        void train(RunContext ctx, InferenceModel teacher) throws IOException {
+            var ss = ctx.config().student();
+            for (int i = 0; i < methods.size(); i++) {
+                MethodSpec method = methods.get(i);
+                DistillationLoss loss = bound.get(i);
+                KnowledgeSource source = loss.needsTeacher()
+                        ? ctx.knowledge(teacher, "teacher", ss.train(), loss.teacherTaps()) : null;
+                ctx.train(RunContext.Solo.of("student-" + method.name(), "student", method.name(), loss, ss.model(),
+                        ss.train()).taughtBy(source).withFidelity(true)).close();
+            }
         }
+    }
+
+    /**
+     * The run's teacher as the zoo network it is in a scheme that refuses imported teachers
+     * ({@link SchemeSpec#zooTeacherReason}: RunConfig has refused {@code teacher.import} before).
+     */
+    static Network zoo(InferenceModel teacher) {
+        if (teacher instanceof Network n) {
+            return n;
+        }
+        teacher.close();
+        throw new IllegalStateException("teacher.import: this scheme needs a zoo teacher, not " + teacher.describe());
     }
 
     static Baselines baselines(RunContext ctx) {
@@ -54,7 +80,7 @@ final class Algorithms {
         }
         List<DistillationLoss> bound = new ArrayList<>();
         for (MethodSpec m : methods) {
-            bound.add(ctx.checkTaps("student-" + m.name(), m, student.model(), ctx.config().teacher().model()));
+            bound.add(ctx.checkTaps("student-" + m.name(), m, student.model(), ctx.config().teacher()));
         }
         return new Baselines(methods, bound);
     }

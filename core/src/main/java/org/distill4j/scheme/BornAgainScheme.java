@@ -4,21 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import org.distill4j.knowledge.KnowledgeSource;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.method.HintonKd;
 import org.distill4j.method.NoDistillation;
-import org.distill4j.metric.Ensemble;
-import org.distill4j.metric.Metrics;
 import org.distill4j.metric.Predictions;
 import org.distill4j.model.Network;
-import org.distill4j.report.ModelMetrics;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
 import org.distill4j.train.RunContext;
@@ -108,7 +101,11 @@ public record BornAgainScheme(Integer generations, Double temperature, Double al
             ctx.fidelityReference(null);
         }
         if (ensemble && ctx.done("ensemble") == null) {
-            ctx.record(ensembleResult(ctx, onTest));
+            List<String> members = new ArrayList<>();
+            for (int k = 1; k <= generations; k++) {
+                members.add(generation(k));
+            }
+            ctx.record(ctx.ensemble("ensemble", "student", METHOD + "-ensemble", members, onTest));
         }
         ObjectNode out = RunRecord.JSON.createObjectNode();
         out.put("scheme", name());
@@ -131,42 +128,5 @@ public record BornAgainScheme(Integer generations, Double temperature, Double al
             row.put("testAccuracy", e.metrics().testAccuracy());
         }
         return out;
-    }
-
-    /**
-     * The ensemble of generations 1 … k as a model: metrics of the mean probabilities; size,
-     * training time and latency are the sums over its members (they run one after another).
-     */
-    private ModelResult ensembleResult(RunContext ctx, List<Predictions> onTest) {
-        int[] labels = ctx.test().labels();
-        Predictions p = Ensemble.meanProbabilities(onTest);
-        long parameters = 0;
-        double seconds = 0;
-        int skipped = 0;
-        double latency1 = 0;
-        double latency256 = 0;
-        StringBuilder digests = new StringBuilder();
-        for (int k = 1; k <= generations; k++) {
-            ModelResult g = ctx.done(generation(k));
-            parameters += g.parameters();
-            seconds += g.trainSeconds();
-            skipped += g.skippedBatches();
-            latency1 += g.metrics().latencyMsBatch1();
-            latency256 += g.metrics().latencyMsPerSampleBatch256();
-            digests.append(g.weightsDigest()).append('\n');
-        }
-        ModelMetrics metrics = new ModelMetrics(Metrics.accuracy(p, labels), Metrics.crossEntropy(p, labels),
-                Metrics.expectedCalibrationError(p, labels, RunContext.ECE_BINS), null, null, null, null, latency1,
-                latency256);
-        String architecture = generations + " × " + ctx.done(generation(1)).architecture();
-        String digest;
-        try {
-            digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(digests.toString().getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException ex) {
-            throw new IllegalStateException(ex);
-        }
-        return new ModelResult("ensemble", "student", METHOD + "-ensemble", architecture, parameters,
-                parameters * Float.BYTES, digest, null, false, seconds, skipped, List.of(), metrics);
     }
 }

@@ -96,13 +96,18 @@ public record DaflScheme(GeneratorSpec generator, Double oneHot, Double activati
     }
 
     @Override
+    public String zooTeacherReason() {
+        return "backpropagates through the teacher to its generator (its one-hot, activation and entropy terms are computed on the teacher outputs)";
+    }
+
+    @Override
     public JsonNode run(RunContext ctx) throws IOException {
         var ss = ctx.config().student();
         Algorithms.Baselines baselines = Algorithms.baselines(ctx);
         checkTap(ctx);
         int batch = ss.train().batchSize();
         int steps = Algorithms.stepsPerEpoch(ctx, stepsPerEpoch, batch);
-        try (Network teacher = ctx.teacher()) {
+        try (Network teacher = Algorithms.zoo(ctx.teacher())) {
             baselines.train(ctx, teacher);
             Algorithms.student(ctx, "student-dafl", "dafl", ss.model(), true, student -> new Algorithms.Built(
                     phase(student, Algorithms.generator(ctx, "student-dafl", generator, batch), teacher, ss.train(),

@@ -155,6 +155,11 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
         return true;
     }
 
+    @Override
+    public String zooTeacherReason() {
+        return "optimises inputs through the teacher and matches its batch-norm running statistics";
+    }
+
     /** The teacher must have batch norm: its running statistics are what the inputs match. */
     @Override
     public void validateTeacher(ModelSpec teacherModel) {
@@ -176,7 +181,7 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
         settings.put("batches", n);
         settings.put("images", n * batchSize);
         settings.put("realDataSealed", true);
-        try (Network teacher = ctx.teacher()) {
+        try (Network teacher = Algorithms.zoo(ctx.teacher())) {
             validateTeacher(teacher.spec());
             baselines.train(ctx, teacher);
             Dataset synthetic = synthesize(ctx, teacher, n);

@@ -26,6 +26,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = DeepInversionScheme.class, name = "deep-inversion"),
     @JsonSubTypes.Type(value = AdversarialScheme.class, name = "adversarial"),
     @JsonSubTypes.Type(value = AfdScheme.class, name = "afd"),
+    @JsonSubTypes.Type(value = QuantizedScheme.class, name = "quantized"),
 })
 public interface SchemeSpec {
     /** Registry name as written in YAML. */
@@ -40,6 +41,11 @@ public interface SchemeSpec {
 
     /** Whether the config's {@code teacher} section is required. */
     boolean needsTeacher();
+
+    /** Whether the config may give several teachers ({@code teachers:}) instead of one; only offline does. */
+    default boolean takesSeveralTeachers() {
+        return false;
+    }
 
     /**
      * Checks the config's {@code student.model} against the scheme (called by RunConfig). By
@@ -64,4 +70,14 @@ public interface SchemeSpec {
      * {@code "teacher.model: "}. Most schemes fit any teacher.
      */
     default void validateTeacher(org.distill4j.model.ModelSpec teacherModel) {}
+
+    /**
+     * Why the scheme needs its teacher as a zoo network (trained here or loaded) rather than
+     * imported ({@code teacher.import}): e.g. gradients through it, or its batch-norm statistics;
+     * null when an imported teacher serves (the default). RunConfig refuses an imported teacher
+     * with it, naming {@code teacher.import}, before anything trains.
+     */
+    default String zooTeacherReason() {
+        return null;
+    }
 }

@@ -9,6 +9,7 @@ import java.util.Set;
 import org.distill4j.knowledge.KnowledgeSource;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.method.NoDistillation;
+import org.distill4j.model.InferenceModel;
 import org.distill4j.model.Network;
 import org.distill4j.report.RunRecord;
 import org.distill4j.train.RunContext;
@@ -92,10 +93,10 @@ public record StagedScheme(List<Stage> stages) implements SchemeSpec {
         Set<String> taps = new LinkedHashSet<>();
         for (int k = 0; k < stages.size(); k++) {
             taps.addAll(ctx.checkTaps("stage " + (k + 1) + " (" + stages.get(k).method().name() + ")",
-                    stages.get(k).method(), ss.model(), config.teacher().model()).teacherTaps());
+                    stages.get(k).method(), ss.model(), config.teacher()).teacherTaps());
         }
         ArrayNode out = RunRecord.JSON.createArrayNode();
-        try (Network teacher = ctx.teacher()) {
+        try (InferenceModel teacher = ctx.teacher()) {
             if (ss.baseline()) {
                 ctx.train(RunContext.Solo.of("student-none", "student", "none", new NoDistillation().objective(),
                         ss.model(), ss.train()).withFidelity(true)).close();

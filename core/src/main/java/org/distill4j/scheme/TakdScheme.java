@@ -18,6 +18,7 @@ import org.distill4j.train.RunContext;
 import java.util.List;
 import org.distill4j.method.HintonKd;
 import org.distill4j.method.MethodSpec;
+import org.distill4j.model.InferenceModel;
 import org.distill4j.model.ModelSpec;
 import org.distill4j.train.TrainSpec;
 
@@ -95,19 +96,20 @@ public record TakdScheme(List<ModelSpec> assistants, MethodSpec method, TrainSpe
         // taps of its teacher to store.
         List<Set<String>> taps = new ArrayList<>(List.of(Set.of()));
         for (int k = 1; k < specs.size(); k++) {
-            taps.add(ctx.checkTaps(names.get(k - 1) + " → " + names.get(k), method, specs.get(k), specs.get(k - 1))
-                    .teacherTaps());
+            String link = names.get(k - 1) + " → " + names.get(k);
+            taps.add((k == 1 ? ctx.checkTaps(link, method, specs.get(k), config.teacher())
+                    : ctx.checkTaps(link, method, specs.get(k), specs.get(k - 1))).teacherTaps());
         }
         if (direct) {
             // The teacher's one store serves assistant1 and student-direct: it holds both's taps.
             Set<String> both = new LinkedHashSet<>(taps.get(1));
-            both.addAll(ctx.checkTaps("teacher → student-direct", method, ss.model(), config.teacher().model())
+            both.addAll(ctx.checkTaps("teacher → student-direct", method, ss.model(), config.teacher())
                     .teacherTaps());
             taps.set(1, both);
         }
         ArrayNode chain = RunRecord.JSON.createArrayNode();
-        try (Network teacher = ctx.teacher()) {
-            Network source = teacher;
+        try (InferenceModel teacher = ctx.teacher()) {
+            InferenceModel source = teacher;
             for (int k = 1; k < specs.size(); k++) {
                 boolean last = k == specs.size() - 1;
                 TrainSpec train = last ? ss.train() : assistantSchedule;

@@ -106,6 +106,11 @@ public record ZsktScheme(GeneratorSpec generator, Integer generatorSteps, Intege
     }
 
     @Override
+    public String zooTeacherReason() {
+        return "backpropagates through the teacher to its generator (the gradient of KL(T||S) with respect to the images)";
+    }
+
+    @Override
     public JsonNode run(RunContext ctx) throws IOException {
         var ss = ctx.config().student();
         Algorithms.Baselines baselines = Algorithms.baselines(ctx);
@@ -115,7 +120,7 @@ public record ZsktScheme(GeneratorSpec generator, Integer generatorSteps, Intege
         }
         int batch = ss.train().batchSize();
         int steps = Algorithms.stepsPerEpoch(ctx, stepsPerEpoch, batch);
-        try (Network teacher = ctx.teacher()) {
+        try (Network teacher = Algorithms.zoo(ctx.teacher())) {
             baselines.train(ctx, teacher);
             Algorithms.student(ctx, "student-zskt", "zskt", ss.model(), true, student -> {
                 StepCache cache = new StepCache(ctx.root());

@@ -87,24 +87,48 @@ public final class CheckpointStore {
         this.dir = dir;
         this.configDigest = configDigest;
         this.keepLast = keepLast;
-        Files.createDirectories(dir);
+        AtomicFile.createDirectories(dir);
+        List<Path> found;
+        List<Path> halfWritten;
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".ckpt")).toList()) {
-                try {
-                    Loaded l = read(f);
-                    entries.add(new Entry(f, l.sequence(), l.meta().phase(), l.meta().validationAccuracy()));
-                } catch (UnsupportedVersionException e) {
-                    throw e; // never silently restart past a checkpoint we cannot read
-                } catch (IOException e) {
-                    warnings.add("ignoring damaged checkpoint " + f.getFileName() + ": " + e.getMessage());
-                }
+            List<Path> all = files.toList();
+            found = all.stream().filter(p -> p.getFileName().toString().endsWith(".ckpt")).toList();
+            halfWritten = all.stream().filter(CheckpointStore::halfWritten).toList();
+        } catch (IOException e) {
+            throw AtomicFile.named(dir, "cannot list the checkpoints in", e);
+        }
+        // A crash during a save leaves its temporary file; the run is locked, so no writer is alive.
+        for (Path tmp : halfWritten) {
+            try {
+                Files.deleteIfExists(tmp);
+                warnings.add("removed " + tmp.getFileName() + ", a checkpoint half-written when a process died");
+            } catch (IOException e) {
+                warnings.add("cannot remove the half-written " + tmp + ": " + AtomicFile.reason(e));
             }
         }
+        List<String> damaged = new ArrayList<>();
+        for (Path f : found) {
+            try {
+                Loaded l = read(f);
+                entries.add(new Entry(f, l.sequence(), l.meta().phase(), l.meta().validationAccuracy()));
+            } catch (UnsupportedVersionException e) {
+                throw e; // never silently restart past a checkpoint we cannot read
+            } catch (IOException e) {
+                damaged.add("ignoring damaged checkpoint " + f.getFileName() + ": " + e.getMessage());
+            }
+        }
+        warnings.addAll(damaged);
         entries.sort(Comparator.comparingLong(Entry::sequence));
-        if (entries.isEmpty() && !warnings.isEmpty()) {
-            throw new IOException("no usable checkpoint in " + dir + " (" + String.join("; ", warnings)
+        if (entries.isEmpty() && !damaged.isEmpty()) {
+            throw new IOException("no usable checkpoint in " + dir + " (" + String.join("; ", damaged)
                     + "); nothing was resumed or overwritten");
         }
+    }
+
+    /** A temporary file {@link AtomicFile} left behind when its process died writing a checkpoint. */
+    private static boolean halfWritten(Path p) {
+        String n = p.getFileName().toString();
+        return n.startsWith(".") && n.contains(".ckpt") && n.endsWith(".tmp");
     }
 
     /** A checkpoint written by another format version of distill4j. */

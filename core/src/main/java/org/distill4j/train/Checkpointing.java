@@ -15,7 +15,9 @@ import org.distill4j.report.Sitting;
  * provenance and sittings — every {@code everySteps} steps within an epoch and at every epoch
  * end, so a resumed phase ends exactly where an uninterrupted one does. When a stop is
  * requested ({@link StopRequest}) it saves at the next step boundary and throws
- * {@link StoppedException}.
+ * {@link StoppedException}: after a step, at an epoch end (the last epoch's included: a resumed
+ * run then only saves and evaluates the phase's network), or when a phase starts (a stop that
+ * came while the run evaluated a network or built a knowledge store between phases).
  */
 public final class Checkpointing implements LoopListener {
     private final CheckpointStore store;
@@ -53,6 +55,16 @@ public final class Checkpointing implements LoopListener {
         this.stop = stop;
     }
 
+    /** A stop requested between phases (evaluation, a knowledge store) takes effect before the first step. */
+    @Override
+    public void onPhaseStart(LoopState state) throws IOException {
+        String why = stop.requested();
+        if (why != null) {
+            throw new StoppedException(why, save(state, Double.NaN), state.phase().name(),
+                    (long) state.epoch() * state.stepsPerEpoch() + state.batch());
+        }
+    }
+
     @Override
     public void afterStep(LoopState state, long step, double meanLoss) throws IOException {
         if (state.batch() >= state.stepsPerEpoch()) {
@@ -73,7 +85,7 @@ public final class Checkpointing implements LoopListener {
     public void onEpochEnd(LoopState state, int epoch, List<EpochSummary> summaries) throws IOException {
         Path file = save(state, state.validationAccuracy());
         String why = stop.requested();
-        if (why != null && epoch + 1 < state.phase().epochs()) {
+        if (why != null) {
             throw new StoppedException(why, file, state.phase().name(), (long) (epoch + 1) * state.stepsPerEpoch());
         }
     }

@@ -20,13 +20,22 @@ public final class FaultInjection implements LoopListener {
     public static final String AFTER_CHECKPOINT = "haltAfterCheckpoint";
     public static final String FAIL_CHECKPOINT_WRITE = "failCheckpointWrite";
     public static final String NAN_LOSS = "nanLossAtStep";
+    /**
+     * Pauses after the run's n-th step (counted over its phases) until a stop is requested in
+     * this JVM ({@link StopRequest#anyRequested()}), at most two minutes, first creating the file
+     * named by {@code distill4j.fault.pauseMarker} (if set): a test then knows exactly where the
+     * signal it sends lands.
+     */
+    public static final String PAUSE_AFTER_RUN_STEP = "pauseAfterRunStep";
     private static final String PREFIX = "distill4j.fault.";
+    private static final long PAUSE_LIMIT_MILLIS = 120_000;
 
     /** No faults. */
     public static final FaultInjection NONE = new FaultInjection(Map.of());
 
     private final Map<String, Long> at;
     private final AtomicLong updates = new AtomicLong();
+    private final AtomicLong steps = new AtomicLong();
 
     /** @param at the occurrence at which each point fires, by point name */
     public FaultInjection(Map<String, Long> at) {
@@ -37,7 +46,7 @@ public final class FaultInjection implements LoopListener {
     public static FaultInjection fromSystemProperties() {
         Map<String, Long> at = new java.util.HashMap<>();
         for (String point : new String[] {AFTER_STEP, DURING_CHECKPOINT, AFTER_CHECKPOINT, FAIL_CHECKPOINT_WRITE,
-            NAN_LOSS}) {
+            NAN_LOSS, PAUSE_AFTER_RUN_STEP}) {
             String v = System.getProperty(PREFIX + point);
             if (v != null) {
                 at.put(point, Long.parseLong(v.trim()));
@@ -80,5 +89,25 @@ public final class FaultInjection implements LoopListener {
     @Override
     public void afterStep(LoopState state, long step, double meanLoss) {
         maybeHalt(AFTER_STEP, step + 1);
+        if (this != NONE && fires(PAUSE_AFTER_RUN_STEP, steps.incrementAndGet())) {
+            pause();
+        }
+    }
+
+    private static void pause() {
+        try {
+            String marker = System.getProperty(PREFIX + "pauseMarker");
+            if (marker != null) {
+                java.nio.file.Files.writeString(java.nio.file.Path.of(marker), "paused\n");
+            }
+            long deadline = System.currentTimeMillis() + PAUSE_LIMIT_MILLIS;
+            while (!StopRequest.anyRequested() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

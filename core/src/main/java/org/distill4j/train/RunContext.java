@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -28,8 +29,15 @@ import org.distill4j.method.MethodSpec;
 import org.distill4j.metric.Latency;
 import org.distill4j.metric.Metrics;
 import org.distill4j.metric.Predictions;
+import org.distill4j.config.TeacherSpec;
+import org.distill4j.data.Normalisation;
+import org.distill4j.model.ImportedModel;
+import org.distill4j.model.InferenceModel;
 import org.distill4j.model.ModelSpec;
 import org.distill4j.model.Network;
+import org.distill4j.model.Quantization;
+import org.distill4j.model.QuantizedNetwork;
+import org.distill4j.model.TapShapes;
 import org.distill4j.model.TapException;
 import org.distill4j.report.ModelMetrics;
 import org.distill4j.report.ModelResult;
@@ -58,44 +66,61 @@ public final class RunContext {
      * @param objective what it minimises
      * @param model its architecture
      * @param train its schedule
-     * @param source its teacher's knowledge (null: none)
+     * @param sources its teachers' knowledge by teacher name (empty: none); one teacher is
+     *     {@link org.distill4j.knowledge.Knowledge#TEACHER}
      * @param fidelity measure its agreement with the run's teacher ({@link #fidelityReference})
      * @param startFrom the network whose weights it starts from instead of a fresh initialisation
      * @param rates a learning-rate schedule replacing {@code train}'s (null: the spec's)
      * @param hooks listeners of its phase, called before the checkpoint at each epoch end
+     * @param quantized train it quantised ({@link QuantizedTraining}) and ship it as
+     *     {@code <name>.qmodel} (null: full precision)
      */
     public record Solo(String name, String role, String method, DistillationLoss objective, ModelSpec model,
-            TrainSpec train, KnowledgeSource source, boolean fidelity, Network startFrom, Participant.Rates rates,
-            List<LoopListener> hooks) {
+            TrainSpec train, Map<String, KnowledgeSource> sources, boolean fidelity, Network startFrom,
+            Participant.Rates rates, List<LoopListener> hooks, Quantization quantized) {
         public Solo {
             hooks = hooks == null ? List.of() : List.copyOf(hooks);
+            sources = sources == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(sources));
         }
 
         public static Solo of(String name, String role, String method, DistillationLoss objective, ModelSpec model,
                 TrainSpec train) {
-            return new Solo(name, role, method, objective, model, train, null, false, null, null, List.of());
+            return new Solo(name, role, method, objective, model, train, null, false, null, null, List.of(), null);
         }
 
+        /** Taught by one teacher ({@code s} null: none). */
         public Solo taughtBy(KnowledgeSource s) {
-            return new Solo(name, role, method, objective, model, train, s, fidelity, startFrom, rates, hooks);
+            return taughtBy(s == null ? Map.of() : Map.of(org.distill4j.knowledge.Knowledge.TEACHER, s));
+        }
+
+        /** Taught by several teachers, by name in the order the objective's knowledge lists them. */
+        public Solo taughtBy(Map<String, KnowledgeSource> s) {
+            return new Solo(name, role, method, objective, model, train, s, fidelity, startFrom, rates, hooks, quantized);
         }
 
         public Solo withFidelity(boolean f) {
-            return new Solo(name, role, method, objective, model, train, source, f, startFrom, rates, hooks);
+            return new Solo(name, role, method, objective, model, train, sources, f, startFrom, rates, hooks, quantized);
         }
 
         public Solo startingFrom(Network n) {
-            return new Solo(name, role, method, objective, model, train, source, fidelity, n, rates, hooks);
+            return new Solo(name, role, method, objective, model, train, sources, fidelity, n, rates, hooks, quantized);
         }
 
         public Solo withRates(Participant.Rates r) {
-            return new Solo(name, role, method, objective, model, train, source, fidelity, startFrom, r, hooks);
+            return new Solo(name, role, method, objective, model, train, sources, fidelity, startFrom, r, hooks,
+                    quantized);
         }
 
         public Solo withHook(LoopListener hook) {
             List<LoopListener> more = new ArrayList<>(hooks);
             more.add(hook);
-            return new Solo(name, role, method, objective, model, train, source, fidelity, startFrom, rates, more);
+            return new Solo(name, role, method, objective, model, train, sources, fidelity, startFrom, rates, more,
+                    quantized);
+        }
+
+        /** Trained quantised ({@code q}) with shadow weights, shipped packed; null: full precision. */
+        public Solo quantizedAs(Quantization q) {
+            return new Solo(name, role, method, objective, model, train, sources, fidelity, startFrom, rates, hooks, q);
         }
     }
 
@@ -120,6 +145,10 @@ public final class RunContext {
     private final List<String> accepted = new ArrayList<>();
     /** How the data was normalised, as named in knowledge stores (Fashion-MNIST's constants unless told). */
     private String normalisation = "normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ")";
+    /** The statistics behind it: what an imported teacher undoes to recover the raw inputs. */
+    private Normalisation inputs;
+    /** The tap shapes of imported teachers, found once per spec by {@link #checkTaps}. */
+    private final Map<TeacherSpec, TapShapes> importedShapes = new java.util.HashMap<>();
 
     public RunContext(RunConfig config, Path runDir, TrainListener listener, Dataset train, Dataset validation,
             Dataset test, CheckpointStore store, CheckpointStore.Loaded resume, NDManager root, FaultInjection faults) {
@@ -191,6 +220,32 @@ public final class RunContext {
         return this;
     }
 
+    /**
+     * The statistics the run's inputs were normalised with (e.g. {@code RunData.normalisation()});
+     * an imported teacher maps the inputs back to raw values with them. The default is
+     * Fashion-MNIST's constants for every channel (or feature) of the training samples.
+     */
+    public RunContext withNormalisation(Normalisation stats) {
+        this.inputs = java.util.Objects.requireNonNull(stats, "stats");
+        return this;
+    }
+
+    /** The statistics the run's inputs were normalised with (see {@link #withNormalisation}). */
+    public Normalisation normalisation() {
+        if (inputs == null) {
+            long[] shape = train.sampleShape();
+            boolean image = shape.length == 3;
+            int groups = (int) (image ? shape[0] : java.util.Arrays.stream(shape).reduce(1, (x, y) -> x * y));
+            List<String> names = java.util.stream.IntStream.range(0, train.numClasses()).mapToObj(String::valueOf)
+                    .toList();
+            inputs = new Normalisation(image ? Normalisation.Layout.PER_CHANNEL : Normalisation.Layout.PER_FEATURE,
+                    java.util.Arrays.stream(image ? shape : new long[] {groups}).boxed().toList(),
+                    Collections.nCopies(groups, (double) Dataset.MEAN), Collections.nCopies(groups, (double) Dataset.STD),
+                    names);
+        }
+        return inputs;
+    }
+
     public RunConfig config() {
         return config;
     }
@@ -253,56 +308,181 @@ public final class RunContext {
      * The network fidelity is measured against from now on (null: none): its predictions on the
      * training and test sets are computed once here.
      */
-    public void fidelityReference(Network teacher) {
+    public void fidelityReference(InferenceModel teacher) {
         teacherPredictions = teacher == null ? null
                 : new Predictions[] {Predictions.of(teacher, train, root), Predictions.of(teacher, test, root)};
     }
 
+    /** The predictions on the training and test sets fidelity is measured against from now on (an ensemble's). */
+    public void fidelityReference(Predictions onTrain, Predictions onTest) {
+        teacherPredictions = new Predictions[] {onTrain, onTest};
+    }
+
     /**
-     * The config's teacher, trained here or loaded (and evaluated once), then frozen; it becomes
-     * the fidelity reference.
+     * The config's teacher, trained here, loaded or imported (and then evaluated once), frozen;
+     * it becomes the fidelity reference. A loaded or imported teacher whose digest differs from
+     * the one the run's checkpoints were made with is refused unless the change is accepted.
      */
-    public Network teacher() throws IOException {
-        var ts = config.teacher();
-        Network teacher;
-        if (ts.load() != null) {
-            message("loading teacher from " + ts.load());
-            teacher = Network.load(Path.of(ts.load()), ts.model(), root);
-            Provenance made = teacher.savedProvenance();
+    public InferenceModel teacher() throws IOException {
+        InferenceModel teacher = teacher(org.distill4j.knowledge.Knowledge.TEACHER, config.teacher());
+        fidelityReference(teacher);
+        teacherDigest = teacher.weightsDigest();
+        provenance = provenance.withTeacher(teacherDigest);
+        return teacher;
+    }
+
+    /**
+     * Every teacher of the config by name ({@link RunConfig#teacherSpecs()}), each trained here,
+     * loaded or imported, evaluated once and frozen. One teacher is {@link #teacher()}. Several are
+     * each a phase (and result) of their own named {@code teacher1 … teacherK}; then the ensemble of
+     * their mean probabilities is evaluated as {@code teachers-ensemble} and becomes the fidelity
+     * reference, and the run's teacher digest is the SHA-256 of their names and weights digests.
+     * The caller closes the models.
+     */
+    public Map<String, InferenceModel> teachers() throws IOException {
+        Map<String, InferenceModel> out = new LinkedHashMap<>();
+        if (config.teachers() == null) {
+            out.put(org.distill4j.knowledge.Knowledge.TEACHER, teacher());
+            return out;
+        }
+        try {
+            for (Map.Entry<String, TeacherSpec> e : config.teacherSpecs().entrySet()) {
+                out.put(e.getKey(), teacher(e.getKey(), e.getValue()));
+            }
+            List<Predictions> onTrain = new ArrayList<>();
+            List<Predictions> onTest = new ArrayList<>();
+            StringBuilder digests = new StringBuilder();
+            for (Map.Entry<String, InferenceModel> e : out.entrySet()) {
+                onTrain.add(Predictions.of(e.getValue(), train, root));
+                onTest.add(Predictions.of(e.getValue(), test, root));
+                digests.append(e.getKey()).append(' ').append(e.getValue().weightsDigest()).append('\n');
+            }
+            fidelityReference(org.distill4j.metric.Ensemble.meanProbabilities(onTrain),
+                    org.distill4j.metric.Ensemble.meanProbabilities(onTest));
+            if (done(TEACHERS_ENSEMBLE) == null) {
+                completed.add(ensemble(TEACHERS_ENSEMBLE, "teacher", "ensemble", List.copyOf(out.keySet()), onTest));
+            }
+            teacherDigest = Provenance.sha256(digests.toString());
+            provenance = provenance.withTeacher(teacherDigest);
+            return out;
+        } catch (IOException | RuntimeException e) {
+            out.values().forEach(InferenceModel::close);
+            throw e;
+        }
+    }
+
+    /** The result name of the ensemble of several teachers. */
+    public static final String TEACHERS_ENSEMBLE = "teachers-ensemble";
+
+    /**
+     * The teacher {@code name} of spec {@code ts}: imported from its file, loaded (checked against
+     * the data's preprocessing) or trained here (a phase named and seeded by {@code name}); an
+     * imported or loaded one is checked, on resume, against the digest the run's checkpoints were
+     * made with. Evaluated once and frozen.
+     */
+    private InferenceModel teacher(String name, TeacherSpec ts) throws IOException {
+        InferenceModel teacher;
+        if (ts.imported() != null) {
+            ImportedModel imported = ImportedModel.open(name, ts.importSpec(), normalisation());
+            message("imported " + name + " " + imported);
+            teacher = unchanged(imported, name, ts.imported(), "file SHA-256");
+            if (done(name) == null) {
+                evaluated(name, "teacher", "imported", teacher, true, TrainingProgress.start(), false);
+            }
+        } else if (ts.load() != null) {
+            message("loading " + name + " from " + ts.load());
+            Network loaded = Network.load(Path.of(ts.load()), ts.model(), root);
+            Provenance made = loaded.savedProvenance();
             if (made != null && made.preprocessing() != null && !made.preprocessing().equals(provenance.preprocessing())) {
-                teacher.close();
+                loaded.close();
                 throw new org.distill4j.io.ProvenanceException(ts.load() + " was trained on inputs prepared as '"
                         + made.preprocessing() + "'; this run prepares them as '" + provenance.preprocessing()
                         + "': its outputs would not match", List.of(new Provenance.Difference("preprocessing",
                                 made.preprocessing(), provenance.preprocessing())));
             }
-            String saved = resume == null || resume.meta().provenance() == null ? null
-                    : resume.meta().provenance().teacher();
-            if (saved != null && !saved.equals(teacher.weightsDigest())) {
-                Provenance.Difference d = new Provenance.Difference("teacher", saved, teacher.weightsDigest());
-                if (!acceptTeacherChange) {
-                    teacher.close();
-                    throw new org.distill4j.io.ProvenanceException("the teacher " + ts.load()
-                            + " is not the one the checkpoints in " + runDir + " were made with: weights digest "
-                            + Provenance.abbrev(d.saved()) + " then, " + Provenance.abbrev(d.now())
-                            + " now; restore it, or pass --accept-teacher-change", List.of(d));
-                }
-                accepted.add(d.toString());
-                message("accepted a changed teacher: " + d);
-            }
-            teacher.save(runDir.resolve("teacher.model"), provenanceOf("teacher", teacher));
-            if (done("teacher") == null) {
-                evaluated("teacher", "teacher", "none", teacher, true, TrainingProgress.start(), false);
+            teacher = unchanged(loaded, name, ts.load(), "weights digest");
+            loaded.save(runDir.resolve(name + ".model"), provenance.withTeacher(loaded.weightsDigest()));
+            if (done(name) == null) {
+                evaluated(name, "teacher", "none", teacher, true, TrainingProgress.start(), false);
             }
         } else {
-            teacher = train(Solo.of("teacher", "teacher", "none", new org.distill4j.method.NoDistillation().objective(),
+            teacher = train(Solo.of(name, name, "none", new org.distill4j.method.NoDistillation().objective(),
                     ts.model(), ts.train()));
         }
         teacher.freeze(); // it only answers from here on, whether live or through the store
-        fidelityReference(teacher);
-        teacherDigest = teacher.weightsDigest();
-        provenance = provenance.withTeacher(teacherDigest);
         return teacher;
+    }
+
+    /**
+     * {@code teacher} {@code name} (from {@code file}), unless its digest differs from the one the
+     * checkpoints were made with and the change is not accepted: then it is closed and refused.
+     */
+    private <T extends InferenceModel> T unchanged(T teacher, String name, String file, String digestKind) {
+        String saved = savedTeacherDigest(name);
+        if (saved != null && !saved.equals(teacher.weightsDigest())) {
+            Provenance.Difference d = new Provenance.Difference(name, saved, teacher.weightsDigest());
+            if (!acceptTeacherChange) {
+                teacher.close();
+                throw new org.distill4j.io.ProvenanceException("the " + name + " " + file
+                        + " is not the one the checkpoints in " + runDir + " were made with: " + digestKind + " "
+                        + Provenance.abbrev(d.saved()) + " then, " + Provenance.abbrev(d.now())
+                        + " now; restore it, or pass --accept-teacher-change", List.of(d));
+            }
+            accepted.add(d.toString());
+            message("accepted a changed " + name + ": " + d);
+        }
+        return teacher;
+    }
+
+    /**
+     * The digest the run's checkpoints were made with for teacher {@code name} (null on a fresh
+     * run): the provenance's teacher for the one teacher, the recorded result for one of several.
+     */
+    private String savedTeacherDigest(String name) {
+        if (resume == null) {
+            return null;
+        }
+        if (org.distill4j.knowledge.Knowledge.TEACHER.equals(name)) {
+            return resume.meta().provenance() == null ? null : resume.meta().provenance().teacher();
+        }
+        ModelResult before = done(name);
+        return before == null ? null : before.weightsDigest();
+    }
+
+    /**
+     * Several models' ensemble as a result of its own: the metrics of their mean probabilities on
+     * the test set ({@code onTest}, in {@code members} order); parameters, size, training time and
+     * latency are the sums over the members (they run one after another); its digest is the SHA-256
+     * of the members' digests; it has no file and no fidelity of its own.
+     */
+    public ModelResult ensemble(String name, String role, String method, List<String> members, List<Predictions> onTest) {
+        int[] labels = test.labels();
+        Predictions p = org.distill4j.metric.Ensemble.meanProbabilities(onTest);
+        long parameters = 0;
+        long bytes = 0;
+        double seconds = 0;
+        int skipped = 0;
+        double latency1 = 0;
+        double latency256 = 0;
+        StringBuilder digests = new StringBuilder();
+        for (String member : members) {
+            ModelResult g = done(member);
+            parameters += Math.max(0, g.parameters());
+            bytes += g.sizeBytes();
+            seconds += g.trainSeconds();
+            skipped += g.skippedBatches();
+            latency1 += g.metrics().latencyMsBatch1();
+            latency256 += g.metrics().latencyMsPerSampleBatch256();
+            digests.append(g.weightsDigest()).append('\n');
+        }
+        ModelMetrics metrics = new ModelMetrics(Metrics.accuracy(p, labels), Metrics.crossEntropy(p, labels),
+                Metrics.expectedCalibrationError(p, labels, ECE_BINS), null, null, null, null, latency1, latency256);
+        java.util.Set<String> architectures = new java.util.LinkedHashSet<>();
+        members.forEach(m -> architectures.add(done(m).architecture()));
+        String architecture = architectures.size() == 1 ? members.size() + " × " + architectures.iterator().next()
+                : String.join(" + ", members.stream().map(m -> done(m).architecture()).toList());
+        return new ModelResult(name, role, method, architecture, parameters, bytes,
+                Provenance.sha256(digests.toString()), null, false, seconds, skipped, List.of(), metrics);
     }
 
     /**
@@ -314,18 +494,62 @@ public final class RunContext {
      * from the engine's generator; every phase reseeds.
      */
     public DistillationLoss checkTaps(String link, MethodSpec method, ModelSpec studentSpec, ModelSpec teacherSpec) {
+        return bindProbe(link, method, studentSpec, Map.of(org.distill4j.knowledge.Knowledge.TEACHER, role -> {
+            try (Network t = create(teacherSpec)) {
+                return t.tapShapes(role);
+            }
+        }));
+    }
+
+    /**
+     * As above for a teacher as the config gives it: a zoo model's taps from a freshly built
+     * network, an imported one's from its graph (opened once per spec, checked, closed: a file that
+     * cannot serve the run fails here).
+     */
+    public DistillationLoss checkTaps(String link, MethodSpec method, ModelSpec studentSpec, TeacherSpec teacherSpec) {
+        return checkTaps(link, method, studentSpec, Map.of(org.distill4j.knowledge.Knowledge.TEACHER, teacherSpec));
+    }
+
+    /** As above for a method that learns from several teachers, by name in the order its knowledge lists them. */
+    public DistillationLoss checkTaps(String link, MethodSpec method, ModelSpec studentSpec,
+            Map<String, TeacherSpec> teacherSpecs) {
+        Map<String, java.util.function.Function<String, TapShapes>> shapes = new LinkedHashMap<>();
+        teacherSpecs.forEach((name, ts) -> shapes.put(name, role -> teacherShapes(role, ts)));
+        return bindProbe(link, method, studentSpec, shapes);
+    }
+
+    /** Binds {@code method}'s probe to the student's taps and each named teacher's (a function of the role naming it in errors). */
+    private DistillationLoss bindProbe(String link, MethodSpec method, ModelSpec studentSpec,
+            Map<String, java.util.function.Function<String, TapShapes>> teachers) {
         DistillationLoss probe = method.objective();
         if (!probe.needsTeacher()) {
             return probe;
         }
-        try (Network student = create(studentSpec); Network teacher = create(teacherSpec);
-                Adapters scratch = new Adapters(root)) {
-            probe.bind(new Binding(student.tapShapes("student"), teacher.tapShapes("teacher"), train.size(),
-                    train.idBound(), scratch));
+        try (Network student = create(studentSpec); Adapters scratch = new Adapters(root)) {
+            Map<String, TapShapes> shapes = new LinkedHashMap<>();
+            teachers.forEach((name, f) -> shapes.put(name, f.apply(teachers.size() == 1 ? "teacher" : name)));
+            probe.bind(Binding.of(student.tapShapes("student"), shapes, train.size(), train.idBound(), scratch));
         } catch (TapException e) {
             throw new TapException(link + ": " + e.getMessage());
         }
         return probe;
+    }
+
+    /** The tap shapes of a teacher of spec {@code ts}, {@code role} naming it in errors. */
+    public TapShapes teacherShapes(String role, TeacherSpec ts) {
+        if (ts.imported() == null) {
+            try (Network t = create(ts.model())) {
+                return t.tapShapes(role);
+            }
+        }
+        TapShapes shapes = importedShapes.get(ts);
+        if (shapes == null) {
+            try (ImportedModel m = ImportedModel.open(role, ts.importSpec(), normalisation())) {
+                shapes = m.tapShapes(role);
+            }
+            importedShapes.put(ts, shapes);
+        }
+        return shapes;
     }
 
     /**
@@ -335,7 +559,8 @@ public final class RunContext {
      * augmented (stored outputs would not match what the learner sees). Stored taps keep the
      * teacher's network order: losses that pair taps by depth bind against it.
      */
-    public KnowledgeSource knowledge(Network teacher, String teacherName, TrainSpec trainSpec, Collection<String> taps)
+    public KnowledgeSource knowledge(InferenceModel teacher, String teacherName, TrainSpec trainSpec,
+            Collection<String> taps)
             throws IOException {
         if (trainSpec.augment().active()) {
             message("data augmentation is on: " + teacherName + " runs live on every augmented batch "
@@ -360,8 +585,8 @@ public final class RunContext {
             return loadFinished(s.name(), s.model());
         }
         DistillationLoss objective = s.objective();
-        KnowledgeSource source = objective.needsTeacher() ? s.source() : null;
-        if (objective.needsTeacher() && source == null) {
+        Map<String, KnowledgeSource> sources = objective.needsTeacher() ? s.sources() : Map.of();
+        if (objective.needsTeacher() && sources.isEmpty()) {
             throw new IllegalArgumentException(s.name() + ": this method needs a teacher");
         }
         // Same initial weights for every network of a role: only the method differs.
@@ -373,20 +598,37 @@ public final class RunContext {
                     + net.weightsDigest().substring(0, 12) + "…)");
         }
         Map<String, TrainingProgress> end;
+        QuantizedTraining quantized = null;
         try {
             long shuffle = Seeds.derive(seed(), s.role() + "-shuffle");
-            Phase phase = SoloPhase.of(s.name(), net, s.train(), objective, source, train, validation, shuffle, s.rates());
+            Phase phase = SoloPhase.of(s.name(), net, s.train(), objective, sources, train, validation, shuffle,
+                    s.rates());
+            List<LoopListener> hooks = new ArrayList<>(s.hooks());
+            if (s.quantized() != null) {
+                // Stochastic rounding draws are the role's: students of a role see the same ones.
+                quantized = new QuantizedTraining(s.name(), QuantizedTraining.of(net, s.quantized()), s.quantized(),
+                        Seeds.derive(seed(), s.role() + "-quantize"));
+                hooks.add(0, quantized);
+            }
             try (Participant learner = phase.participants().get(0)) {
-                end = run(phase, s.hooks());
+                end = run(phase, hooks);
             }
         } catch (RuntimeException | IOException e) {
             net.close();
             throw e;
         }
         net.save(runDir.resolve(s.name() + ".model"), provenanceOf(s.name(), net));
-        evaluated(s.name(), s.role(), s.method(), net, false, end.get(s.name()), s.fidelity());
+        long bytes = net.parameterCount() * Float.BYTES;
+        if (quantized != null) {
+            bytes = QuantizedNetwork.write(runDir.resolve(s.name() + QUANTIZED_SUFFIX), net, quantized.shipped(),
+                    s.quantized().bits(), s.quantized().bucket(), provenanceOf(s.name(), net)).bytes();
+        }
+        evaluated(s.name(), s.role(), s.method(), net, false, end.get(s.name()), s.fidelity(), bytes);
         return net;
     }
+
+    /** The file name suffix of a shipped quantised network ({@code <name>.qmodel}, see {@link QuantizedNetwork}). */
+    public static final String QUANTIZED_SUFFIX = ".qmodel";
 
     /** Whether the run was interrupted in the phase {@code phase} (it continues from its checkpoint). */
     public boolean resuming(String phase) {
@@ -422,11 +664,11 @@ public final class RunContext {
     }
 
     /**
-     * The provenance saved with the network of phase {@code name}: the run's, and for the teacher
+     * The provenance saved with the network of phase {@code name}: the run's, and for a teacher
      * itself its own weights digest.
      */
     public Provenance provenanceOf(String name, Network net) {
-        return "teacher".equals(name) ? provenance.withTeacher(net.weightsDigest()) : provenance;
+        return config.teacherSpecs().containsKey(name) ? provenance.withTeacher(net.weightsDigest()) : provenance;
     }
 
     /** Copies every parameter of {@code from} (running statistics included) into {@code to}, in place. */
@@ -459,8 +701,14 @@ public final class RunContext {
      * Evaluates a finished network on the test set (and, with {@code fidelity}, its agreement and
      * KL with the fidelity reference on train and test) and records the result.
      */
-    public void evaluated(String name, String role, String method, Network net, boolean loaded, TrainingProgress end,
-            boolean fidelity) {
+    public void evaluated(String name, String role, String method, InferenceModel net, boolean loaded,
+            TrainingProgress end, boolean fidelity) {
+        evaluated(name, role, method, net, loaded, end, fidelity, net.sizeBytes());
+    }
+
+    /** As above, the model's shipped size being {@code sizeBytes} (a quantised network's packed file). */
+    public void evaluated(String name, String role, String method, InferenceModel net, boolean loaded,
+            TrainingProgress end, boolean fidelity, long sizeBytes) {
         message("evaluating " + name);
         Predictions onTest = Predictions.of(net, test, root);
         Double agreeTrain = null;
@@ -478,8 +726,9 @@ public final class RunContext {
                 Metrics.crossEntropy(onTest, test.labels()),
                 Metrics.expectedCalibrationError(onTest, test.labels(), ECE_BINS), agreeTrain, agreeTest, klTrain,
                 klTest, Latency.millisPerSample(net, root, 1, 200), Latency.millisPerSample(net, root, 256, 10));
-        completed.add(new ModelResult(name, role, method, net.spec().describe(), net.parameterCount(),
-                net.parameterCount() * Float.BYTES, net.weightsDigest(), name + ".model", loaded, end.seconds(),
-                end.skippedBatches(), end.history(), metrics));
+        // an imported model has no file in the run directory: the config names its own
+        String file = net instanceof Network ? name + ".model" : null;
+        completed.add(new ModelResult(name, role, method, net.describe(), net.parameterCount(), sizeBytes,
+                net.weightsDigest(), file, loaded, end.seconds(), end.skippedBatches(), end.history(), metrics));
     }
 }

@@ -2,17 +2,22 @@ package org.distill4j.train;
 
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.distill4j.data.Dataset;
+import org.distill4j.knowledge.Knowledge;
 import org.distill4j.knowledge.KnowledgeSource;
 import org.distill4j.loss.Adapters;
 import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.model.Network;
+import org.distill4j.model.TapShapes;
 
 /**
- * The common phase: one network minimising one objective, taught by at most one knowledge source
- * — a teacher on labels, an offline student, a stage, a generation. Its participant (named after
+ * The common phase: one network minimising one objective, taught by named knowledge sources (at
+ * most one, the teacher, for most; several for a multi-teacher student) — a teacher on labels, an
+ * offline student, a stage, a generation. Its participant (named after
  * the phase) holds the network and the objective's adapters, bound here (the engine is seeded by
  * the caller, so their initial weights are reproducible); its feed is the shuffled training set
  * with step seeds {@code derive(shuffleSeed, "step <epoch> <batch>")}.
@@ -23,16 +28,25 @@ public final class SoloPhase {
     /** The phase; close its participant after it ran (that closes the adapters, not the network). */
     public static Phase of(String name, Network net, TrainSpec spec, DistillationLoss objective, KnowledgeSource source,
             Dataset train, Dataset validation, long shuffleSeed, Participant.Rates rates) {
-        KnowledgeSource teacher = objective.needsTeacher() ? source : null;
-        if (objective.needsTeacher() && teacher == null) {
+        return of(name, net, spec, objective, source == null ? Map.of() : Map.of(Knowledge.TEACHER, source), train,
+                validation, shuffleSeed, rates);
+    }
+
+    /** As above, taught by the named {@code sources} (keyed as the objective's knowledge will be). */
+    public static Phase of(String name, Network net, TrainSpec spec, DistillationLoss objective,
+            Map<String, KnowledgeSource> sources, Dataset train, Dataset validation, long shuffleSeed,
+            Participant.Rates rates) {
+        Map<String, KnowledgeSource> teachers = objective.needsTeacher() ? sources : Map.of();
+        if (objective.needsTeacher() && teachers.isEmpty()) {
             throw new IllegalArgumentException(name + ": this method needs a teacher");
         }
         Adapters adapters = new Adapters(net.manager());
-        objective.bind(new Binding(net.tapShapes("student"), teacher == null ? null : teacher.tapShapes(), train.size(),
-                train.idBound(), adapters));
+        Map<String, TapShapes> shapes = new LinkedHashMap<>();
+        teachers.forEach((n, s) -> shapes.put(n, s.tapShapes()));
+        objective.bind(Binding.of(net.tapShapes("student"), shapes, train.size(), train.idBound(), adapters));
         Participant p = Participant.learner(name, net, adapters, spec);
         Feed feed = Feed.shuffled(name, train, spec.batchSize(), shuffleSeed, spec.augment(), shuffleSeed, "", true);
-        StepPolicy policy = StepPolicy.every(List.of(Update.minimise(name, name, objective, teacher)), objective);
+        StepPolicy policy = StepPolicy.every(List.of(Update.minimise(name, name, objective, teachers)), objective);
         return new Phase(name, List.of(rates == null ? p : p.withRates(rates)), List.of(feed), policy, spec.epochs(),
                 validation);
     }

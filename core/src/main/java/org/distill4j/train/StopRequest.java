@@ -10,6 +10,13 @@ public final class StopRequest {
     public static final StopRequest NONE = new StopRequest();
 
     private volatile String reason;
+    /** Whether any request was made in this JVM (what the pause of {@link FaultInjection} waits for). */
+    private static volatile boolean any;
+
+    /** Whether a stop was requested of any run in this JVM. */
+    public static boolean anyRequested() {
+        return any;
+    }
 
     /** Asks the run to stop; {@code reason} names why (e.g. "SIGTERM"). The first reason wins. */
     public void request(String why) {
@@ -19,6 +26,7 @@ public final class StopRequest {
         if (reason == null) {
             reason = why;
         }
+        any = true;
     }
 
     /** The reason a stop was requested, or null. */

@@ -8,8 +8,8 @@ public final class StoppedException extends RuntimeException {
     private final transient Path checkpoint;
 
     public StoppedException(String reason, Path checkpoint, String phase, long step) {
-        super("stopped by " + reason + " in phase " + phase + " after step " + step + "; checkpoint "
-                + checkpoint.getFileName() + " written");
+        super("stopped by " + reason + " in phase " + phase + (step == 0 ? " before its first step" : " after step " + step)
+                + "; checkpoint " + checkpoint.getFileName() + " written");
         this.reason = reason;
         this.checkpoint = checkpoint;
     }

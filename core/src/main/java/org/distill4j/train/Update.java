@@ -30,6 +30,12 @@ public record Update(String participant, String feed, Map<String, KnowledgeSourc
         if (source != null) {
             sources.put(org.distill4j.knowledge.Knowledge.TEACHER, source);
         }
+        return minimise(participant, feed, loss, sources);
+    }
+
+    /** As {@link #minimise(String, String, DistillationLoss, KnowledgeSource)}, taught by several named sources. */
+    public static Update minimise(String participant, String feed, DistillationLoss loss,
+            Map<String, KnowledgeSource> sources) {
         return new Update(participant, feed, sources,
                 step -> loss.compute(step.forward(participant, true), step.knowledge(), step.batch()), 1);
     }

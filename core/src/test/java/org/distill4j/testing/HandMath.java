@@ -24,6 +24,15 @@ public final class HandMath {
         return p;
     }
 
+    /** {@code Σ_i a_i·b_i}. */
+    public static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
     /** Row {@code i} of a row-major (rows × classes) array. */
     public static double[] row(double[] m, int i, int classes) {
         return java.util.Arrays.copyOfRange(m, i * classes, (i + 1) * classes);

@@ -103,4 +103,21 @@ class CheckpointStoreTest {
                     && two.getMessage().contains("reads version 3"), two.getMessage());
         }
     }
+
+    /**
+     * A process that died writing a checkpoint leaves its temporary file: the next store removes
+     * it and says so; a run that died in its first save has no checkpoint and starts afresh.
+     */
+    @Test
+    void aHalfWrittenCheckpointIsRemoved(@TempDir Path dir) throws IOException {
+        Path tmp = Files.writeString(dir.resolve(".000001-teacher.ckpt8812345.tmp"), "half");
+        CheckpointStore store = new CheckpointStore(dir, "d", 2);
+        assertEquals(null, store.latest(), "nothing to resume from: the run starts afresh");
+        assertTrue(Files.notExists(tmp));
+        assertEquals(List.of("removed .000001-teacher.ckpt8812345.tmp, a checkpoint half-written when a process died"),
+                store.warnings());
+        Path other = Files.writeString(dir.resolve(".notes.tmp"), "not ours");
+        assertEquals(List.of(), new CheckpointStore(dir, "d", 2).warnings());
+        assertTrue(Files.exists(other), "only a checkpoint's temporary file is removed");
+    }
 }

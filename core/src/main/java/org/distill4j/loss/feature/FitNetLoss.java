@@ -67,31 +67,43 @@ public final class FitNetLoss implements DistillationLoss {
     @Override
     public void bind(Binding binding) {
         TapShapes teacher = FeatureTaps.teacher("fitnet", binding);
-        Shape s = binding.student().shape(studentTap);
+        binding.adapters().block(REGRESSOR, regressor("fitnet", binding.student(), studentTap, teacher, teacherTap,
+                kernel), regressorInput(binding.student(), studentTap));
+        this.adapters = binding.adapters();
+    }
+
+    /**
+     * The regressor from the student's tap to the teacher's (see the class comment): a k×k
+     * convolution + batch norm + ReLU between feature maps of equal spatial size, a linear layer
+     * between vectors; anything else is a {@link TapException} naming both taps ({@code method}
+     * prefixes it). Register it with {@link #regressorInput}.
+     */
+    public static Block regressor(String method, TapShapes student, String studentTap, TapShapes teacher,
+            String teacherTap, int kernel) {
+        Shape s = student.shape(studentTap);
         Shape t = teacher.shape(teacherTap);
-        String pair = FeatureTaps.describe(binding.student(), studentTap) + " and "
-                + FeatureTaps.describe(teacher, teacherTap);
-        Block regressor;
+        String pair = FeatureTaps.describe(student, studentTap) + " and " + FeatureTaps.describe(teacher, teacherTap);
+        String maps = FeatureTaps.maps(student) + "; " + FeatureTaps.maps(teacher);
         if (s.dimension() == 3 && t.dimension() == 3) {
             if (s.get(1) != t.get(1) || s.get(2) != t.get(2)) {
-                throw new TapException("fitnet: " + pair + " differ in spatial size; the regressor keeps height and "
-                        + "width, so pick taps of equal size (" + FeatureTaps.maps(binding) + ")");
+                throw new TapException(method + ": " + pair + " differ in spatial size; the regressor keeps height and "
+                        + "width, so pick taps of equal size (" + maps + ")");
             }
-            regressor = new SequentialBlock()
+            return new SequentialBlock()
                     .add(Conv2d.builder().setFilters((int) t.get(0)).setKernelShape(new Shape(kernel, kernel))
                             .optPadding(new Shape(kernel / 2, kernel / 2)).optBias(false).build())
                     .add(BatchNorm.builder().build())
                     .add(Activation.reluBlock());
         } else if (s.dimension() == 1 && t.dimension() == 1) {
-            regressor = Linear.builder().setUnits(t.get(0)).build();
-        } else {
-            throw new TapException("fitnet: " + pair + " are not both feature maps (C, H, W) nor both vectors; "
-                    + "pair maps with maps (" + FeatureTaps.maps(binding) + ") or vectors with vectors (e.g. "
-                    + "'embedding' on both)");
+            return Linear.builder().setUnits(t.get(0)).build();
         }
-        // batch of 2: batch norm's shape inference wants more than one sample
-        binding.adapters().block(REGRESSOR, regressor, new Shape(2).addAll(s));
-        this.adapters = binding.adapters();
+        throw new TapException(method + ": " + pair + " are not both feature maps (C, H, W) nor both vectors; "
+                + "pair maps with maps (" + maps + ") or vectors with vectors (e.g. 'embedding' on both)");
+    }
+
+    /** The input shape a regressor of the student's tap is initialised for (batch of 2: batch norm wants more than one). */
+    public static Shape regressorInput(TapShapes student, String studentTap) {
+        return new Shape(2).addAll(student.shape(studentTap));
     }
 
     @Override

@@ -1,0 +1,391 @@
+package org.distill4j.cli;
+
+import org.distill4j.config.ConfigException;
+import org.distill4j.config.ConfigLoader;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.distill4j.config.RunConfig;
+import org.distill4j.io.AtomicFile;
+import org.distill4j.report.ModelResult;
+import org.distill4j.report.RunRecord;
+import org.distill4j.run.Experiment;
+import org.distill4j.run.RunData;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * A benchmark made of ordinary run configs ({@code bench schemes}, {@code bench algorithms}): a
+ * YAML file ({@code bench/<name>.yaml}) lists the runs, each run once per seed through
+ * {@link Experiment}, and the rows, each comparing two models of the records (a model against
+ * its fair baseline, of the same run or of another run of the same seed). Models several runs
+ * share (teachers) can be made once first ({@code prepare}: a run config trained once, with its
+ * own seed, and the named model copied where the run configs {@code load:} it). A run that was
+ * interrupted resumes from its checkpoints when the bench is started again; a finished one is
+ * read back. The table goes to {@code bench/results/<name>.md} and {@code .json}, its header
+ * stating the seeds, PyTorch's intra-op threads, the data sizes and the time the runs took.
+ */
+abstract class RunBench implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "bench config (default: bench/<bench>.yaml)")
+    Path config;
+
+    @Option(names = "--seeds", defaultValue = "3", description = "seeds 1…N per run (default: ${DEFAULT-VALUE})")
+    int seeds;
+
+    @Option(names = "--only", paramLabel = "RUN", split = ",", description = "run only these runs (comma-separated)")
+    List<String> only;
+
+    @Option(names = "--out", defaultValue = "bench/results", paramLabel = "DIR",
+            description = "where <bench>.md/json go (default: ${DEFAULT-VALUE})")
+    Path outDir;
+
+    @Mixin
+    RunOptions options;
+
+    @ParentCommand
+    BenchCommand bench;
+
+    /**
+     * The bench config.
+     *
+     * @param prepare models made once before the runs (e.g. the teachers they load; optional)
+     * @param runs the run configs, each run once per seed
+     * @param rows the comparisons, in table order
+     */
+    record Spec(List<Prepare> prepare, List<Run> runs, List<Row> rows) {
+        /**
+         * A model trained once, with its config's own seed, and copied to {@code file}, where the
+         * runs' configs load it; left alone when {@code file} exists.
+         *
+         * @param config the run config that trains it
+         * @param model the model of that run's record to keep (e.g. {@code teacher1})
+         * @param file where it goes (relative to the working directory, as {@code load:} paths are)
+         */
+        record Prepare(String config, String model, String file) {}
+
+        /** @param name short name; @param config path of a run config (relative to the working directory) */
+        record Run(String name, String config) {}
+
+        /**
+         * @param run which run's records the model is read from
+         * @param label what the row shows, e.g. "DML peer 1 (cnn)"
+         * @param model the model of the record evaluated
+         * @param baseline the model it is compared against (its fair baseline)
+         * @param baselineRun the run whose records hold the baseline (default: {@code run}); it must
+         *     have the same teachers seed by seed (their digest is checked)
+         * @param literature the effect the literature reports, for the reading
+         */
+        record Row(String run, String label, String model, String baseline, String baselineRun, String literature) {
+            /** The run the baseline is read from. */
+            String baselineFrom() {
+                return baselineRun == null ? run : baselineRun;
+            }
+        }
+
+        Spec {
+            prepare = prepare == null ? List.of() : List.copyOf(prepare);
+            if (runs == null || rows == null || runs.isEmpty()) {
+                throw new IllegalArgumentException("runs and rows are required");
+            }
+            for (Row r : rows) {
+                for (String name : new String[] {r.run(), r.baselineFrom()}) {
+                    if (runs.stream().noneMatch(x -> x.name().equals(name))) {
+                        throw new IllegalArgumentException("rows: run '" + name + "' is not among runs");
+                    }
+                }
+            }
+        }
+    }
+
+    /** The bench's name: its config {@code bench/<name>.yaml}, its results {@code <name>.md/json}. */
+    abstract String name();
+
+    /**
+     * The results' file name: the bench's name, or with {@code -c} the config's (so
+     * {@code -c bench/algorithms-lifelong.yaml} writes {@code algorithms-lifelong.md/json} beside,
+     * not over, the default table). The work directory stays the bench's: its prepared models serve
+     * every config of the bench.
+     */
+    String table() {
+        if (config == null) {
+            return name();
+        }
+        String file = config.getFileName().toString();
+        return file.endsWith(".yaml") ? file.substring(0, file.length() - 5)
+                : file.endsWith(".yml") ? file.substring(0, file.length() - 4) : file;
+    }
+
+    /** The table's first sentence: what a row compares. */
+    abstract String intro();
+
+    /** Whether the table shows each model's shipped size (where it differs from the baseline's). */
+    abstract boolean sizes();
+
+    /** The table's first column header. */
+    abstract String kind();
+
+    @Override
+    public Integer call() throws Exception {
+        if (seeds < 1) {
+            throw new ConfigException("--seeds: must be ≥ 1 (got " + seeds + ")");
+        }
+        long t0 = System.nanoTime();
+        PrintStream err = bench.main.err;
+        PrintStream out = bench.main.out;
+        Path file = config != null ? config : Path.of("bench", name() + ".yaml");
+        Spec spec = ConfigLoader.load(file, Spec.class);
+        Map<org.distill4j.config.DataSpec, RunData> loaded = new java.util.HashMap<>();
+        Path work = options.runs.resolve("bench-" + name());
+        AtomicFile.createDirectories(outDir); // a bad --out fails now, not after the runs
+        AtomicFile.createDirectories(work);
+        // one bench at a time in a work directory: its index and its runs are written by one process
+        try (org.distill4j.io.RunLock lock = TrainCommand.locked(work, bench.main)) {
+            return runAll(spec, work, loaded, t0, err, out);
+        } catch (org.distill4j.train.StoppedException e) {
+            err.println(e.getMessage() + "; start the same bench again to continue");
+            return "SIGINT".equals(e.reason()) ? Main.STOPPED_BY_SIGINT : Main.STOPPED_BY_SIGTERM;
+        }
+    }
+
+    private int runAll(Spec spec, Path work, Map<org.distill4j.config.DataSpec, RunData> loaded, long t0,
+            PrintStream err, PrintStream out) throws Exception {
+        Path index = work.resolve("runs.json");
+        ObjectNode dirs;
+        try {
+            dirs = Files.exists(index) ? (ObjectNode) RunRecord.JSON.readTree(index.toFile())
+                    : RunRecord.JSON.createObjectNode();
+        } catch (java.io.IOException | ClassCastException e) {
+            throw new java.io.IOException("cannot read the bench index " + index + " (" + e.getMessage()
+                    + "): repair or delete it (its runs stay where they are)", e);
+        }
+        Runner runner = new Runner(dirs, index, loaded, err);
+        Map<String, Double> prepared = new LinkedHashMap<>(); // each prepare run's seconds, once
+        for (Spec.Prepare p : spec.prepare()) {
+            Path target = Path.of(p.file());
+            RunConfig cfg = ConfigLoader.load(Path.of(p.config()));
+            String key = "prepare/" + p.config() + "/" + cfg.digest().substring(0, 16);
+            if (Files.exists(target)) {
+                err.println("prepared earlier: " + target + " (delete it to make it again)");
+                if (dirs.has(key) && Files.exists(Path.of(dirs.get(key).asText()).resolve(Experiment.RECORD))) {
+                    prepared.put(key, RunRecord.read(Path.of(dirs.get(key).asText()).resolve(Experiment.RECORD))
+                            .totalSeconds());
+                }
+                continue;
+            }
+            Path dir = runner.runOrRead(key, cfg, Path.of(p.config()), cfg.name(), "prepare " + p.config() + " → ");
+            prepared.put(key, RunRecord.read(dir.resolve(Experiment.RECORD)).totalSeconds());
+            Path made = dir.resolve(RunRecord.read(dir.resolve(Experiment.RECORD)).model(p.model()).file());
+            if (target.toAbsolutePath().getParent() != null) {
+                Files.createDirectories(target.toAbsolutePath().getParent());
+            }
+            byte[] bytes = Files.readAllBytes(made);
+            AtomicFile.write(target, o -> o.write(bytes));
+            err.println("prepared " + target + " (" + p.model() + " of " + dir + ")");
+        }
+        Map<String, List<RunRecord>> records = new LinkedHashMap<>();
+        for (Spec.Run run : spec.runs()) {
+            if (only != null && !only.contains(run.name())) {
+                continue;
+            }
+            RunConfig base = ConfigLoader.load(Path.of(run.config()));
+            List<RunRecord> mine = new ArrayList<>();
+            for (long s = 1; s <= seeds; s++) {
+                RunConfig cfg = base.withSeed(s);
+                Path dir = runner.runOrRead(run.name() + "/seed" + s + "/" + cfg.digest().substring(0, 16), cfg,
+                        Path.of(run.config()), base.name() + "-seed" + s, run.name() + " seed " + s + "/" + seeds + " → ");
+                mine.add(RunRecord.read(dir.resolve(Experiment.RECORD)));
+            }
+            records.put(run.name(), mine);
+        }
+        Map<String, Object> json = summary(spec, records);
+        json.put("seeds", seeds);
+        ai.djl.engine.Engine.getInstance(); // loads the native library even when every run was read back
+        json.put("intraOpThreads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
+        json.put("runSeconds", records.values().stream().flatMap(List::stream).mapToDouble(RunRecord::totalSeconds)
+                .sum());
+        json.put("prepareSeconds", prepared.values().stream().mapToDouble(Double::doubleValue).sum());
+        json.put("wallSeconds", (System.nanoTime() - t0) / 1e9);
+        String md = markdown(json);
+        Files.createDirectories(outDir);
+        AtomicFile.writeString(outDir.resolve(table() + ".md"), md);
+        AtomicFile.write(outDir.resolve(table() + ".json"), o -> RunRecord.JSON.writeValue(o, json));
+        out.println(md);
+        out.println("written " + outDir.resolve(table() + ".md") + " and " + outDir.resolve(table() + ".json"));
+        return 0;
+    }
+
+    /** Runs configs in directories remembered in {@code runs.json}, so a bench started again resumes or reads them. */
+    private final class Runner {
+        private final ObjectNode dirs;
+        private final Path index;
+        private final Map<org.distill4j.config.DataSpec, RunData> loaded;
+        private final PrintStream err;
+
+        Runner(ObjectNode dirs, Path index, Map<org.distill4j.config.DataSpec, RunData> loaded, PrintStream err) {
+            this.dirs = dirs;
+            this.index = index;
+            this.loaded = loaded;
+            this.err = err;
+        }
+
+        /** The directory of the finished run {@code key} of {@code cfg}: read back, resumed, or run now. */
+        Path runOrRead(String key, RunConfig cfg, Path source, String dirName, String what) throws Exception {
+            Path dir = dirs.has(key) ? Path.of(dirs.get(key).asText()) : null;
+            if (dir != null && Files.exists(dir.resolve(Experiment.RECORD))) {
+                err.println(what + dir + ": finished earlier");
+                return dir;
+            }
+            // Each run's config names its data; runs on the same source share one load (limits apply later).
+            RunData data = loaded.get(cfg.data().withLimits(null, null, null));
+            if (data == null) {
+                data = DataLoader.load(cfg, options.data, err);
+                loaded.put(cfg.data().withLimits(null, null, null), data);
+            } else {
+                data.checkModels(cfg);
+            }
+            if (dir == null || !Files.isDirectory(dir)) {
+                dir = options.newRunDir(dirName);
+                org.distill4j.run.RunDirectory.freeze(dir, cfg, source.toAbsolutePath().toString());
+                dirs.put(key, dir.toString());
+                AtomicFile.write(index, o -> RunRecord.JSON.writeValue(o, dirs));
+            }
+            err.println(what + dir);
+            // Experiment resumes from the directory's checkpoints if an earlier bench was interrupted
+            // (or stopped by SIGTERM / SIGINT, which checkpoints it: the bench started again continues).
+            RunData runData = data;
+            Path runDir = dir;
+            try (org.distill4j.io.RunLock runLock = TrainCommand.locked(dir, bench.main);
+                    ProgressListener progress = new ProgressListener(err)) {
+                Main.obeyingStops(() -> new Experiment(cfg, runData, runDir, progress)
+                        .stoppedBy(Main.stopRequest()).run());
+            }
+            return dir;
+        }
+    }
+
+    static Map<String, Object> summary(Spec spec, Map<String, List<RunRecord>> records) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        Map<String, Object> sizes = new LinkedHashMap<>();
+        records.forEach((run, rs) -> sizes.put(run, rs.get(0).dataSizes()));
+        json.put("dataSizes", sizes);
+        List<Object> rows = new ArrayList<>();
+        for (Spec.Row row : spec.rows()) {
+            List<RunRecord> rs = records.get(row.run());
+            List<RunRecord> bs = records.get(row.baselineFrom());
+            if (rs == null || bs == null) {
+                continue;
+            }
+            for (int i = 0; i < rs.size(); i++) {
+                if (!java.util.Objects.equals(rs.get(i).teacherDigest(), bs.get(i).teacherDigest())) {
+                    throw new IllegalStateException("rows: '" + row.label() + "' compares runs " + row.run() + " and "
+                            + row.baselineFrom() + " whose teachers differ at seed " + rs.get(i).seed()
+                            + ": not a fair comparison");
+                }
+            }
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("run", row.run());
+            r.put("label", row.label());
+            r.put("model", row.model());
+            r.put("baseline", row.baseline());
+            r.put("baselineRun", row.baselineFrom());
+            r.put("literature", row.literature());
+            double[] model = accuracies(rs, row.model());
+            double[] base = accuracies(bs, row.baseline());
+            double[] delta = new double[model.length];
+            for (int i = 0; i < model.length; i++) {
+                delta[i] = model[i] - base[i];
+            }
+            r.put("runs", rs.stream().map(RunRecord::runId).toList());
+            r.put("testAccuracy", stats(model));
+            r.put("baselineTestAccuracy", stats(base));
+            r.put("delta", stats(delta));
+            r.put("sizeBytes", rs.get(0).model(row.model()).sizeBytes());
+            r.put("baselineSizeBytes", bs.get(0).model(row.baseline()).sizeBytes());
+            JsonNode extra = rs.get(0).schemeResults();
+            if (extra != null) {
+                r.put("schemeResultsSeed1", extra);
+            }
+            rows.add(r);
+        }
+        json.put("rows", rows);
+        return json;
+    }
+
+    private static double[] accuracies(List<RunRecord> rs, String model) {
+        return rs.stream().mapToDouble(r -> {
+            ModelResult m = r.model(model);
+            return 100 * m.metrics().testAccuracy();
+        }).toArray();
+    }
+
+    private static Map<String, Object> stats(double[] v) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("values", v);
+        s.put("mean", BenchKdCommand.mean(v));
+        s.put("std", v.length > 1 ? BenchKdCommand.std(v) : 0.0);
+        return s;
+    }
+
+    /** The table: a header of what was run, then one line per row. */
+    @SuppressWarnings("unchecked")
+    String markdown(Map<String, Object> json) {
+        StringBuilder b = new StringBuilder();
+        Set<String> data = new LinkedHashSet<>();
+        ((Map<String, Object>) json.get("dataSizes")).forEach((run, sizes) -> {
+            Map<String, Integer> s = (Map<String, Integer>) sizes;
+            data.add(String.format(Locale.ROOT, "%,d / %,d / %,d", s.get("train"), s.get("validation"), s.get("test")));
+        });
+        b.append(String.format(Locale.ROOT, "%s Test accuracy %% on the test images, mean ± sample std over %d seeds "
+                + "(seeds 1–%d: initial weights, batch order and splits); Δ = mean of the per-seed differences. "
+                + "Training / validation / test images: %s. PyTorch intra-op threads: %s. The runs took %.0f s "
+                + "of training and evaluation in all (their sittings summed)%s.%n%n", intro(), json.get("seeds"),
+                json.get("seeds"), String.join("; ", data), json.get("intraOpThreads"), json.get("runSeconds"),
+                ((Double) json.get("prepareSeconds")) > 0 ? String.format(Locale.ROOT, ", the models prepared for them "
+                        + "%.0f s more", (Double) json.get("prepareSeconds")) : ""));
+        if (sizes()) {
+            b.append("| ").append(kind()).append(" | model | test accuracy | bytes | baseline | baseline accuracy "
+                    + "| baseline bytes | Δ (points) | literature |\n");
+            b.append("|---|---|---:|---:|---|---:|---:|---:|---|\n");
+        } else {
+            b.append("| ").append(kind()).append(" | model | test accuracy | baseline | baseline accuracy | Δ (points) "
+                    + "| literature |\n");
+            b.append("|---|---|---:|---|---:|---:|---|\n");
+        }
+        for (Object o : (List<Object>) json.get("rows")) {
+            Map<String, Object> r = (Map<String, Object>) o;
+            Map<String, Object> a = (Map<String, Object>) r.get("testAccuracy");
+            Map<String, Object> base = (Map<String, Object>) r.get("baselineTestAccuracy");
+            Map<String, Object> d = (Map<String, Object>) r.get("delta");
+            String baseline = r.get("baselineRun").equals(r.get("run")) ? (String) r.get("baseline")
+                    : r.get("baselineRun") + "/" + r.get("baseline");
+            String lit = r.get("literature") == null ? "" : (String) r.get("literature");
+            if (sizes()) {
+                long size = ((Number) r.get("sizeBytes")).longValue();
+                long baseSize = ((Number) r.get("baselineSizeBytes")).longValue();
+                b.append(String.format(Locale.ROOT, "| %s | %s | %.2f ± %.2f | %,d | %s | %.2f ± %.2f | %s | %+.2f ± %.2f "
+                        + "| %s |%n", r.get("run"), r.get("label"), (Double) a.get("mean"), (Double) a.get("std"), size,
+                        baseline, (Double) base.get("mean"), (Double) base.get("std"),
+                        size == baseSize ? "same" : String.format(Locale.ROOT, "%,d", baseSize), (Double) d.get("mean"),
+                        (Double) d.get("std"), lit));
+            } else {
+                b.append(String.format(Locale.ROOT, "| %s | %s | %.2f ± %.2f | %s | %.2f ± %.2f | %+.2f ± %.2f | %s |%n",
+                        r.get("run"), r.get("label"), (Double) a.get("mean"), (Double) a.get("std"), baseline,
+                        (Double) base.get("mean"), (Double) base.get("std"), (Double) d.get("mean"),
+                        (Double) d.get("std"), lit));
+            }
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,71 @@
+package org.distill4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.distill4j.report.ModelMetrics;
+import org.distill4j.report.ModelResult;
+import org.distill4j.report.RunRecord;
+import org.junit.jupiter.api.Test;
+
+/** The shared bench table (bench schemes, bench algorithms) from records made up here. */
+class RunBenchTest {
+    static ModelResult model(String name, double accuracy, long bytes) {
+        return new ModelResult(name, "student", "none", "mlp[8]", 100, bytes, "d-" + name, name + ".model", false, 1,
+                0, List.of(), new ModelMetrics(accuracy, 0, 0, null, null, null, null, 0, 0));
+    }
+
+    static RunRecord record(String id, long seed, String teacher, ModelResult... models) {
+        return new RunRecord(RunRecord.FORMAT_VERSION, id, "now", Map.of(), seed, null, Map.of(),
+                Map.of("train", 5400, "validation", 600, "test", 10000), teacher, List.of(models), 10, null);
+    }
+
+    static RunBench.Spec spec(RunBench.Spec.Row... rows) {
+        return new RunBench.Spec(null, List.of(new RunBench.Spec.Run("a", "a.yaml"), new RunBench.Spec.Run("b",
+                "b.yaml")), List.of(rows));
+    }
+
+    @Test
+    void rowsCompareModelsOfOneRunOrOfAnotherRunWithTheSameTeachers() {
+        Map<String, List<RunRecord>> records = new LinkedHashMap<>();
+        records.put("a", List.of(record("a1", 1, "t", model("q", 0.80, 100), model("fp", 0.82, 400)),
+                record("a2", 2, "t", model("q", 0.70, 100), model("fp", 0.84, 400))));
+        records.put("b", List.of(record("b1", 1, "t", model("other", 0.81, 400)),
+                record("b2", 2, "t", model("other", 0.83, 400))));
+        RunBench.Spec spec = spec(new RunBench.Spec.Row("a", "quantised vs fp", "q", "fp", null, "lit"),
+                new RunBench.Spec.Row("b", "across runs", "other", "fp", "a", null));
+        Map<String, Object> json = RunBench.summary(spec, records);
+        json.put("seeds", 2);
+        json.put("intraOpThreads", 1);
+        json.put("runSeconds", 40.0);
+        json.put("prepareSeconds", 5.0);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> first = (Map<String, Object>) ((List<Object>) json.get("rows")).get(0);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> delta = (Map<String, Object>) first.get("delta");
+        assertEquals(-8.0, (Double) delta.get("mean"), 1e-9, "mean of (80 − 82) and (70 − 84)");
+        String md = new BenchAlgorithmsCommand().markdown(json);
+        assertTrue(md.contains("5,400 / 600 / 10,000") && md.contains("threads: 1") && md.contains("40 s")
+                && md.contains("5 s more"), md);
+        assertTrue(md.contains("| a | quantised vs fp | 75.00 ± 7.07 | 100 | fp | 83.00 ± 1.41 | 400 | -8.00 ± 8.49 | lit |"),
+                md);
+        assertTrue(md.contains("| b | across runs | 82.00 ± 1.41 | 400 | a/fp | 83.00 ± 1.41 | same |"), md);
+        String schemes = new BenchSchemesCommand().markdown(json);
+        assertTrue(schemes.contains("| a | quantised vs fp | 75.00 ± 7.07 | fp | 83.00 ± 1.41 | -8.00 ± 8.49 | lit |"),
+                schemes);
+    }
+
+    @Test
+    void aBaselineFromARunWithOtherTeachersIsRefused() {
+        Map<String, List<RunRecord>> records = new LinkedHashMap<>();
+        records.put("a", List.of(record("a1", 1, "t", model("fp", 0.82, 400))));
+        records.put("b", List.of(record("b1", 1, "u", model("other", 0.81, 400))));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> RunBench.summary(
+                spec(new RunBench.Spec.Row("b", "across runs", "other", "fp", "a", null)), records));
+        assertTrue(e.getMessage().contains("teachers differ at seed 1"), e.getMessage());
+    }
+}

@@ -1,0 +1,59 @@
+package org.distill4j.model;
+
+import ai.djl.ndarray.NDArray;
+import java.util.List;
+
+/**
+ * A model that answers in inference mode: what a teacher is to the rest of a run once it is
+ * ready (trained or loaded here, or imported from another framework). Knowledge sources, the
+ * knowledge store, fidelity and the metrics read a teacher only through this face, so a zoo
+ * {@link Network} and an {@link ImportedModel} (ONNX, TorchScript) serve alike.
+ */
+public interface InferenceModel extends AutoCloseable {
+    /**
+     * One inference-mode pass (batch-norm running statistics, no dropout, no gradient) over a
+     * batch of the run's inputs as the data pipeline gives them, returning every tap,
+     * {@code "logits"} among them; the arrays belong to the input's manager.
+     */
+    Outputs infer(NDArray inputs);
+
+    /** The shape of one input sample, e.g. {@code [1, 28, 28]}. */
+    long[] sampleShape();
+
+    int numClasses();
+
+    /** Its taps, in network (or graph output) order, {@code "logits"} among them. */
+    List<String> tapNames();
+
+    /** The per-sample shape of every tap; {@code role} names it in error messages ("teacher"). */
+    TapShapes tapShapes(String role);
+
+    /** SHA-256 of what it computes with: a network's weights, an imported model's file. */
+    String weightsDigest();
+
+    /**
+     * What decides its answers to the run's inputs, as the knowledge store keys them: the
+     * weights digest, and for an imported model also how it prepares the inputs and which graph
+     * outputs its taps are.
+     */
+    default String answersDigest() {
+        return weightsDigest();
+    }
+
+    /** A short description for tables, e.g. {@code cnn[8, 16]/64} or {@code onnx teacher.onnx}. */
+    String describe();
+
+    /** Number of parameters (trainable values), for the size columns. */
+    long parameterCount();
+
+    /** Size in bytes of its parameters (an imported model: its file). */
+    default long sizeBytes() {
+        return parameterCount() * Float.BYTES;
+    }
+
+    /** Stops gradients to its weights (an imported model is frozen already). */
+    void freeze();
+
+    @Override
+    void close();
+}
