@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.distill4j.config.ConfigException;
 import org.distill4j.config.ConfigLoader;
 import org.distill4j.config.RunConfig;
@@ -77,14 +80,49 @@ class AlgorithmConfigTest {
     }
 
     @Test
-    void theBenchConfigsParse() throws Exception {
-        BenchSchemesCommand.Spec spec = ConfigLoader.load(Path.of("../bench/algorithms-adversarial-datafree.yaml"),
-                BenchSchemesCommand.Spec.class);
+    void theBenchConfigsParseAndEveryAlgorithmStandsBesideItsFairBaselines() throws Exception {
+        RunBench.Spec spec = ConfigLoader.load(Path.of("../bench/algorithms-adversarial-datafree.yaml"),
+                RunBench.Spec.class);
         assertEquals(5, spec.runs().size());
-        for (BenchSchemesCommand.Spec.Run run : spec.runs()) {
+        for (RunBench.Spec.Run run : spec.runs()) {
             RunConfig c = ConfigLoader.load(Path.of("..").resolve(run.config()));
             assertEquals(run.name(), c.scheme().name());
         }
+        // the same student with plain KD on the real data and from scratch; the data-free ones also the teacher
+        Map<String, List<String>> fair = Map.of("adversarial", List.of("student-kd", "student-none"),
+                "zskt", List.of("student-kd", "student-none", "teacher"),
+                "dafl", List.of("student-kd", "student-none", "teacher"),
+                "deep-inversion", List.of("student-kd", "student-none", "teacher"),
+                "afd", List.of("peer1-alone", "peer2-alone", "peer2-mutual"));
+        fair.forEach((run, baselines) -> {
+            Set<String> shown = spec.rows().stream().filter(r -> r.run().equals(run) && r.baselineFrom().equals(run))
+                    .map(RunBench.Spec.Row::baseline).collect(Collectors.toSet());
+            assertTrue(shown.containsAll(baselines), run + ": rows against " + shown + ", expected " + baselines);
+        });
+        // the runs with a teacher share the prepared one
+        assertEquals(List.of("runs/bench-algorithms/teacher1.model"),
+                spec.prepare().stream().map(RunBench.Spec.Prepare::file).toList());
+        for (String run : List.of("adversarial", "zskt", "dafl", "deep-inversion")) {
+            assertEquals("runs/bench-algorithms/teacher1.model",
+                    ConfigLoader.load(Path.of("../bench/algorithms/" + run + ".yaml")).teacher().load(), run);
+        }
+    }
+
+    @Test
+    void theSchemesThatBackpropagateThroughTheTeacherRefuseAnImportedOne() throws Exception {
+        String imported = TEACHER.replace("""
+                  model: {type: cnn, channels: [8, 16], hidden: 32}
+                  train: {epochs: 1}
+                """, "  import: teacher.onnx\n");
+        assertTrue(imported.contains("import: teacher.onnx"), imported);
+        for (String scheme : List.of("zskt", "dafl", "deep-inversion")) {
+            assertContains(error(imported + "scheme: {name: " + scheme + "}\n"), "teacher.import",
+                    "scheme '" + scheme + "'", "Give a zoo teacher");
+        }
+        assertContains(error(imported + "scheme: {name: deep-inversion}\n"), "batch-norm running statistics");
+        // the adversarial scheme only reads the teacher's outputs: an imported one serves
+        RunConfig adv = ConfigLoader.parse(imported + "scheme: {name: adversarial}\n", "adv.yaml");
+        assertEquals("teacher.onnx", adv.teacher().imported());
     }
 
     @Test
