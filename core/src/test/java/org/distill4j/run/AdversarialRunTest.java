@@ -8,6 +8,7 @@ import java.util.List;
 import org.distill4j.config.DataSpec;
 import org.distill4j.config.RunConfig;
 import org.distill4j.config.StudentSpec;
+import org.distill4j.config.TeacherSpec;
 import org.distill4j.data.FashionMnist;
 import org.distill4j.method.HintonKd;
 import org.distill4j.model.CnnSpec;
@@ -16,6 +17,7 @@ import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
 import org.distill4j.scheme.AdversarialScheme;
 import org.distill4j.scheme.AfdScheme;
+import org.distill4j.testing.ImportedTeachers;
 import org.distill4j.testing.Slice;
 import org.distill4j.train.TrainListener;
 import org.junit.jupiter.api.Test;
@@ -33,6 +35,22 @@ class AdversarialRunTest {
                 r.models().stream().map(ModelResult::name).toList());
         var terms = r.model("student-adversarial").history().get(0).trainTerms();
         assertEquals(List.of("ce", "kd", "adversarial"), List.copyOf(terms.keySet()));
+    }
+
+    @Test
+    void anImportedTeacherServesTheDiscriminator(@TempDir Path dir) throws Exception {
+        // the adversarial scheme only reads the teacher's outputs: an ONNX teacher is its real side
+        RunConfig config = new RunConfig("adv-imported", 3L, new DataSpec(0.2, 160, 64),
+                TeacherSpec.imported(ImportedTeachers.resource("tiny.onnx").toString(), null, ImportedTeachers.SCALED,
+                        null),
+                new StudentSpec(new MlpSpec(List.of(16), null), DataFreeRunTest.train(1), new HintonKd(null, null),
+                        false), null, new AdversarialScheme(null, null, null, null));
+        RunRecord r = new Experiment(config, FashionMnist.load(Slice.dir()), dir, TrainListener.NONE).run();
+        assertEquals(List.of("teacher", "student-adversarial"), r.models().stream().map(ModelResult::name).toList());
+        assertEquals("imported", r.model("teacher").method());
+        var terms = r.model("student-adversarial").history().get(0).trainTerms();
+        assertEquals(List.of("ce", "kd", "adversarial"), List.copyOf(terms.keySet()));
+        assertTrue(r.model("student-adversarial").metrics().agreementTest() != null, "fidelity to the imported teacher");
     }
 
     @Test
