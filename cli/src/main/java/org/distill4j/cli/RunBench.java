@@ -63,8 +63,10 @@ abstract class RunBench implements Callable<Integer> {
      * @param prepare models made once before the runs (e.g. the teachers they load; optional)
      * @param runs the run configs, each run once per seed
      * @param rows the comparisons, in table order
+     * @param note what the table's header adds to its standard sentences (e.g. how the configs were
+     *     shrunk to fit; optional)
      */
-    record Spec(List<Prepare> prepare, List<Run> runs, List<Row> rows) {
+    record Spec(List<Prepare> prepare, List<Run> runs, List<Row> rows, String note) {
         /**
          * A model trained once, with its config's own seed, and copied to {@code file}, where the
          * runs' configs load it; left alone when {@code file} exists.
@@ -280,6 +282,9 @@ abstract class RunBench implements Callable<Integer> {
         Map<String, Object> sizes = new LinkedHashMap<>();
         records.forEach((run, rs) -> sizes.put(run, rs.get(0).dataSizes()));
         json.put("dataSizes", sizes);
+        if (spec.note() != null) {
+            json.put("note", spec.note().strip().replaceAll("\\s+", " "));
+        }
         List<Object> rows = new ArrayList<>();
         for (Spec.Row row : spec.rows()) {
             List<RunRecord> rs = records.get(row.run());
@@ -354,6 +359,10 @@ abstract class RunBench implements Callable<Integer> {
                 json.get("seeds"), String.join("; ", data), json.get("intraOpThreads"), json.get("runSeconds"),
                 ((Double) json.get("prepareSeconds")) > 0 ? String.format(Locale.ROOT, ", the models prepared for them "
                         + "%.0f s more", (Double) json.get("prepareSeconds")) : ""));
+        if (json.get("note") != null) {
+            b.setLength(b.length() - 2 * System.lineSeparator().length());
+            b.append(' ').append(json.get("note")).append(System.lineSeparator()).append(System.lineSeparator());
+        }
         if (sizes()) {
             b.append("| ").append(kind()).append(" | model | test accuracy | bytes | baseline | baseline accuracy "
                     + "| baseline bytes | Δ (points) | literature |\n");

@@ -25,8 +25,12 @@ class RunBenchTest {
     }
 
     static RunBench.Spec spec(RunBench.Spec.Row... rows) {
+        return spec(null, rows);
+    }
+
+    static RunBench.Spec spec(String note, RunBench.Spec.Row... rows) {
         return new RunBench.Spec(null, List.of(new RunBench.Spec.Run("a", "a.yaml"), new RunBench.Spec.Run("b",
-                "b.yaml")), List.of(rows));
+                "b.yaml")), List.of(rows), note);
     }
 
     @Test
@@ -57,6 +61,26 @@ class RunBenchTest {
         String schemes = new BenchSchemesCommand().markdown(json);
         assertTrue(schemes.contains("| a | quantised vs fp | 75.00 ± 7.07 | fp | 83.00 ± 1.41 | -8.00 ± 8.49 | lit |"),
                 schemes);
+    }
+
+    @Test
+    void theConfigsNoteEndsTheHeadersFirstParagraph() {
+        Map<String, List<RunRecord>> records = new LinkedHashMap<>();
+        records.put("a", List.of(record("a1", 1, "t", model("q", 0.80, 100), model("fp", 0.82, 400))));
+        String md = new BenchAlgorithmsCommand().markdown(withRunFacts(RunBench.summary(spec(
+                "Shrunk to fit:\n  fewer epochs.\n", new RunBench.Spec.Row("a", "quantised vs fp", "q", "fp", null,
+                        "lit")), records)));
+        assertTrue(md.contains("in all (their sittings summed). Shrunk to fit: fewer epochs.\n\n| algorithm |"), md);
+        assertTrue(!new BenchAlgorithmsCommand().markdown(withRunFacts(RunBench.summary(spec(
+                new RunBench.Spec.Row("a", "quantised vs fp", "q", "fp", null, "lit")), records))).contains("Shrunk"));
+    }
+
+    static Map<String, Object> withRunFacts(Map<String, Object> json) {
+        json.put("seeds", 1);
+        json.put("intraOpThreads", 1);
+        json.put("runSeconds", 40.0);
+        json.put("prepareSeconds", 0.0);
+        return json;
     }
 
     @Test

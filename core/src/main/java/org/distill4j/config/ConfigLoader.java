@@ -226,6 +226,17 @@ public final class ConfigLoader {
         }
     }
 
+    /** An enum value as YAML writes it: its {@code @JsonProperty} name (e.g. {@code skip-batch}), else its name in lower case. */
+    private static String yamlName(Enum<?> value) {
+        try {
+            com.fasterxml.jackson.annotation.JsonProperty p = value.getDeclaringClass().getField(value.name())
+                    .getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);
+            return p != null ? p.value() : value.name().toLowerCase(java.util.Locale.ROOT);
+        } catch (NoSuchFieldException e) {
+            return value.name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     private static String dotted(String path, String key) {
         return path.isEmpty() ? key : path + "." + key;
     }
@@ -339,7 +350,7 @@ public final class ConfigLoader {
             if (target != null && target.isEnum()) {
                 TreeSet<String> names = new TreeSet<>();
                 for (Object c : target.getEnumConstants()) {
-                    names.add(c.toString().toLowerCase(java.util.Locale.ROOT));
+                    names.add(yamlName((Enum<?>) c));
                 }
                 return at(source, loc) + path + ": '" + f.getValue() + "' is not allowed; one of " + names
                         + ConfigKeys.hint(String.valueOf(f.getValue()), names);

@@ -81,6 +81,14 @@ public record RunConfig(String name, Long seed, DataSpec data, TeacherSpec teach
         }
         scheme.checkStudentModel(student.model());
         scheme.validate(student.model(), student.train());
+        if (teacher != null) {
+            String zoo = scheme.zooTeacherReason();
+            if (teacher.imported() != null && zoo != null) {
+                throw new IllegalArgumentException("teacher.import: scheme '" + scheme.name() + "' " + zoo
+                        + "; an imported teacher only answers. Give a zoo teacher (model + train, or load)");
+            }
+            scheme.validateTeacher(teacher.model());
+        }
     }
 
     public RunConfig withSeed(long s) {

@@ -17,7 +17,7 @@ import java.util.Random;
  * <p>The order of an epoch is a pure function of (seed, epoch), so a resumed run can
  * rebuild exactly the batches of any epoch without replaying the earlier ones.
  */
-public final class BatchLoader {
+public final class BatchLoader implements BatchSource {
 
     /** Mixes the epoch into the seed; a large odd prime keeps (seed, epoch) pairs apart. */
     private static final long EPOCH_MIX = 1_000_003L;
@@ -62,6 +62,7 @@ public final class BatchLoader {
     }
 
     /** @return number of batches {@link #plan(int)} yields per epoch */
+    @Override
     public int batchesPerEpoch() {
         int n = data.size();
         return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
@@ -75,6 +76,7 @@ public final class BatchLoader {
      * @param epoch epoch number, {@code >= 0}
      * @return one array of positions per batch, in visiting order
      */
+    @Override
     public int[][] plan(int epoch) {
         if (epoch < 0) {
             throw new IllegalArgumentException("epoch must be >= 0, got " + epoch);
@@ -113,6 +115,7 @@ public final class BatchLoader {
     }
 
     /** As {@link #load(NDManager, int[])}, with the inputs augmented from {@code seed}. */
+    @Override
     public Batch load(NDManager scope, int[] positions, Augmentation augmentation, long seed) {
         Objects.requireNonNull(scope, "scope");
         Objects.requireNonNull(positions, "positions");
@@ -150,6 +153,7 @@ public final class BatchLoader {
      * the next {@link #load} with the same arguments only copies it into native memory. The
      * result is the same as without prefetching: gathering is a pure function of its arguments.
      */
+    @Override
     public void prefetch(int[] positions, Augmentation augmentation, long seed) {
         pendingPositions = positions;
         pendingAugmentation = augmentation;

@@ -17,6 +17,12 @@ import java.util.Random;
  *
  * <p>Instances never expose their internal arrays publicly; accessors return copies, so a
  * dataset (and its {@link #digest()}) cannot change after construction.
+ *
+ * <p>A dataset can be {@linkplain #seal sealed} for a while: every read of its samples or labels
+ * (batches, subsets, predictions over it) then throws a {@link SealedDataException}. A seal covers
+ * every dataset cut from the same source (subsets, heads, splits share one guard): sealing a
+ * run's training split seals its validation split and the loaded file they came from too. That
+ * is the guard with which a data-free phase proves that no real training image reaches its student.
  */
 public final class Dataset {
 
@@ -46,9 +52,13 @@ public final class Dataset {
     /** Lazily computed; volatile so a digest computed by one thread is seen by the others. */
     private volatile String digest;
 
+    /** The seals of this dataset's family: every dataset cut from the same source shares it. */
+    private final Guard guard;
+
     /** Takes ownership of the arrays: callers must pass arrays nobody else holds. */
     private Dataset(String name, float[] features, int[] labels, int[] ids, long[] sampleShape,
-            int numClasses) {
+            int numClasses, Guard guard) {
+        this.guard = guard;
         this.name = name;
         this.features = features;
         this.labels = labels;
@@ -92,7 +102,7 @@ public final class Dataset {
             features[i] = NORMALISED[pixels[i] & 0xFF];
         }
         long[] shape = {1, images.rows(), images.cols()};
-        return new Dataset(name, features, intLabels, sequence(labels.length), shape, numClasses);
+        return new Dataset(name, features, intLabels, sequence(labels.length), shape, numClasses, new Guard());
     }
 
     /**
@@ -123,7 +133,7 @@ public final class Dataset {
         }
         checkLabels(name, labels, numClasses);
         return new Dataset(name, features.clone(), labels.clone(), sequence(labels.length),
-                sampleShape.clone(), numClasses);
+                sampleShape.clone(), numClasses, new Guard());
     }
 
     /** @return the dataset name, as recorded in run records */
@@ -156,6 +166,7 @@ public final class Dataset {
      * @return the label of that sample
      */
     public int label(int position) {
+        requireOpen("label");
         return labels[Objects.checkIndex(position, labels.length)];
     }
 
@@ -169,6 +180,7 @@ public final class Dataset {
 
     /** @return all labels in position order (a copy) */
     public int[] labels() {
+        requireOpen("labels");
         return labels.clone();
     }
 
@@ -188,6 +200,7 @@ public final class Dataset {
 
     /** Internal feature array, shared without copying for batching within this package. */
     float[] features() {
+        requireOpen("features");
         return features;
     }
 
@@ -200,6 +213,7 @@ public final class Dataset {
      * @param dstOffset where in {@code dst} the {@link #featureSize()} values go
      */
     public void copyFeatures(int position, float[] dst, int dstOffset) {
+        requireOpen("samples");
         Objects.checkIndex(position, labels.length);
         System.arraycopy(features, position * featureSize, dst, dstOffset, featureSize);
     }
@@ -215,6 +229,7 @@ public final class Dataset {
     public Dataset subset(String subsetName, int[] positions) {
         Objects.requireNonNull(subsetName, "subsetName");
         Objects.requireNonNull(positions, "positions");
+        requireOpen("samples (subset " + subsetName + ")");
         float[] subFeatures = new float[Math.multiplyExact(positions.length, featureSize)];
         int[] subLabels = new int[positions.length];
         int[] subIds = new int[positions.length];
@@ -225,7 +240,7 @@ public final class Dataset {
             subIds[i] = ids[p];
         }
         return new Dataset(subsetName, subFeatures, subLabels, subIds, sampleShape.clone(),
-                numClasses);
+                numClasses, guard);
     }
 
     /**
@@ -243,6 +258,57 @@ public final class Dataset {
             return this;
         }
         return subset(name + "-head" + n, sequence(n));
+    }
+
+    /** The open seals of a family of datasets, in order; reads are allowed when there is none. */
+    private static final class Guard {
+        private final java.util.List<Seal> open = new java.util.concurrent.CopyOnWriteArrayList<>();
+    }
+
+    /** An open seal on a dataset's family: closing it lifts it (other seals may remain). */
+    public final class Seal implements AutoCloseable {
+        private final String why;
+
+        private Seal(String why) {
+            this.why = why;
+        }
+
+        /** Why the dataset is sealed. */
+        public String why() {
+            return why;
+        }
+
+        @Override
+        public void close() {
+            guard.open.remove(this);
+        }
+    }
+
+    /**
+     * Forbids every read of the samples and labels of this dataset — and of every dataset cut
+     * from the same source — until the returned seal is closed: any attempt throws a
+     * {@link SealedDataException} naming the dataset, what was read and {@code why} (e.g. "phase
+     * student-dafl is data-free"). Names, sizes, shapes, ids and digests stay readable: they tell
+     * nothing about a sample. Seals may overlap (a test may seal what a phase seals too).
+     */
+    public Seal seal(String why) {
+        Objects.requireNonNull(why, "why");
+        Seal s = new Seal(why);
+        guard.open.add(s);
+        return s;
+    }
+
+    /** Whether the dataset's family is sealed now. */
+    public boolean sealed() {
+        return !guard.open.isEmpty();
+    }
+
+    private void requireOpen(String what) {
+        if (!guard.open.isEmpty()) {
+            String why = guard.open.stream().map(Seal::why).collect(java.util.stream.Collectors.joining("; "));
+            throw new SealedDataException("the " + what + " of dataset " + name + " were read while it is sealed ("
+                    + why + ")");
+        }
     }
 
     /**

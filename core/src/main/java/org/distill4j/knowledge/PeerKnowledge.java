@@ -4,9 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.distill4j.data.Batch;
 import org.distill4j.model.Network;
@@ -62,21 +60,7 @@ public final class PeerKnowledge implements KnowledgeSource {
     }
 
     private NDArray forward(Network peer, NDArray inputs) {
-        if (!training) {
-            return peer.forward(inputs, false).logits();
-        }
-        List<NDArray> stats = peer.runningStatistics();
-        List<NDArray> saved = new ArrayList<>();
-        for (NDArray s : stats) {
-            NDArray copy = s.duplicate();
-            copy.attach(inputs.getManager()); // dies with the step
-            saved.add(copy);
-        }
-        NDArray logits = peer.forward(inputs, true).logits();
-        for (int i = 0; i < stats.size(); i++) {
-            Network.assign(stats.get(i), saved.get(i)); // in place: the statistics keep their own memory
-        }
-        return logits;
+        return training ? peer.forwardKeepingStatistics(inputs).logits() : peer.forward(inputs, false).logits();
     }
 
     @Override

@@ -93,6 +93,64 @@ public final class Network implements InferenceModel {
         return net.forwardUntil(parameterStore, inputs, false, stop);
     }
 
+    /**
+     * The statistics a batch-norm layer saw in one forward pass: the per-channel mean and (biased)
+     * variance of its input over the batch and every position, beside the layer's running ones.
+     */
+    public record BatchNormStatistics(NDArray mean, NDArray variance, NDArray runningMean, NDArray runningVariance) {}
+
+    /**
+     * Batch-norm layers in an architecture, counted on an uninitialised build (the count does not
+     * depend on the input's size; a nominal 1×32×32 image, or 784 values for an MLP, is used).
+     */
+    public static int batchNormLayers(ModelSpec spec) {
+        long[] shape = spec instanceof MlpSpec ? new long[] {784} : new long[] {1, 32, 32};
+        return spec.build(shape, 10).batchNormLayers();
+    }
+
+    /** Batch-norm layers in the network (0: DeepInversion has nothing to match). */
+    public int batchNormLayers() {
+        return net.batchNormLayers();
+    }
+
+    /**
+     * A forward pass that also returns, for every batch-norm layer in network order, the mean and
+     * variance of its input over the batch (and positions) — on the graph, so gradients reach the
+     * input — and its running statistics (DeepInversion, Yin et al. 2020). The outputs are those
+     * of {@link #forward}.
+     */
+    public Outputs forward(NDArray inputs, boolean training, List<BatchNormStatistics> statistics) {
+        return net.forwardObserving(parameterStore, inputs, training, (layer, x) -> {
+            // (B, C, …) → (C, B·…): each channel's values in a row, as the authors' hook does
+            NDArray rows = x.swapAxes(0, 1).reshape(x.getShape().get(1), -1);
+            NDArray mean = rows.mean(new int[] {1});
+            NDArray variance = rows.sub(mean.reshape(-1, 1)).square().mean(new int[] {1});
+            statistics.add(new BatchNormStatistics(mean, variance,
+                    layer.getParameters().get("runningMean").getArray(),
+                    layer.getParameters().get("runningVar").getArray()));
+        });
+    }
+
+    /**
+     * A training-mode pass (batch statistics, dropout) that leaves the batch-norm running
+     * statistics as they were: what a network computes when it only serves another participant's
+     * update (a peer's targets, a discriminator's fakes), so that only its own update moves them.
+     */
+    public Outputs forwardKeepingStatistics(NDArray inputs) {
+        List<NDArray> stats = runningStatistics();
+        List<NDArray> saved = new ArrayList<>();
+        for (NDArray s : stats) {
+            NDArray copy = s.duplicate();
+            copy.attach(inputs.getManager()); // dies with the step
+            saved.add(copy);
+        }
+        Outputs out = forward(inputs, true);
+        for (int i = 0; i < stats.size(); i++) {
+            assign(stats.get(i), saved.get(i)); // in place: the statistics keep their own memory
+        }
+        return out;
+    }
+
     /** Stops gradients to this network's weights (a frozen teacher). */
     public void freeze() {
         net.freezeParameters(true);

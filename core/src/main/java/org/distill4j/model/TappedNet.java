@@ -122,19 +122,44 @@ public final class TappedNet extends AbstractBlock {
      */
     public Map<String, NDArray> forwardUntil(ParameterStore ps, NDArray input, boolean training,
             BiPredicate<String, NDArray> stop) {
+        return forwardUntil(ps, input, training, stop, null);
+    }
+
+    /**
+     * One forward pass returning every tap, with every batch-norm layer's input handed to
+     * {@code observer} on the way (see {@link BatchNormProbe}); the outputs are those of
+     * {@link #forwardTaps}.
+     */
+    Outputs forwardObserving(ParameterStore ps, NDArray input, boolean training, BatchNormProbe.Observer observer) {
+        return new Outputs(forwardUntil(ps, input, training, (tap, value) -> false, observer));
+    }
+
+    /** Batch-norm layers in the network. */
+    int batchNormLayers() {
+        return BatchNormProbe.count(this);
+    }
+
+    private NDList run(Block block, ParameterStore ps, NDList x, boolean training, BatchNormProbe.Observer observer) {
+        return observer == null ? block.forward(ps, x, training) : BatchNormProbe.forward(block, ps, x, training,
+                observer);
+    }
+
+    private Map<String, NDArray> forwardUntil(ParameterStore ps, NDArray input, boolean training,
+            BiPredicate<String, NDArray> stop, BatchNormProbe.Observer observer) {
         Map<String, NDArray> taps = new LinkedHashMap<>();
         NDList x = new NDList(input);
         for (int i = 0; i < stages.size(); i++) {
             if (i == stages.size() - 1 && i > 0) {
                 taps.put(Outputs.EMBEDDING, x.singletonOrThrow());
             }
-            x = stages.get(i).forward(ps, x, training);
+            x = run(stages.get(i), ps, x, training, observer);
             taps.put(stageNames.get(i), x.singletonOrThrow());
             if (stop.test(stageNames.get(i), x.singletonOrThrow())) {
                 return taps;
             }
             for (SideHead h : headsAfter(stageNames.get(i))) {
-                NDArray out = h.block().forward(ps, new NDList(taps.get(h.source())), training).singletonOrThrow();
+                NDArray out = run(h.block(), ps, new NDList(taps.get(h.source())), training, observer)
+                        .singletonOrThrow();
                 taps.put(h.name(), out);
                 if (stop.test(h.name(), out)) {
                     return taps;

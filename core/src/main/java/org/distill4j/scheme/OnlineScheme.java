@@ -4,7 +4,7 @@ import java.util.List;
 import org.distill4j.model.ModelSpec;
 
 /**
- * The online schemes ({@code dml}, {@code codistillation}): K ≥ 2 peers learn from scratch at
+ * The online schemes ({@code dml}, {@code codistillation}, {@code afd}): K ≥ 2 peers learn from scratch at
  * the same time, each taught by the others; there is no teacher. The peers are either listed in
  * the scheme ({@code peers: [{type: cnn, …}, {type: mlp, …}]}, architectures may differ) or,
  * when {@code peers} is absent, two copies of {@code student.model}; giving both is an error.
@@ -12,7 +12,7 @@ import org.distill4j.model.ModelSpec;
  * also trains each peer alone, from the same initial weights on the same data, as its control.
  * {@code student.method} and {@code student.knowledge} are not used. The peers train in one phase, in lockstep: see {@link Peers}.
  */
-public sealed interface OnlineScheme extends SchemeSpec permits DmlScheme, CodistillationScheme {
+public sealed interface OnlineScheme extends SchemeSpec permits DmlScheme, CodistillationScheme, AfdScheme {
     /** Peers when {@code peers} is absent. */
     int DEFAULT_PEERS = 2;
 

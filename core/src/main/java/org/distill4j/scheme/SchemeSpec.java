@@ -21,6 +21,11 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = SadScheme.class, name = "sad"),
     @JsonSubTypes.Type(value = StagedScheme.class, name = "staged"),
     @JsonSubTypes.Type(value = TakdScheme.class, name = "takd"),
+    @JsonSubTypes.Type(value = DaflScheme.class, name = "dafl"),
+    @JsonSubTypes.Type(value = ZsktScheme.class, name = "zskt"),
+    @JsonSubTypes.Type(value = DeepInversionScheme.class, name = "deep-inversion"),
+    @JsonSubTypes.Type(value = AdversarialScheme.class, name = "adversarial"),
+    @JsonSubTypes.Type(value = AfdScheme.class, name = "afd"),
     @JsonSubTypes.Type(value = QuantizedScheme.class, name = "quantized"),
 })
 public interface SchemeSpec {
@@ -58,4 +63,21 @@ public interface SchemeSpec {
      * trains; the message starts with {@code "scheme: "}. Most schemes fit any student.
      */
     default void validate(org.distill4j.model.ModelSpec studentModel, org.distill4j.train.TrainSpec studentTrain) {}
+
+    /**
+     * Checks the scheme fits the config's teacher architecture (called by RunConfig when there is
+     * a teacher), so a misfit is a config error before anything trains; the message starts with
+     * {@code "teacher.model: "}. Most schemes fit any teacher.
+     */
+    default void validateTeacher(org.distill4j.model.ModelSpec teacherModel) {}
+
+    /**
+     * Why the scheme needs its teacher as a zoo network (trained here or loaded) rather than
+     * imported ({@code teacher.import}): e.g. gradients through it, or its batch-norm statistics;
+     * null when an imported teacher serves (the default). RunConfig refuses an imported teacher
+     * with it, naming {@code teacher.import}, before anything trains.
+     */
+    default String zooTeacherReason() {
+        return null;
+    }
 }

@@ -235,11 +235,16 @@ public final class Loop {
 
         @Override
         public Outputs forward(String participant, boolean training) {
+            return forward(participant, batch.input(), training);
+        }
+
+        @Override
+        public Outputs forward(String participant, NDArray input, boolean training) {
             Participant p = phase.participant(participant);
             if (p.network() == null) {
                 throw new IllegalArgumentException(participant + " has no network to run");
             }
-            Outputs out = p.network().forward(batch.input(), training);
+            Outputs out = p.network().forward(input, training);
             if (p == self && training && ownLogits == null) {
                 ownLogits = out.logits();
             }

@@ -87,6 +87,18 @@ public abstract sealed class Optimizer implements AutoCloseable {
         }
     }
 
+    /**
+     * Forgets everything learnt so far: the step count back to 0 and every state array (momentum,
+     * Adam moments) zeroed in place, as a fresh optimizer would start — for a participant whose
+     * parameters are re-initialised within a phase (DeepInversion starts each batch of inputs anew).
+     */
+    public void reset() {
+        steps = 0;
+        for (NDArray a : state()) {
+            Scalars.scaleInPlace(a, 0);
+        }
+    }
+
     /** Number of updates applied so far. */
     public long steps() {
         return steps;

@@ -536,7 +536,7 @@ public final class RunContext {
     }
 
     /** The tap shapes of a teacher of spec {@code ts}, {@code role} naming it in errors. */
-    private TapShapes teacherShapes(String role, TeacherSpec ts) {
+    public TapShapes teacherShapes(String role, TeacherSpec ts) {
         if (ts.imported() == null) {
             try (Network t = create(ts.model())) {
                 return t.tapShapes(role);

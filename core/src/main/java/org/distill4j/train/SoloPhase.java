@@ -46,18 +46,7 @@ public final class SoloPhase {
         objective.bind(Binding.of(net.tapShapes("student"), shapes, train.size(), train.idBound(), adapters));
         Participant p = Participant.learner(name, net, adapters, spec);
         Feed feed = Feed.shuffled(name, train, spec.batchSize(), shuffleSeed, spec.augment(), shuffleSeed, "", true);
-        Update update = Update.minimise(name, name, objective, teachers);
-        StepPolicy policy = new StepPolicy() {
-            @Override
-            public void startEpoch(int epoch, int epochs) {
-                objective.startEpoch(epoch, epochs);
-            }
-
-            @Override
-            public List<Update> step(long step, int epoch, int batch) {
-                return List.of(update);
-            }
-        };
+        StepPolicy policy = StepPolicy.every(List.of(Update.minimise(name, name, objective, teachers)), objective);
         return new Phase(name, List.of(rates == null ? p : p.withRates(rates)), List.of(feed), policy, spec.epochs(),
                 validation);
     }

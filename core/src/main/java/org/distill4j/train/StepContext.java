@@ -19,6 +19,12 @@ public interface StepContext {
      */
     Outputs forward(String participant, boolean training);
 
+    /**
+     * Runs {@code participant}'s network on {@code input} (e.g. the images a generator made from
+     * the batch's codes); gradients flow back into {@code input}.
+     */
+    Outputs forward(String participant, ai.djl.ndarray.NDArray input, boolean training);
+
     /** The adapters of {@code participant}. */
     Adapters adapters(String participant);
 

@@ -19,4 +19,23 @@ public interface StepPolicy {
     static StepPolicy every(Update update) {
         return (step, epoch, batch) -> List.of(update);
     }
+
+    /**
+     * The same updates at every step, in order, with {@code objective}'s epoch-start work (a
+     * loss that changes with the epoch) at every epoch's start.
+     */
+    static StepPolicy every(List<Update> updates, org.distill4j.loss.DistillationLoss objective) {
+        List<Update> fixed = List.copyOf(updates);
+        return new StepPolicy() {
+            @Override
+            public void startEpoch(int epoch, int epochs) {
+                objective.startEpoch(epoch, epochs);
+            }
+
+            @Override
+            public List<Update> step(long step, int epoch, int batch) {
+                return fixed;
+            }
+        };
+    }
 }

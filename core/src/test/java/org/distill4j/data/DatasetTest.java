@@ -203,4 +203,43 @@ class DatasetTest {
         assertThrows(DatasetException.class,
                 () -> Dataset.of("of", new float[4], new int[] {0, 2}, new long[] {2}, 2));
     }
+
+    @Test
+    void aSealedDatasetRefusesEveryReadOfItsSamplesAndLabels() {
+        Dataset d = Dataset.of("real", new float[] {1, 2, 3, 4}, new int[] {0, 1}, new long[] {2}, 2);
+        String digest = d.digest();
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager();
+                Dataset.Seal seal = d.seal("phase student-x is data-free")) {
+            assertTrue(d.sealed());
+            assertEquals("phase student-x is data-free", seal.why());
+            for (Runnable read : java.util.List.<Runnable>of(() -> d.copyFeatures(0, new float[2], 0),
+                    () -> d.label(1), d::labels, () -> d.subset("s", new int[] {0}), () -> d.head(1),
+                    () -> d.split(0.5, 1), () -> new BatchLoader(d, 1, false, 0, false).load(m, new int[] {0}))) {
+                SealedDataException e = assertThrows(SealedDataException.class, read::run);
+                assertTrue(e.getMessage().contains("dataset real") && e.getMessage().contains("student-x is data-free"),
+                        e.getMessage());
+            }
+            // what tells nothing about a sample stays readable
+            assertEquals(2, d.size());
+            assertEquals(digest, d.digest());
+            assertArrayEquals(new int[] {0, 1}, d.ids());
+        }
+        assertFalse(d.sealed());
+        assertEquals(1, d.label(1));
+        // a seal covers the family: what was cut from the same source, and the source itself
+        Dataset.Split split = d.split(0.5, 1);
+        try (Dataset.Seal outer = split.train().seal("outer")) {
+            assertTrue(d.sealed() && split.validation().sealed());
+            assertThrows(SealedDataException.class, () -> split.validation().label(0));
+            try (Dataset.Seal inner = d.seal("inner")) {
+                assertTrue(assertThrows(SealedDataException.class, () -> d.label(0)).getMessage().contains("outer; inner"));
+            }
+            assertThrows(SealedDataException.class, () -> d.label(0), "the outer seal still holds");
+        }
+        assertEquals(0, d.label(0));
+        Dataset other = Dataset.of("other", new float[] {1, 2}, new int[] {0}, new long[] {2}, 2);
+        try (Dataset.Seal s = d.seal("x")) {
+            assertEquals(0, other.label(0), "another source is not sealed");
+        }
+    }
 }

@@ -54,6 +54,31 @@ class OptimizerTest {
     }
 
     @Test
+    void aResetAdamStepsAsAFreshOne() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Parameter p = parameter(m, 1f, -2f);
+            try (Optimizer opt = new OptimizerSpec.Adam(0.01, null, null, null, null).create(List.of(p), m)) {
+                for (int i = 0; i < 3; i++) {
+                    backward(p.getArray());
+                    opt.step(0.01);
+                }
+                opt.reset();
+                assertEquals(0, opt.steps());
+                for (NDArray a : opt.state()) {
+                    assertEquals(0f, a.abs().sum().getFloat(), "moments zeroed in place");
+                }
+                float[] before = p.getArray().toFloatArray();
+                backward(p.getArray());
+                opt.step(0.01);
+                // a first step again: w − lr·sign(g) (without the reset the moments of the 3 earlier steps would count)
+                float[] got = p.getArray().toFloatArray();
+                assertEquals(before[0] - 0.01, got[0], 1e-5);
+                assertEquals(before[1] + 0.01, got[1], 1e-5);
+            }
+        }
+    }
+
+    @Test
     void adamFirstStepMovesByLearningRate() {
         try (NDManager m = NDManager.newBaseManager()) {
             Parameter p = parameter(m, 1f, -2f);
