@@ -22,6 +22,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = StagedScheme.class, name = "staged"),
     @JsonSubTypes.Type(value = TakdScheme.class, name = "takd"),
     @JsonSubTypes.Type(value = QuantizedScheme.class, name = "quantized"),
+    // retrieval-augmented KD (issue 13 point 1)
+    @JsonSubTypes.Type(value = ReAugKdScheme.class, name = "reaugkd"),
 })
 public interface SchemeSpec {
     /** Registry name as written in YAML. */
