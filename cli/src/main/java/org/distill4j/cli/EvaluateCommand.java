@@ -29,7 +29,8 @@ import picocli.CommandLine.ParentCommand;
  * a finished run on the run's test set. For a multi-exit network (scheme {@code byot}) it prints
  * every exit's accuracy, size and latency and, with {@code --early-exit}, what inference that
  * answers from the first exit whose top softmax probability reaches the threshold gives. A
- * quantised student (scheme {@code quantized}) is evaluated from its shipped {@code NAME.qmodel}.
+ * quantised student (scheme {@code quantized}) is evaluated from its shipped {@code NAME.qmodel}; a ReAugKD
+ * student (scheme {@code reaugkd}) with and without retrieval from its knowledge base.
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = "Evaluate a run's saved network on its test set: every exit of a multi-exit (byot) network, "
@@ -65,6 +66,12 @@ final class EvaluateCommand implements Callable<Integer> {
             }
         }
         RunConfig cfg = RunDirectory.frozenConfig(runDir);
+        if (Files.isRegularFile(runDir.resolve(org.distill4j.run.Experiment.RECORD))) {
+            org.distill4j.run.TrainedModel m = ExportCommand.find(runDir, model);
+            if (m.knowledgeBase() != null) {
+                return evaluateWithRetrieval(cfg, m);
+            }
+        }
         Path file = runDir.resolve(model + ".model");
         if (!Files.exists(file)) {
             throw new IOException("no network " + file.getFileName() + " in " + runDir + "; it holds " + savedModels());
@@ -109,6 +116,38 @@ final class EvaluateCommand implements Callable<Integer> {
                 }
                 printEarlyExit(results, main.out);
             }
+        }
+        return 0;
+    }
+
+    /**
+     * A ReAugKD student: its test accuracy and latency per sample at batch 1 with retrieval and with
+     * its network alone, and the knowledge base's size on disk.
+     */
+    private int evaluateWithRetrieval(RunConfig cfg, org.distill4j.run.TrainedModel m) throws Exception {
+        org.distill4j.run.RunData splits = DataLoader.load(cfg, data, main.err);
+        int limit = cfg.data().testLimit();
+        Dataset test = limit > 0 ? splits.test().head(Math.min(limit, splits.test().size())) : splits.test();
+        try (NDManager root = NDManager.newBaseManager(); Network net = m.load(root);
+                org.distill4j.knowledge.KnowledgeBase kb = org.distill4j.knowledge.KnowledgeBase.open(m.knowledgeBase(),
+                        null)) {
+            var retrieving = new org.distill4j.knowledge.RetrievalModel(net, kb);
+            List<String[]> rows = new ArrayList<>();
+            rows.add(new String[] {"model", "test acc", "ms/sample b1"});
+            rows.add(new String[] {m.name() + " (" + retrieving.describe() + ")",
+                pct(Metrics.accuracy(Predictions.of(retrieving, test, root), test.labels())),
+                String.format(Locale.ROOT, "%.3f", org.distill4j.metric.Latency.millisPerSample(retrieving, root, 1,
+                        latencySamples))});
+            rows.add(new String[] {m.name() + " without retrieval (" + net.describe() + ")",
+                pct(Metrics.accuracy(Predictions.of(net, test, root), test.labels())),
+                String.format(Locale.ROOT, "%.3f", org.distill4j.metric.Latency.millisPerSample(net, root, 1,
+                        latencySamples))});
+            main.err.println("evaluating " + m.name() + " on " + test.size() + " test samples");
+            RunPrinter.table(rows, main.out);
+            main.out.printf(Locale.ROOT, "knowledge base %s: %,d entries, %,d bytes on disk (k=%d, beta=%s, tau=%s)%n",
+                    runDir.relativize(m.knowledgeBase()), kb.size(),
+                    org.distill4j.knowledge.KnowledgeBase.bytes(m.knowledgeBase()), kb.settings().k(),
+                    kb.settings().beta(), kb.settings().tau());
         }
         return 0;
     }

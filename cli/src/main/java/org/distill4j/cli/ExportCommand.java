@@ -26,7 +26,8 @@ import picocli.CommandLine.ParentCommand;
  * {@code distill export RUN_DIR [--model NAME] --out DIR [--reference N|all] [--force]}: writes a
  * trained network of a finished run as a self-describing folder ({@link ExportFolder}: architecture
  * JSON, safetensors weights, preprocessing, class names, a manifest with the SHA-256 of every file),
- * which {@code Student.load}, {@code distill predict} and {@code bench/interop/rebuild.py} read.
+ * which {@code Student.load}, {@code distill predict} and {@code bench/interop/rebuild.py} read. A ReAugKD
+ * student ({@code student-reaugkd}) is exported with its knowledge base ({@code retrieval/}).
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = "Write a trained network of a finished run as a self-describing folder: architecture.json, "
@@ -82,15 +83,19 @@ final class ExportCommand implements Callable<Integer> {
             about.put("seed", m.record().seed());
             ExportFolder.Written w;
             try {
-                w = ExportFolder.write(out, m.name(), net, pre, m.classNames(), about, ref, force);
+                w = ExportFolder.write(out, m.name(), net, pre, m.classNames(), about, ref, force, m.knowledgeBase());
             } catch (UnsupportedOperationException notExportable) {
                 throw new ConfigException(m.name() + ": " + notExportable.getMessage());
             }
             main.out.printf(Locale.ROOT, "exported %s (%s, %,d parameters, input %s, %d classes) to %s%n", m.name(),
                     net.spec().describe(), net.parameterCount(), pre.inputShape(), m.classNames().size(), out);
-            try (var files = Files.list(out)) {
-                for (Path f : files.sorted().toList()) {
-                    main.out.printf(Locale.ROOT, "  %-22s %,12d bytes%n", f.getFileName(), Files.size(f));
+            if (m.knowledgeBase() != null) {
+                main.out.printf(Locale.ROOT, "with its knowledge base (retrieval at inference): %s/%n",
+                        ExportFolder.RETRIEVAL);
+            }
+            try (var files = Files.walk(out)) {
+                for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                    main.out.printf(Locale.ROOT, "  %-22s %,12d bytes%n", out.relativize(f), Files.size(f));
                 }
             }
             main.out.printf(Locale.ROOT, "self-check: the folder run alone gives the run's network's logits on %d inputs"

@@ -18,7 +18,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,6 +42,7 @@ import org.distill4j.model.Network;
  * preprocessing.json     input shape, raw values, image conversion, normalisation ({@link Preprocessing})
  * classes.json           the class names, in class-index order
  * reference.safetensors  optional: test inputs (raw and normalised), their labels and the logits distill4j gave
+ * retrieval/             a ReAugKD student's knowledge base (Lucene HNSW index and kb.json), each file listed
  * </pre>
  *
  * Reading verifies every file listed in the manifest against its SHA-256 before anything is
@@ -57,6 +57,8 @@ public final class ExportFolder {
     public static final String PREPROCESSING = "preprocessing.json";
     public static final String CLASSES = "classes.json";
     public static final String REFERENCE = "reference.safetensors";
+    /** The folder of a retrieving student's knowledge base (ReAugKD), its files listed as {@code retrieval/<file>}. */
+    public static final String RETRIEVAL = "retrieval";
     private static final List<String> REQUIRED = List.of(ARCHITECTURE, WEIGHTS, PREPROCESSING, CLASSES);
     private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
     /** Random inputs every export is checked on, beside the reference inputs if any. */
@@ -133,6 +135,17 @@ public final class ExportFolder {
     public static Written write(Path out, String model, Network net, Preprocessing preprocessing,
             List<String> classNames, Map<String, Object> about, Reference reference, boolean replace)
             throws IOException {
+        return write(out, model, net, preprocessing, classNames, about, reference, replace, null);
+    }
+
+    /**
+     * As above, the student retrieving at inference from the knowledge base in {@code knowledgeBase}
+     * (null: none), which is copied into {@value #RETRIEVAL}/ and checked (its checksums) before
+     * the folder takes its place.
+     */
+    public static Written write(Path out, String model, Network net, Preprocessing preprocessing,
+            List<String> classNames, Map<String, Object> about, Reference reference, boolean replace,
+            Path knowledgeBase) throws IOException {
         checkTarget(out, replace);
         if (classNames.size() != net.numClasses()) {
             throw new IllegalArgumentException(classNames.size() + " class names for a network of " + net.numClasses()
@@ -154,6 +167,14 @@ public final class ExportFolder {
                 writeReference(tmp.resolve(REFERENCE), reference, net);
                 files.add(REFERENCE);
             }
+            if (knowledgeBase != null) {
+                Path kb = Files.createDirectory(tmp.resolve(RETRIEVAL));
+                for (Path f : org.distill4j.knowledge.KnowledgeBase.files(knowledgeBase)) {
+                    Files.copy(f, kb.resolve(f.getFileName()));
+                    files.add(RETRIEVAL + "/" + f.getFileName());
+                }
+                org.distill4j.knowledge.KnowledgeBase.open(kb, null).close(); // the copy is whole
+            }
             ObjectNode manifest = JSON.createObjectNode();
             manifest.put("format", FORMAT).put("version", VERSION).put("model", model)
                     .put("architecture", net.spec().describe()).put("parameters", net.parameterCount())
@@ -161,6 +182,9 @@ public final class ExportFolder {
                     .put("createdAt", Instant.now().toString()).put("distill4j", org.distill4j.run.Experiment.VERSION);
             manifest.set("zoo", JSON.valueToTree(net.spec()));
             manifest.set("from", JSON.valueToTree(about));
+            if (knowledgeBase != null) {
+                manifest.put("retrieval", RETRIEVAL);
+            }
             ObjectNode listed = manifest.putObject("files");
             for (String f : files) {
                 listed.putObject(f).put("sha256", sha256(tmp.resolve(f))).put("bytes", Files.size(tmp.resolve(f)));
@@ -273,14 +297,7 @@ public final class ExportFolder {
     }
 
     private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        AtomicFile.deleteTree(dir);
     }
 
     /**
@@ -317,7 +334,8 @@ public final class ExportFolder {
         for (var it = files.fields(); it.hasNext();) {
             var e = it.next();
             String name = e.getKey();
-            if (name.contains("/") || name.contains("\\") || name.startsWith(".")) {
+            String plain = name.startsWith(RETRIEVAL + "/") ? name.substring(RETRIEVAL.length() + 1) : name;
+            if (plain.contains("/") || plain.contains("\\") || plain.startsWith(".") || plain.isEmpty()) {
                 throw new DamagedFileException(manifestFile, manifestFile + " lists '" + name
                         + "', which is not a file of the export folder");
             }
@@ -337,6 +355,21 @@ public final class ExportFolder {
             }
         }
         return manifest;
+    }
+
+    /**
+     * The knowledge base folder of an export whose student retrieves ({@code manifest.retrieval}), or
+     * null; its files were verified with the others.
+     */
+    public static Path knowledgeBase(Path dir, JsonNode manifest) throws IOException {
+        if (!manifest.has("retrieval")) {
+            return null;
+        }
+        if (!RETRIEVAL.equals(manifest.path("retrieval").asText())) {
+            throw new DamagedFileException(dir.resolve(MANIFEST), dir.resolve(MANIFEST) + " names retrieval folder '"
+                    + manifest.path("retrieval").asText() + "'; an export's is '" + RETRIEVAL + "'");
+        }
+        return dir.resolve(RETRIEVAL);
     }
 
     /** Reads an export folder, its files verified first ({@link #verify}). */
@@ -390,17 +423,6 @@ public final class ExportFolder {
     }
 
     static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0;) {
-                md.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        } catch (IOException e) {
-            throw AtomicFile.named(file, "cannot read", e);
-        }
+        return org.distill4j.io.Provenance.sha256(file);
     }
 }

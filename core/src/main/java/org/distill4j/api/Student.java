@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import org.distill4j.data.Normalisation;
 import org.distill4j.data.Preprocessing;
+import org.distill4j.knowledge.KnowledgeBase;
 import org.distill4j.model.Architecture;
 import org.distill4j.model.ExportedNetwork;
 import org.distill4j.model.Network;
@@ -33,6 +34,10 @@ import org.distill4j.run.TrainedModel;
  * scope and only reads the weights, and a call's answer does not depend on other calls.
  * A student prints nothing and changes no global setting (engine threads, system properties);
  * it holds native memory until {@link #close}d.
+ *
+ * <p>A ReAugKD student (scheme {@code reaugkd}) carries its knowledge base: each prediction mixes
+ * the network's with the soft labels of the k stored teacher embeddings nearest to its embedding
+ * ({@link KnowledgeBase#mix}); {@link #retrieves()} says so.
  */
 public final class Student implements AutoCloseable {
     private final String name;
@@ -42,11 +47,15 @@ public final class Student implements AutoCloseable {
     private final long[] inputShape;
     private final NDManager manager;
     private final ExportedNetwork network;
+    private final KnowledgeBase knowledgeBase;
+    private final String queryTap;
     private volatile boolean closed;
 
     private Student(String name, Architecture arch, java.util.Map<String, ExportedNetwork.Tensor> weights,
-            Preprocessing preprocessing, List<String> classNames, String where) {
+            Preprocessing preprocessing, List<String> classNames, String where, KnowledgeBase knowledgeBase) {
         this.name = name;
+        this.knowledgeBase = knowledgeBase;
+        this.queryTap = knowledgeBase == null ? null : queryTap(arch, knowledgeBase);
         this.architecture = arch.model();
         this.preprocessing = preprocessing;
         this.normalisation = preprocessing.normalisation(classNames);
@@ -55,9 +64,32 @@ public final class Student implements AutoCloseable {
             this.network = ExportedNetwork.of(arch, weights, manager, where);
         } catch (RuntimeException e) {
             manager.close();
+            if (knowledgeBase != null) {
+                knowledgeBase.close();
+            }
             throw e;
         }
         this.inputShape = network.sampleShape();
+    }
+
+    /** The stage whose output queries the knowledge base ({@code embedding}: the stage before the logits). */
+    private static String queryTap(Architecture arch, KnowledgeBase kb) {
+        List<String> stages = arch.stages().stream().map(Architecture.Stage::name).toList();
+        String tap = kb.settings().tap();
+        if (stages.contains(tap)) {
+            return tap;
+        }
+        if (tap.equals(org.distill4j.model.Outputs.EMBEDDING) && stages.size() >= 2) {
+            return stages.get(stages.size() - 2);
+        }
+        kb.close();
+        throw new IllegalArgumentException("the knowledge base " + kb.dir() + " is queried with tap '" + tap
+                + "', which the network's stages " + stages + " do not include");
+    }
+
+    /** Opens the knowledge base at {@code dir}, or null without one. */
+    private static KnowledgeBase open(Path dir) throws IOException {
+        return dir == null ? null : KnowledgeBase.open(dir, null);
     }
 
     /**
@@ -73,7 +105,7 @@ public final class Student implements AutoCloseable {
         if (ExportFolder.isExport(dir)) {
             ExportFolder.Contents c = ExportFolder.read(dir);
             return new Student(c.model(), c.architecture(), c.weights(), c.preprocessing(), c.classNames(),
-                    dir.resolve(ExportFolder.WEIGHTS).toString());
+                    dir.resolve(ExportFolder.WEIGHTS).toString(), open(ExportFolder.knowledgeBase(dir, c.manifest())));
         }
         if (Files.isRegularFile(dir.resolve(Experiment.RECORD))) {
             return load(dir, null);
@@ -98,7 +130,7 @@ public final class Student implements AutoCloseable {
             weights = ExportedNetwork.tensorsOf(bound);
         }
         return new Student(m.name(), bound.architecture(), weights, m.preprocessing(), m.classNames(),
-                m.file().toString());
+                m.file().toString(), open(m.knowledgeBase()));
     }
 
     /**
@@ -142,7 +174,14 @@ public final class Student implements AutoCloseable {
         System.arraycopy(inputShape, 0, dims, 1, inputShape.length);
         try (NDManager scope = manager.newSubManager()) {
             NDArray x = scope.create(normalised, new Shape(dims));
-            return network.forward(x).toFloatArray();
+            if (knowledgeBase == null) {
+                return network.forward(x).toFloatArray();
+            }
+            java.util.Map<String, NDArray> taps = network.forwardTaps(x);
+            return knowledgeBase.mix(taps.get(org.distill4j.model.Outputs.LOGITS).toFloatArray(),
+                    taps.get(queryTap).toFloatArray(), 1);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
@@ -171,16 +210,25 @@ public final class Student implements AutoCloseable {
         return preprocessing;
     }
 
-    /** Frees the weights; predicting afterwards is an error. */
+    /** Whether predictions retrieve from a knowledge base (a ReAugKD student). */
+    public boolean retrieves() {
+        return knowledgeBase != null;
+    }
+
+    /** Frees the weights (and the knowledge base); predicting afterwards is an error. */
     @Override
     public void close() {
         closed = true;
         manager.close();
+        if (knowledgeBase != null) {
+            knowledgeBase.close();
+        }
     }
 
     @Override
     public String toString() {
         return name + " (" + architecture + ", input " + java.util.Arrays.toString(inputShape) + ", "
-                + classNames().size() + " classes)";
+                + classNames().size() + " classes" + (knowledgeBase == null ? "" : ", retrieving from a knowledge base of "
+                + knowledgeBase.size() + " teacher embeddings, k=" + knowledgeBase.settings().k()) + ")";
     }
 }

@@ -80,6 +80,22 @@ public record Provenance(Map<String, String> data, String preprocessing, String 
         }
     }
 
+    /** The SHA-256 of a file's bytes, in hex (how exported and knowledge-base files are checksummed). */
+    public static String sha256(java.nio.file.Path file) throws java.io.IOException {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0;) {
+                md.update(buf, 0, n);
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        } catch (java.io.IOException e) {
+            throw AtomicFile.named(file, "cannot read", e);
+        }
+    }
+
     /** The first 12 characters of a hex digest (a preprocessing string is shown whole). */
     public static String abbrev(String digest) {
         if (digest == null) {

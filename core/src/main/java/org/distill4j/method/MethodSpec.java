@@ -27,6 +27,8 @@ import org.distill4j.loss.WeightedSum;
     @JsonSubTypes.Type(value = Vid.class, name = "vid"),
     @JsonSubTypes.Type(value = InstanceRelationGraph.class, name = "irg"),
     @JsonSubTypes.Type(value = MultiTeacher.class, name = "multi-teacher"),
+    // retrieval-augmented KD (issue 13 point 1)
+    @JsonSubTypes.Type(value = ReAugKd.class, name = "reaugkd"),
 })
 public interface MethodSpec {
     /**

@@ -115,6 +115,20 @@ public record TrainedModel(Path runDir, RunRecord record, ModelResult result, Pa
     }
 
     /**
+     * The knowledge base this model retrieves from at inference (ReAugKD's student, scheme
+     * {@code reaugkd}: the record's {@code schemeResults.reaugkd} names it), or null for a model
+     * that answers alone.
+     */
+    public Path knowledgeBase() {
+        com.fasterxml.jackson.databind.JsonNode r = record.schemeResults() == null ? null
+                : record.schemeResults().get("reaugkd");
+        if (r == null || !result.name().equals(r.path("model").asText())) {
+            return null;
+        }
+        return runDir.resolve(r.path("knowledgeBase").asText());
+    }
+
+    /**
      * Loads the network, verified by its file's checksum and against the weights digest the record
      * holds for it.
      *

@@ -27,6 +27,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = AdversarialScheme.class, name = "adversarial"),
     @JsonSubTypes.Type(value = AfdScheme.class, name = "afd"),
     @JsonSubTypes.Type(value = QuantizedScheme.class, name = "quantized"),
+    // retrieval-augmented KD (issue 13 point 1)
+    @JsonSubTypes.Type(value = ReAugKdScheme.class, name = "reaugkd"),
 })
 public interface SchemeSpec {
     /** Registry name as written in YAML. */

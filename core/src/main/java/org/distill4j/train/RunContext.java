@@ -709,6 +709,17 @@ public final class RunContext {
     /** As above, the model's shipped size being {@code sizeBytes} (a quantised network's packed file). */
     public void evaluated(String name, String role, String method, InferenceModel net, boolean loaded,
             TrainingProgress end, boolean fidelity, long sizeBytes) {
+        // an imported model has no file in the run directory: the config names its own
+        evaluated(name, role, method, net, loaded, end, fidelity, sizeBytes, net instanceof Network ? name + ".model"
+                : null);
+    }
+
+    /**
+     * As above, the result's saved network being {@code file} in the run directory (null: none) — a
+     * network answering with retrieval is saved as the plain network it wraps.
+     */
+    public void evaluated(String name, String role, String method, InferenceModel net, boolean loaded,
+            TrainingProgress end, boolean fidelity, long sizeBytes, String file) {
         message("evaluating " + name);
         Predictions onTest = Predictions.of(net, test, root);
         Double agreeTrain = null;
@@ -726,8 +737,6 @@ public final class RunContext {
                 Metrics.crossEntropy(onTest, test.labels()),
                 Metrics.expectedCalibrationError(onTest, test.labels(), ECE_BINS), agreeTrain, agreeTest, klTrain,
                 klTest, Latency.millisPerSample(net, root, 1, 200), Latency.millisPerSample(net, root, 256, 10));
-        // an imported model has no file in the run directory: the config names its own
-        String file = net instanceof Network ? name + ".model" : null;
         completed.add(new ModelResult(name, role, method, net.describe(), net.parameterCount(), sizeBytes,
                 net.weightsDigest(), file, loaded, end.seconds(), end.skippedBatches(), end.history(), metrics));
     }
