@@ -27,6 +27,8 @@ import org.distill4j.loss.WeightedSum;
     @JsonSubTypes.Type(value = Vid.class, name = "vid"),
     @JsonSubTypes.Type(value = InstanceRelationGraph.class, name = "irg"),
     @JsonSubTypes.Type(value = MultiTeacher.class, name = "multi-teacher"),
+    // issue 13: redundant information distillation
+    @JsonSubTypes.Type(value = Rid.class, name = "rid"),
 })
 public interface MethodSpec {
     /**
