@@ -623,6 +623,9 @@ public final class RunContext {
             Phase phase = SoloPhase.of(s.name(), net, s.train(), objective, sources, train, validation, shuffle,
                     s.rates());
             List<LoopListener> hooks = new ArrayList<>(s.hooks());
+            if (s.fidelity() && teacherPredictions != null && config.student().fidelityEveryEpoch()) {
+                hooks.add(new EpochFidelity(s.name(), train, test, teacherPredictions[0], teacherPredictions[1], root));
+            }
             if (s.quantized() != null) {
                 // Stochastic rounding draws are the role's: students of a role see the same ones.
                 quantized = new QuantizedTraining(s.name(), QuantizedTraining.of(net, s.quantized()), s.quantized(),
