@@ -65,8 +65,14 @@ abstract class RunBench implements Callable<Integer> {
      * @param rows the comparisons, in table order
      * @param note what the table's header adds to its standard sentences (e.g. how the configs were
      *     shrunk to fit; optional)
+     * @param fidelity whether a second table gives each row's model's top-1 agreement and KL with
+     *     its teacher on train and test (issue 13's fidelity study; default false)
      */
-    record Spec(List<Prepare> prepare, List<Run> runs, List<Row> rows, String note) {
+    record Spec(List<Prepare> prepare, List<Run> runs, List<Row> rows, String note, Boolean fidelity) {
+        Spec(List<Prepare> prepare, List<Run> runs, List<Row> rows) {
+            this(prepare, runs, rows, null, null);
+        }
+
         /**
          * A model trained once, with its config's own seed, and copied to {@code file}, where the
          * runs' configs load it; left alone when {@code file} exists.
@@ -98,6 +104,7 @@ abstract class RunBench implements Callable<Integer> {
 
         Spec {
             prepare = prepare == null ? List.of() : List.copyOf(prepare);
+            fidelity = Boolean.TRUE.equals(fidelity);
             if (runs == null || rows == null || runs.isEmpty()) {
                 throw new IllegalArgumentException("runs and rows are required");
             }
@@ -318,6 +325,9 @@ abstract class RunBench implements Callable<Integer> {
             r.put("delta", stats(delta));
             r.put("sizeBytes", rs.get(0).model(row.model()).sizeBytes());
             r.put("baselineSizeBytes", bs.get(0).model(row.baseline()).sizeBytes());
+            if (spec.fidelity()) {
+                r.put("fidelity", fidelity(rs, row.model()));
+            }
             JsonNode extra = rs.get(0).schemeResults();
             if (extra != null) {
                 r.put("schemeResultsSeed1", extra);
@@ -326,6 +336,56 @@ abstract class RunBench implements Callable<Integer> {
         }
         json.put("rows", rows);
         return json;
+    }
+
+    /** The model's agreement (%) and KL with its teacher on train and test over the seeds (NaN where not measured). */
+    private static Map<String, Object> fidelity(List<RunRecord> rs, String model) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        Map<String, java.util.function.Function<org.distill4j.report.ModelMetrics, Double>> columns = Map.of(
+                "agreementTrain", m -> m.agreementTrain() == null ? null : 100 * m.agreementTrain(),
+                "agreementTest", m -> m.agreementTest() == null ? null : 100 * m.agreementTest(),
+                "klTrain", org.distill4j.report.ModelMetrics::klTrain,
+                "klTest", org.distill4j.report.ModelMetrics::klTest);
+        for (String c : List.of("agreementTrain", "agreementTest", "klTrain", "klTest")) {
+            f.put(c, stats(rs.stream().mapToDouble(r -> {
+                Double v = columns.get(c).apply(r.model(model).metrics());
+                return v == null ? Double.NaN : v;
+            }).toArray()));
+        }
+        return f;
+    }
+
+    /** The second table of a fidelity bench: each row's model's accuracy beside its agreement and KL with its teacher. */
+    @SuppressWarnings("unchecked")
+    static String fidelityTable(Map<String, Object> json) {
+        StringBuilder b = new StringBuilder();
+        b.append("\nFidelity of each row's model to its teacher (Stanton et al. 2021): top-1 agreement % and KL(p_t ‖ p_s) "
+                + "at T = 1 on the training and test images, mean ± sample std over the seeds.\n\n");
+        b.append("| run | model | test accuracy | agreement train % | agreement test % | KL train | KL test |\n");
+        b.append("|---|---|---:|---:|---:|---:|---:|\n");
+        for (Object o : (List<Object>) json.get("rows")) {
+            Map<String, Object> r = (Map<String, Object>) o;
+            Map<String, Object> f = (Map<String, Object>) r.get("fidelity");
+            if (f == null) {
+                continue;
+            }
+            b.append("| ").append(r.get("run")).append(" | ").append(r.get("label")).append(" | ")
+                    .append(cell((Map<String, Object>) r.get("testAccuracy"), "%.2f"));
+            for (String c : List.of("agreementTrain", "agreementTest")) {
+                b.append(" | ").append(cell((Map<String, Object>) f.get(c), "%.2f"));
+            }
+            for (String c : List.of("klTrain", "klTest")) {
+                b.append(" | ").append(cell((Map<String, Object>) f.get(c), "%.4f"));
+            }
+            b.append(" |\n");
+        }
+        return b.toString();
+    }
+
+    private static String cell(Map<String, Object> stats, String format) {
+        double mean = (Double) stats.get("mean");
+        return Double.isNaN(mean) ? "—" : String.format(Locale.ROOT, format + " ± " + format, mean,
+                (Double) stats.get("std"));
     }
 
     private static double[] accuracies(List<RunRecord> rs, String model) {
@@ -394,6 +454,9 @@ abstract class RunBench implements Callable<Integer> {
                         (Double) base.get("mean"), (Double) base.get("std"), (Double) d.get("mean"),
                         (Double) d.get("std"), lit));
             }
+        }
+        if (json.get("rows") instanceof List<?> rows && rows.stream().anyMatch(o -> ((Map<?, ?>) o).containsKey("fidelity"))) {
+            b.append(fidelityTable(json));
         }
         return b.toString();
     }

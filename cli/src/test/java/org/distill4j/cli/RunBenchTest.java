@@ -30,7 +30,7 @@ class RunBenchTest {
 
     static RunBench.Spec spec(String note, RunBench.Spec.Row... rows) {
         return new RunBench.Spec(null, List.of(new RunBench.Spec.Run("a", "a.yaml"), new RunBench.Spec.Run("b",
-                "b.yaml")), List.of(rows), note);
+                "b.yaml")), List.of(rows), note, null);
     }
 
     @Test
@@ -91,5 +91,39 @@ class RunBenchTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> RunBench.summary(
                 spec(new RunBench.Spec.Row("b", "across runs", "other", "fp", "a", null)), records));
         assertTrue(e.getMessage().contains("teachers differ at seed 1"), e.getMessage());
+    }
+
+    static ModelResult distilled(String name, double accuracy, double agreeTrain, double agreeTest, double klTrain,
+            double klTest) {
+        return new ModelResult(name, "student", "kd", "mlp[8]", 100, 400, "d-" + name, name + ".model", false, 1, 0,
+                List.of(), new ModelMetrics(accuracy, 0, 0, agreeTrain, agreeTest, klTrain, klTest, 0, 0));
+    }
+
+    /** A fidelity bench adds a second table: each row's model's agreement and KL with its teacher (— where unmeasured). */
+    @Test
+    void aFidelityBenchTabulatesAgreementAndKlOnTrainAndTest() {
+        Map<String, List<RunRecord>> records = new LinkedHashMap<>();
+        records.put("a", List.of(record("a1", 1, "t", distilled("kd", 0.80, 0.90, 0.85, 0.10, 0.20),
+                model("none", 0.78, 400)), record("a2", 2, "t", distilled("kd", 0.82, 0.94, 0.87, 0.30, 0.40),
+                model("none", 0.80, 400))));
+        records.put("b", records.get("a"));
+        RunBench.Spec spec = new RunBench.Spec(null, List.of(new RunBench.Spec.Run("a", "a.yaml"),
+                new RunBench.Spec.Run("b", "b.yaml")), List.of(new RunBench.Spec.Row("a", "kd vs none", "kd", "none",
+                        null, null), new RunBench.Spec.Row("a", "none itself", "none", "kd", null, null)), null, true);
+        Map<String, Object> json = RunBench.summary(spec, records);
+        json.put("seeds", 2);
+        json.put("intraOpThreads", 1);
+        json.put("runSeconds", 40.0);
+        json.put("prepareSeconds", 0.0);
+        String md = new BenchAlgorithmsCommand().markdown(json);
+        assertTrue(md.contains("| a | kd vs none | 81.00 ± 1.41 | 92.00 ± 2.83 | 86.00 ± 1.41 | 0.2000 ± 0.1414 "
+                + "| 0.3000 ± 0.1414 |"), md);
+        assertTrue(md.contains("| a | none itself | 79.00 ± 1.41 | — | — | — | — |"), md);
+        // without fidelity: one table, as before
+        String plain = new BenchAlgorithmsCommand().markdown(RunBench.summary(spec(spec.rows().get(0)), records)
+                .entrySet().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue,
+                        (x, y) -> x, () -> new LinkedHashMap<>(Map.of("seeds", 2, "intraOpThreads", 1,
+                                "runSeconds", 40.0, "prepareSeconds", 0.0)))));
+        assertTrue(!plain.contains("agreement"), plain);
     }
 }

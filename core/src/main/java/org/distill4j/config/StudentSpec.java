@@ -15,9 +15,14 @@ import org.distill4j.train.TrainSpec;
  * @param knowledge where the teacher's outputs come from: {@code store} (default: computed once,
  *     stored as safetensors, read by sample id) or {@code live} (the teacher runs on every batch).
  *     With data augmentation the teacher always runs live.
+ * @param fidelityEachEpoch also measure each distilled student's agreement and KL with the
+ *     teacher on train and test at every epoch end, recorded per epoch and plotted in the report
+ *     (default false: only at the end; left out of the JSON unless true)
  */
 public record StudentSpec(ModelSpec model, TrainSpec train, MethodSpec method, Boolean baseline,
-        KnowledgeMode knowledge) {
+        KnowledgeMode knowledge,
+        @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+        Boolean fidelityEachEpoch) {
     /** Where a distilling student's teacher outputs come from. */
     public enum KnowledgeMode {
         @com.fasterxml.jackson.annotation.JsonProperty("store") STORE,
@@ -28,8 +33,19 @@ public record StudentSpec(ModelSpec model, TrainSpec train, MethodSpec method, B
         this(model, train, method, baseline, null);
     }
 
+    public StudentSpec(ModelSpec model, TrainSpec train, MethodSpec method, Boolean baseline,
+            KnowledgeMode knowledge) {
+        this(model, train, method, baseline, knowledge, null);
+    }
+
+    /** Whether fidelity is measured at every epoch end ({@code fidelityEachEpoch: true}). */
+    public boolean fidelityEveryEpoch() {
+        return Boolean.TRUE.equals(fidelityEachEpoch);
+    }
+
     public StudentSpec {
         knowledge = knowledge == null ? KnowledgeMode.STORE : knowledge;
+        fidelityEachEpoch = Boolean.TRUE.equals(fidelityEachEpoch) ? Boolean.TRUE : null;
         // model may be absent only where the scheme brings its own networks: RunConfig asks the scheme
         train = train == null ? new TrainSpec(null, null, null, null) : train;
         method = method == null ? new HintonKd(null, null) : method;

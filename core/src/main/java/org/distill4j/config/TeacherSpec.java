@@ -11,6 +11,7 @@ import org.distill4j.train.TrainSpec;
 
 /**
  * The teacher, exactly one of: a zoo model trained here ({@code model} + {@code train}), a zoo
+ * model with random weights never trained ({@code model} + {@code random: true}, a nuisance teacher), a zoo
  * model loaded from a file an earlier run saved ({@code model} + {@code load}), or a model trained
  * elsewhere imported from an ONNX or TorchScript file ({@code import}, with optional {@code
  * inputShape}, {@code preprocess} and {@code taps}; no {@code model}). See {@link ImportedModel}
@@ -31,15 +32,34 @@ import org.distill4j.train.TrainSpec;
  * @param taps tap name → graph output name, e.g. {@code {embedding: features}} (default: every
  *     output under its own name); {@code logits} picks the logits output (default: the output
  *     named {@code logits}, else the first)
+ * @param random {@code true}: a nuisance teacher, {@code model} with random weights (drawn from the
+ *     run's seed for the teacher's name), never trained (RID's claim: its students keep most of
+ *     their accuracy); left out of the JSON when absent or false
  */
 public record TeacherSpec(ModelSpec model, TrainSpec train, String load,
         @JsonProperty("import") @JsonInclude(JsonInclude.Include.NON_NULL) String imported,
         @JsonInclude(JsonInclude.Include.NON_NULL) List<Long> inputShape,
         @JsonInclude(JsonInclude.Include.NON_NULL) ImportedModel.Preprocess preprocess,
-        @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, String> taps) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, String> taps,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Boolean random) {
 
     public TeacherSpec(ModelSpec model, TrainSpec train, String load) {
-        this(model, train, load, null, null, null, null);
+        this(model, train, load, null, null, null, null, null);
+    }
+
+    public TeacherSpec(ModelSpec model, TrainSpec train, String load, String imported, List<Long> inputShape,
+            ImportedModel.Preprocess preprocess, Map<String, String> taps) {
+        this(model, train, load, imported, inputShape, preprocess, taps, null);
+    }
+
+    /** A nuisance teacher: {@code model} with random weights (seeded by the run), never trained. */
+    public static TeacherSpec random(ModelSpec model) {
+        return new TeacherSpec(model, null, null, null, null, null, null, true);
+    }
+
+    /** Whether it is a nuisance teacher ({@code random: true}): random weights, never trained. */
+    public boolean isRandom() {
+        return Boolean.TRUE.equals(random);
     }
 
     /** A teacher imported from {@code file}; the other arguments may be null (their defaults). */
@@ -51,7 +71,13 @@ public record TeacherSpec(ModelSpec model, TrainSpec train, String load,
     public TeacherSpec {
         taps = taps == null ? null : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(taps));
         inputShape = inputShape == null ? null : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(inputShape));
-        if (imported != null) {
+        random = Boolean.FALSE.equals(random) ? null : random;
+        if (random != null) {
+            if (model == null || train != null || load != null || imported != null) {
+                throw new IllegalArgumentException("random: a nuisance teacher is a 'model' with random weights, "
+                        + "never trained: give 'model' and no 'train', 'load' or 'import'");
+            }
+        } else if (imported != null) {
             checkImport(imported, model, train, load, inputShape, taps);
         } else if (inputShape != null || preprocess != null || taps != null) {
             throw new IllegalArgumentException("inputShape, preprocess and taps describe an imported teacher; "
@@ -99,6 +125,6 @@ public record TeacherSpec(ModelSpec model, TrainSpec train, String load,
             return this;
         }
         return new TeacherSpec(model, train, load, dir.resolve(imported).normalize().toString(), inputShape, preprocess,
-                taps);
+                taps, random);
     }
 }

@@ -29,6 +29,8 @@ import org.distill4j.loss.WeightedSum;
     @JsonSubTypes.Type(value = MultiTeacher.class, name = "multi-teacher"),
     // retrieval-augmented KD (issue 13 point 1)
     @JsonSubTypes.Type(value = ReAugKd.class, name = "reaugkd"),
+    // issue 13: redundant information distillation
+    @JsonSubTypes.Type(value = Rid.class, name = "rid"),
 })
 public interface MethodSpec {
     /**

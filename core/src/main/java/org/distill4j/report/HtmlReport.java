@@ -43,6 +43,13 @@ public final class HtmlReport {
         h.append(chart("Validation loss per epoch (cross-entropy)", "loss", r, EpochSummary::validationLoss));
         h.append(chart("Validation accuracy per epoch", "accuracy", r, EpochSummary::validationAccuracy));
         h.append(chart("Training accuracy per epoch", "accuracy", r, EpochSummary::trainAccuracy));
+        if (r.models().stream().flatMap(m -> m.history().stream()).anyMatch(e -> e.fidelity() != null)) {
+            h.append("<h2>Fidelity to the teacher per epoch</h2>"); // student.fidelityEachEpoch
+            h.append(chart("Top-1 agreement with the teacher, training set", "agreement", r, fidelity("agreementTrain")));
+            h.append(chart("Top-1 agreement with the teacher, test set", "agreement", r, fidelity("agreementTest")));
+            h.append(chart("KL(teacher ‖ student), training set", "KL", r, fidelity("klTrain")));
+            h.append(chart("KL(teacher ‖ student), test set", "KL", r, fidelity("klTest")));
+        }
         h.append("<h2>Provenance</h2><pre>").append(esc(RunRecord.JSON.writeValueAsString(r.config())))
                 .append("</pre><p>data digests ").append(esc(r.dataDigests().toString()))
                 .append("<br>teacher digest ").append(esc(r.teacherDigest())).append("</p>");
@@ -103,6 +110,11 @@ public final class HtmlReport {
         byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
         return "<h3>" + esc(title) + "</h3><img alt=\"" + esc(title) + "\" src=\"data:image/png;base64,"
                 + Base64.getEncoder().encodeToString(png) + "\">";
+    }
+
+    /** One fidelity value of an epoch (NaN where not measured: no point is drawn). */
+    private static ToDoubleFunction<EpochSummary> fidelity(String key) {
+        return e -> e.fidelity() == null || e.fidelity().get(key) == null ? Double.NaN : e.fidelity().get(key);
     }
 
     static String pct(Double v) {

@@ -4,7 +4,10 @@ import java.util.Map;
 
 /**
  * One epoch of one model: learning rate at its end, mean training loss and terms, validation
- * metrics (NaN when there is no validation set) and wall time.
+ * metrics (NaN when there is no validation set) and wall time; with {@code
+ * student.fidelityEachEpoch} also its fidelity to the teacher at the epoch's end ({@link
+ * EpochFidelity}: {@code agreementTrain}, {@code agreementTest}, {@code klTrain}, {@code klTest};
+ * null otherwise, and then left out of the JSON).
  */
 public record EpochSummary(
         String phase,
@@ -15,4 +18,11 @@ public record EpochSummary(
         double trainAccuracy,
         double validationLoss,
         double validationAccuracy,
-        double seconds) {}
+        double seconds,
+        @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+        Map<String, Double> fidelity) {
+    public EpochSummary(String phase, int epoch, double lr, double trainLoss, Map<String, Double> trainTerms,
+            double trainAccuracy, double validationLoss, double validationAccuracy, double seconds) {
+        this(phase, epoch, lr, trainLoss, trainTerms, trainAccuracy, validationLoss, validationAccuracy, seconds, null);
+    }
+}

@@ -14,6 +14,7 @@ public final class LoopState {
     private final int stepsPerEpoch;
     private final Map<String, Sums> sums = new LinkedHashMap<>();
     private final Map<String, double[]> validation = new LinkedHashMap<>();
+    private final Map<String, Map<String, Double>> fidelity = new LinkedHashMap<>();
     private int epoch;
     private int batch;
     private double lr;
@@ -86,6 +87,12 @@ public final class LoopState {
         sums.get(participant).seconds += seconds;
     }
 
+    /** Records one participant's fidelity to its teacher at this epoch's end ({@link EpochFidelity}); its time counts as training time. */
+    public void fidelity(String participant, Map<String, Double> values, double seconds) {
+        fidelity.put(participant, Map.copyOf(values));
+        sums.get(participant).seconds += seconds;
+    }
+
     /** Mean validation accuracy of the epoch just ended over the validated participants (NaN mid-epoch). */
     public double validationAccuracy() {
         if (validation.isEmpty()) {
@@ -110,13 +117,14 @@ public final class LoopState {
         List<EpochSummary> out = new ArrayList<>();
         for (var entry : sums.entrySet()) {
             double[] v = validation.getOrDefault(entry.getKey(), new double[] {Double.NaN, Double.NaN});
-            out.add(entry.getValue().endEpoch(entry.getKey(), e, v[0], v[1]));
+            out.add(entry.getValue().endEpoch(entry.getKey(), e, v[0], v[1], fidelity.get(entry.getKey())));
         }
         return out;
     }
 
     void clearValidation() {
         validation.clear();
+        fidelity.clear();
     }
 
     /** What one update did, for the running sums. */
@@ -155,13 +163,14 @@ public final class LoopState {
             seconds += stepSeconds;
         }
 
-        EpochSummary endEpoch(String name, int epoch, double valLoss, double valAcc) {
+        EpochSummary endEpoch(String name, int epoch, double valLoss, double valAcc, Map<String, Double> fidelity) {
             long n = Math.max(seen, 1);
             Map<String, Double> termMeans = new LinkedHashMap<>();
             termSums.forEach((t, v) -> termMeans.put(t, v / n));
             double before = history.stream().mapToDouble(EpochSummary::seconds).sum();
             EpochSummary summary = new EpochSummary(name, epoch + 1, lastLr, lossSum / n, termMeans,
-                    (double) correct / n, valLoss, valAcc, seconds - before);
+                    (double) correct / n, valLoss, valAcc, seconds - before,
+                    fidelity == null ? null : new java.util.TreeMap<>(fidelity));
             history.add(summary);
             lossSum = 0;
             termSums.clear();

@@ -405,12 +405,31 @@ public final class RunContext {
             if (done(name) == null) {
                 evaluated(name, "teacher", "none", teacher, true, TrainingProgress.start(), false);
             }
+        } else if (ts.isRandom()) {
+            teacher = randomTeacher(name, ts);
         } else {
             teacher = train(Solo.of(name, name, "none", new org.distill4j.method.NoDistillation().objective(),
                     ts.model(), ts.train()));
         }
         teacher.freeze(); // it only answers from here on, whether live or through the store
         return teacher;
+    }
+
+    /**
+     * A nuisance teacher: {@code ts.model()} initialised from the seed derived for {@code name}, never
+     * trained, saved and evaluated like a trained one (method {@code random}); resumed runs rebuild
+     * the same weights from the seed and check them against the record.
+     */
+    private Network randomTeacher(String name, TeacherSpec ts) throws IOException {
+        if (done(name) != null) {
+            return loadFinished(name, ts.model());
+        }
+        Seeds.apply(Seeds.derive(seed(), name));
+        Network net = create(ts.model());
+        message(name + ": random weights, never trained (a nuisance teacher)");
+        net.save(runDir.resolve(name + ".model"), provenanceOf(name, net));
+        evaluated(name, "teacher", "random", net, false, TrainingProgress.start(), false);
+        return net;
     }
 
     /**
@@ -604,14 +623,19 @@ public final class RunContext {
             Phase phase = SoloPhase.of(s.name(), net, s.train(), objective, sources, train, validation, shuffle,
                     s.rates());
             List<LoopListener> hooks = new ArrayList<>(s.hooks());
+            if (s.fidelity() && teacherPredictions != null && config.student().fidelityEveryEpoch()) {
+                hooks.add(new EpochFidelity(s.name(), train, test, teacherPredictions[0], teacherPredictions[1], root));
+            }
             if (s.quantized() != null) {
                 // Stochastic rounding draws are the role's: students of a role see the same ones.
                 quantized = new QuantizedTraining(s.name(), QuantizedTraining.of(net, s.quantized()), s.quantized(),
                         Seeds.derive(seed(), s.role() + "-quantize"));
                 hooks.add(0, quantized);
             }
-            try (Participant learner = phase.participants().get(0)) {
+            try {
                 end = run(phase, hooks);
+            } finally {
+                SoloPhase.close(phase);
             }
         } catch (RuntimeException | IOException e) {
             net.close();

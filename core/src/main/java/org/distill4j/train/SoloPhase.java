@@ -9,6 +9,7 @@ import org.distill4j.data.Dataset;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.knowledge.KnowledgeSource;
 import org.distill4j.loss.Adapters;
+import org.distill4j.loss.Alternating;
 import org.distill4j.loss.Binding;
 import org.distill4j.loss.DistillationLoss;
 import org.distill4j.model.Network;
@@ -25,7 +26,11 @@ import org.distill4j.model.TapShapes;
 public final class SoloPhase {
     private SoloPhase() {}
 
-    /** The phase; close its participant after it ran (that closes the adapters, not the network). */
+    /**
+     * The phase; close its participants after it ran ({@link #close}: that closes the adapters, not the
+     * network). An {@link Alternating} objective adds its partner, named {@code <name>.<partner>}, and
+     * at each step either the partner or the network updates.
+     */
     public static Phase of(String name, Network net, TrainSpec spec, DistillationLoss objective, KnowledgeSource source,
             Dataset train, Dataset validation, long shuffleSeed, Participant.Rates rates) {
         return of(name, net, spec, objective, source == null ? Map.of() : Map.of(Knowledge.TEACHER, source), train,
@@ -46,9 +51,39 @@ public final class SoloPhase {
         objective.bind(Binding.of(net.tapShapes("student"), shapes, train.size(), train.idBound(), adapters));
         Participant p = Participant.learner(name, net, adapters, spec);
         Feed feed = Feed.shuffled(name, train, spec.batchSize(), shuffleSeed, spec.augment(), shuffleSeed, "", true);
-        StepPolicy policy = StepPolicy.every(List.of(Update.minimise(name, name, objective, teachers)), objective);
-        return new Phase(name, List.of(rates == null ? p : p.withRates(rates)), List.of(feed), policy, spec.epochs(),
-                validation);
+        Update update = Update.minimise(name, name, objective, teachers);
+        List<Participant> participants = new java.util.ArrayList<>(List.of(rates == null ? p : p.withRates(rates)));
+        Alternating alternating = Alternating.of(objective);
+        Update partnerUpdate = null;
+        if (alternating != null) {
+            String partner = name + "." + alternating.partner();
+            Adapters own = new Adapters(net.manager());
+            alternating.bindPartner(Binding.of(net.tapShapes("student"), shapes, train.size(), train.idBound(),
+                    adapters), own);
+            Participant q = Participant.adapters(partner, own, spec);
+            participants.add(rates == null ? q : q.withRates(rates));
+            // the student's outputs from evaluation mode: its batch statistics stay its own updates'
+            partnerUpdate = new Update(partner, name, teachers, step -> alternating.partnerLoss(
+                    step.forward(name, false), step.knowledge(), step.batch()), 1);
+        }
+        Update partnerStep = partnerUpdate;
+        StepPolicy policy = alternating == null ? StepPolicy.every(List.of(update), objective) : new StepPolicy() {
+            @Override
+            public void startEpoch(int epoch, int epochs) {
+                objective.startEpoch(epoch, epochs);
+            }
+
+            @Override
+            public List<Update> step(long step, int epoch, int batch) {
+                return List.of(alternating.partnerStep(step) ? partnerStep : update);
+            }
+        };
+        return new Phase(name, participants, List.of(feed), policy, spec.epochs(), validation);
+    }
+
+    /** Closes every participant of a phase made here (their adapters; the networks stay with their owners). */
+    public static void close(Phase phase) {
+        phase.participants().forEach(Participant::close);
     }
 
     /**
@@ -59,9 +94,11 @@ public final class SoloPhase {
             TrainSpec spec, DistillationLoss objective, KnowledgeSource source, Dataset train, Dataset validation,
             long shuffleSeed) throws IOException {
         Phase phase = of(name, net, spec, objective, source, train, validation, shuffleSeed, null);
-        try (Participant p = phase.participants().get(0)) {
+        try {
             return new Loop(root, List.of(new Validation(root), new NonFiniteGuard(), new Progress(listener)))
                     .run(phase).get(name).history();
+        } finally {
+            close(phase);
         }
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -47,5 +48,52 @@ class AugmentationTest {
     void rejectsLargeShifts() {
         assertThrows(IllegalArgumentException.class, () -> new Augmentation(9, null));
         assertFalse(Augmentation.NONE.active());
+    }
+
+    /** Four constant 1×1×2 images 0, 1, 2, 3 blended by mixup from a seed. */
+    static float[] mixed(long seed) {
+        float[] x = {0, 0, 1, 1, 2, 2, 3, 3};
+        new Augmentation(0, false, true).apply(x, 4, 1, 1, 2, seed);
+        return x;
+    }
+
+    @Test
+    void mixupBlendsEachSampleWithOneOfItsBatchDeterministicallyFromTheSeed() {
+        assertArrayEquals(mixed(11), mixed(11), "the same seed, the same blends");
+        assertFalse(java.util.Arrays.equals(mixed(11), mixed(12)), "another seed, other blends");
+        int blended = 0;
+        for (long seed = 1; seed <= 20; seed++) {
+            float[] x = mixed(seed);
+            java.util.Set<Integer> partners = new java.util.HashSet<>();
+            for (int s = 0; s < 4; s++) {
+                assertEquals(x[2 * s], x[2 * s + 1], "one λ per sample");
+                // x_s' = λ·s + (1−λ)·p with λ in [0.5, 1]: p = (x_s' − λ·s)/(1−λ) must be a sample of the batch
+                double v = x[2 * s];
+                boolean found = false;
+                for (int p = 0; p < 4; p++) {
+                    double lambda = p == s ? 1 : (v - p) / (s - p);
+                    if (p == s ? Math.abs(v - s) < 1e-6 : lambda >= 0.5 - 1e-6 && lambda <= 1 + 1e-6) {
+                        if (p != s || Math.abs(v - s) < 1e-6) {
+                            found = true;
+                            partners.add(p);
+                            break;
+                        }
+                    }
+                }
+                assertTrue(found, "seed " + seed + " sample " + s + " = " + v + " keeps the larger share");
+                blended += Math.abs(v - s) > 1e-6 ? 1 : 0;
+            }
+        }
+        assertTrue(blended > 40, "most samples are blended: " + blended + " of 80");
+        assertTrue(new Augmentation(0, false, true).active());
+        assertFalse(new Augmentation(1, true, false).mixes());
+    }
+
+    @Test
+    void mixupIsLeftOutOfTheConfigWhenOff() throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertEquals("{\"shift\":1,\"flip\":true}", json.writeValueAsString(new Augmentation(1, true, false)));
+        assertEquals("{\"shift\":0,\"flip\":false,\"mixup\":true}", json.writeValueAsString(
+                new Augmentation(0, false, true)));
     }
 }
