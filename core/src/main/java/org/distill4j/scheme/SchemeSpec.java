@@ -22,6 +22,9 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = StagedScheme.class, name = "staged"),
     @JsonSubTypes.Type(value = TakdScheme.class, name = "takd"),
     @JsonSubTypes.Type(value = QuantizedScheme.class, name = "quantized"),
+    // issue 12: cross-modal and lifelong
+    @JsonSubTypes.Type(value = CrossModalScheme.class, name = "cross-modal"),
+    @JsonSubTypes.Type(value = LwfScheme.class, name = "lwf"),
 })
 public interface SchemeSpec {
     /** Registry name as written in YAML. */
