@@ -89,7 +89,7 @@ public final class LwfLoss implements DistillationLoss {
                 mask[i * classes + c] = 0;
             }
         }
-        NDArray masked = z.add(z.getManager().create(mask, new Shape(y.length, classes)));
+        NDArray masked = z.add(z.getManager().create(mask, new Shape(y.length, classes)).toType(z.getDataType(), false));
         Map<String, NDArray> terms = new LinkedHashMap<>();
         terms.put(NEW, CrossEntropy.of(masked, batch.labels()));
         if (needsTeacher()) {
@@ -111,7 +111,7 @@ public final class LwfLoss implements DistillationLoss {
         for (int k = 0; k < task.size(); k++) {
             s[task.get(k) * task.size() + k] = 1;
         }
-        return like.getManager().create(s, new Shape(classes, task.size()));
+        return like.getManager().create(s, new Shape(classes, task.size())).toType(like.getDataType(), false);
     }
 
     private int taskOf(int label) {
