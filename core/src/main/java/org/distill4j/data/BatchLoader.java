@@ -27,6 +27,10 @@ public final class BatchLoader implements BatchSource {
     private final boolean shuffle;
     private final long seed;
     private final boolean dropLast;
+    /** Further inputs by name: other views of the same samples (a paired modality), gathered alongside. */
+    private final java.util.Map<String, Dataset> paired;
+    /** Whether batches carry labels; an unlabelled loader never reads one (cross-modal transfer). */
+    private final boolean labelled;
     private Future<Host> pending;
     private int[] pendingPositions;
     private Augmentation pendingAugmentation;
@@ -41,6 +45,13 @@ public final class BatchLoader implements BatchSource {
      * @throws IllegalArgumentException if {@code batchSize < 1}
      */
     public BatchLoader(Dataset data, int batchSize, boolean shuffle, long seed, boolean dropLast) {
+        this(data, batchSize, shuffle, seed, dropLast, java.util.Map.of(), true);
+    }
+
+    private BatchLoader(Dataset data, int batchSize, boolean shuffle, long seed, boolean dropLast,
+            java.util.Map<String, Dataset> paired, boolean labelled) {
+        this.paired = paired;
+        this.labelled = labelled;
         this.data = Objects.requireNonNull(data, "data");
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
@@ -49,6 +60,39 @@ public final class BatchLoader implements BatchSource {
         this.shuffle = shuffle;
         this.seed = seed;
         this.dropLast = dropLast;
+    }
+
+    /**
+     * The same batches with the sample's other view {@code other} (e.g. the paired modality, see
+     * {@link PairedData}) as a further input named {@code name}; {@code other} must hold the same
+     * sample ids in the same order.
+     */
+    public BatchLoader pairedWith(String name, Dataset other) {
+        if (Batch.INPUT.equals(name) || paired.containsKey(name)) {
+            throw new IllegalArgumentException("paired input '" + name + "' is already an input of the batch");
+        }
+        if (!Arrays.equals(data.ids(), other.ids())) {
+            throw new IllegalArgumentException("paired input '" + name + "': " + other.name() + " does not hold the "
+                    + "samples of " + data.name() + " (sample ids differ)");
+        }
+        java.util.Map<String, Dataset> more = new java.util.LinkedHashMap<>(paired);
+        more.put(name, other);
+        return new BatchLoader(data, batchSize, shuffle, seed, dropLast, java.util.Collections.unmodifiableMap(more),
+                labelled);
+    }
+
+    /**
+     * The same batches without labels: the loader never reads one, and a loss or listener that
+     * asks a batch for its labels fails ({@link Batch#labels()}). What a learner that must not see
+     * labels (the cross-modal student) is fed.
+     */
+    public BatchLoader unlabelled() {
+        return new BatchLoader(data, batchSize, shuffle, seed, dropLast, paired, false);
+    }
+
+    /** Whether the batches carry labels. */
+    public boolean labelled() {
+        return labelled;
     }
 
     /** @return the dataset being batched */
@@ -143,9 +187,17 @@ public final class BatchLoader implements BatchSource {
         long[] dims = new long[sampleShape.length + 1];
         dims[0] = positions.length;
         System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
-        NDArray inputArray = scope.create(host.inputs(), new Shape(dims));
+        java.util.Map<String, NDArray> inputs = new java.util.LinkedHashMap<>();
+        inputs.put(Batch.INPUT, scope.create(host.inputs(), new Shape(dims)));
+        for (java.util.Map.Entry<String, float[]> view : host.views().entrySet()) {
+            inputs.put(view.getKey(), scope.create(view.getValue(), batchShape(paired.get(view.getKey()),
+                    positions.length)));
+        }
+        if (!labelled) {
+            return new Batch(inputs, null, host.ids(), null);
+        }
         NDArray labelArray = scope.create(host.labels());
-        return new Batch(inputArray, labelArray, host.ids(), host.labels());
+        return new Batch(inputs, labelArray, host.ids(), host.labels());
     }
 
     /**
@@ -162,7 +214,11 @@ public final class BatchLoader implements BatchSource {
     }
 
     /** A batch gathered in JVM memory, not yet copied into native arrays. */
-    private record Host(float[] inputs, int[] labels, int[] ids) {}
+    private record Host(float[] inputs, int[] labels, int[] ids, java.util.Map<String, float[]> views) {}
+
+    private static Shape batchShape(Dataset d, int n) {
+        return new Shape(n).addAll(new Shape(d.sampleShape()));
+    }
 
     private Host gather(int[] positions, Augmentation augmentation, long seed) {
         int featureSize = data.featureSize();
@@ -173,10 +229,25 @@ public final class BatchLoader implements BatchSource {
         for (int i = 0; i < positions.length; i++) {
             int p = positions[i];
             data.copyFeatures(p, inputs, i * featureSize);
-            labels[i] = data.label(p);
+            if (labelled) {
+                labels[i] = data.label(p);
+            }
             ids[i] = data.id(p);
         }
+        java.util.Map<String, float[]> views = new java.util.LinkedHashMap<>();
+        for (java.util.Map.Entry<String, Dataset> view : paired.entrySet()) {
+            Dataset d = view.getValue();
+            float[] values = new float[Math.multiplyExact(positions.length, d.featureSize())];
+            for (int i = 0; i < positions.length; i++) {
+                d.copyFeatures(positions[i], values, i * d.featureSize());
+            }
+            views.put(view.getKey(), values);
+        }
         long[] sampleShape = data.sampleShape();
+        if (augmentation.active() && !paired.isEmpty()) {
+            throw new IllegalArgumentException("augmentation of paired inputs would break their pairing: "
+                    + "switch augmentation off");
+        }
         if (augmentation.active()) {
             if (sampleShape.length != 3) {
                 throw new IllegalArgumentException("augmentation needs image samples (C, H, W), got "
@@ -185,7 +256,7 @@ public final class BatchLoader implements BatchSource {
             augmentation.apply(inputs, positions.length, (int) sampleShape[0], (int) sampleShape[1],
                     (int) sampleShape[2], seed);
         }
-        return new Host(inputs, labels, ids);
+        return new Host(inputs, labelled ? labels : null, ids, views);
     }
 
     /** One daemon thread shared by all loaders: gathering is cheap, it only has to overlap the step. */

@@ -244,6 +244,23 @@ public final class Dataset {
     }
 
     /**
+     * The same samples (labels and ids) seen another way: {@code features} of shape
+     * {@code sampleShape} per sample, in this dataset's order (e.g. a derived modality, see
+     * {@link Modality}). The array is copied.
+     */
+    public Dataset view(String viewName, float[] viewFeatures, long[] viewShape) {
+        Objects.requireNonNull(viewName, "viewName");
+        int size = featureSize(viewShape);
+        if ((long) size() * size != viewFeatures.length) {
+            throw new IllegalArgumentException("dataset " + viewName + ": " + size() + " samples of shape "
+                    + Arrays.toString(viewShape) + " need " + (long) size() * size + " values, got "
+                    + viewFeatures.length);
+        }
+        return new Dataset(viewName, viewFeatures.clone(), labels.clone(), ids.clone(), viewShape.clone(), numClasses,
+                guard); // a view of sealed samples is sealed too
+    }
+
+    /**
      * Returns the first {@code n} samples (or all, if there are fewer), e.g. for a fast run.
      *
      * @param n number of samples to keep, {@code >= 0}

@@ -50,6 +50,7 @@ public final class HtmlReport {
             h.append(chart("KL(teacher ‖ student), training set", "KL", r, fidelity("klTrain")));
             h.append(chart("KL(teacher ‖ student), test set", "KL", r, fidelity("klTest")));
         }
+        h.append(taskCharts(r));
         h.append("<h2>Provenance</h2><pre>").append(esc(RunRecord.JSON.writeValueAsString(r.config())))
                 .append("</pre><p>data digests ").append(esc(r.dataDigests().toString()))
                 .append("<br>teacher digest ").append(esc(r.teacherDigest())).append("</p>");
@@ -115,6 +116,45 @@ public final class HtmlReport {
     /** One fidelity value of an epoch (NaN where not measured: no point is drawn). */
     private static ToDoubleFunction<EpochSummary> fidelity(String key) {
         return e -> e.fidelity() == null || e.fidelity().get(key) == null ? Double.NaN : e.fidelity().get(key);
+    }
+
+    /**
+     * A lifelong scheme's accuracy on every task seen so far after each task ({@code lwf}'s
+     * {@code schemeResults.accuracy}: per sequence, rows of {@code afterTask} and {@code perTask}),
+     * one chart per sequence with a line per task; empty for other schemes.
+     */
+    static String taskCharts(RunRecord r) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode acc = r.schemeResults() == null ? null
+                : r.schemeResults().get("accuracy");
+        if (acc == null || !acc.isObject() || !r.schemeResults().path("tasks").isArray()) {
+            return "";
+        }
+        StringBuilder h = new StringBuilder("<h2>Accuracy per task over the sequence (task-aware, test set)</h2>");
+        for (var sequence : (Iterable<java.util.Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>>)
+                acc::fields) {
+            String title = sequence.getKey() + ": accuracy on each task after each task";
+            XYChart chart = new XYChartBuilder().width(900).height(380).title(title).xAxisTitle("after task")
+                    .yAxisTitle("accuracy").build();
+            int tasks = sequence.getValue().size();
+            for (int j = 0; j < tasks; j++) {
+                List<Double> xs = new ArrayList<>();
+                List<Double> ys = new ArrayList<>();
+                for (var row : sequence.getValue()) {
+                    var per = row.path("perTask");
+                    if (per.size() > j) {
+                        xs.add(row.path("afterTask").asDouble());
+                        ys.add(per.get(j).asDouble());
+                    }
+                }
+                chart.addSeries("task " + (j + 1) + " " + r.schemeResults().path("tasks").get(j), xs, ys)
+                        .setMarker(SeriesMarkers.CIRCLE);
+            }
+            byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+            h.append("<h3>").append(esc(title)).append("</h3><img alt=\"").append(esc(title))
+                    .append("\" src=\"data:image/png;base64,").append(Base64.getEncoder().encodeToString(png))
+                    .append("\">");
+        }
+        return h.toString();
     }
 
     static String pct(Double v) {

@@ -29,6 +29,9 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = QuantizedScheme.class, name = "quantized"),
     // retrieval-augmented KD (issue 13 point 1)
     @JsonSubTypes.Type(value = ReAugKdScheme.class, name = "reaugkd"),
+    // issue 12: cross-modal and lifelong
+    @JsonSubTypes.Type(value = CrossModalScheme.class, name = "cross-modal"),
+    @JsonSubTypes.Type(value = LwfScheme.class, name = "lwf"),
 })
 public interface SchemeSpec {
     /** Registry name as written in YAML. */

@@ -168,6 +168,42 @@ public final class RunContext {
                 "test", test.digest()), preprocessing(train), null, config.digest());
     }
 
+    /** A view of {@code base} on other data (see {@link #on}): everything else is shared. */
+    private RunContext(RunContext base, Dataset train, Dataset validation, Dataset test) {
+        this.config = base.config;
+        this.runDir = base.runDir;
+        this.listener = base.listener;
+        this.train = train;
+        this.validation = validation;
+        this.test = test;
+        this.store = base.store;
+        this.resume = base.resume;
+        this.completed = base.completed; // one record: results of the view are the run's
+        this.root = base.root;
+        this.faults = base.faults;
+        this.lastCheckpoint = base.lastCheckpoint;
+        this.teacherPredictions = base.teacherPredictions;
+        this.teacherDigest = base.teacherDigest;
+        this.provenance = base.provenance;
+        this.sittings = base.sittings;
+        this.stop = base.stop;
+        this.acceptTeacherChange = base.acceptTeacherChange;
+        this.normalisation = base.normalisation;
+        this.inputs = base.inputs;
+    }
+
+    /**
+     * The same run on other data of the same samples' kind: a scheme that trains some networks on
+     * another view or part of the data (a cross-modal student on its modality, a lifelong task on
+     * its classes) trains, saves, resumes and evaluates them through this view, whose
+     * {@link #train(Solo)}, {@link #create} and {@link #evaluated} use {@code train},
+     * {@code validation} and {@code test}. The record, checkpoints, run directory and fidelity
+     * reference (as set so far) are the run's.
+     */
+    public RunContext on(Dataset onTrain, Dataset onValidation, Dataset onTest) {
+        return new RunContext(this, onTrain, onValidation, onTest);
+    }
+
     /** The preprocessing of a run's inputs, as provenance and knowledge stores record it. */
     public static String preprocessing(Dataset train) {
         return preprocessing("normalise(mean=" + Dataset.MEAN + ",std=" + Dataset.STD + ")", train);
