@@ -22,6 +22,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = StagedScheme.class, name = "staged"),
     @JsonSubTypes.Type(value = TakdScheme.class, name = "takd"),
     @JsonSubTypes.Type(value = QuantizedScheme.class, name = "quantized"),
+    // NAS-based distillation (issue 12 point 3)
+    @JsonSubTypes.Type(value = NasScheme.class, name = "nas"),
 })
 public interface SchemeSpec {
     /** Registry name as written in YAML. */
