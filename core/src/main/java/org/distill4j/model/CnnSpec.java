@@ -42,13 +42,7 @@ public record CnnSpec(List<Integer> channels, Integer hidden, Boolean batchNorm,
     /** Images {@code [C, H, W]} with each side at least 2^stages, so every pooling keeps a pixel. */
     @Override
     public void checkInput(long[] sampleShape) {
-        ModelSpec.requireImages(this, sampleShape);
-        long side = 1L << channels.size();
-        if (sampleShape[1] < side || sampleShape[2] < side) {
-            throw new InputShapeException(describe() + " halves the image in each of its " + channels.size()
-                    + " stages and needs images of at least " + side + "×" + side + " but the data's samples have shape "
-                    + java.util.Arrays.toString(sampleShape) + "; use fewer stages or a larger image size");
-        }
+        ModelSpec.requireHalvings(this, sampleShape, channels.size());
     }
 
     @Override

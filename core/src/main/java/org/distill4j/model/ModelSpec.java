@@ -13,8 +13,9 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = CnnSpec.class, name = "cnn"),
     @JsonSubTypes.Type(value = ResNetSpec.class, name = "resnet"),
     @JsonSubTypes.Type(value = MultiExitSpec.class, name = "multi-exit"),
+    @JsonSubTypes.Type(value = BlocksSpec.class, name = "blocks"),
 })
-public sealed interface ModelSpec permits MlpSpec, CnnSpec, ResNetSpec, MultiExitSpec {
+public sealed interface ModelSpec permits MlpSpec, CnnSpec, ResNetSpec, MultiExitSpec, BlocksSpec {
     /** Builds an uninitialised network for inputs of shape (C, H, W) and that many classes. */
     TappedNet build(long[] sampleShape, int numClasses);
 
@@ -48,6 +49,17 @@ public sealed interface ModelSpec permits MlpSpec, CnnSpec, ResNetSpec, MultiExi
             throw new InputShapeException(spec.describe() + " needs images of shape [C, H, W] but the data's samples"
                     + " have shape " + java.util.Arrays.toString(sampleShape)
                     + (sampleShape.length == 1 ? " (feature vectors, e.g. CSV columns: use type: mlp)" : ""));
+        }
+    }
+
+    /** Images {@code [C, H, W]} with each side at least 2^stages, so that every halving stage keeps a pixel. */
+    static void requireHalvings(ModelSpec spec, long[] sampleShape, int stages) {
+        requireImages(spec, sampleShape);
+        long side = 1L << stages;
+        if (sampleShape[1] < side || sampleShape[2] < side) {
+            throw new InputShapeException(spec.describe() + " halves the image in each of its " + stages
+                    + " stages and needs images of at least " + side + "×" + side + " but the data's samples have shape "
+                    + java.util.Arrays.toString(sampleShape) + "; use fewer stages or a larger image size");
         }
     }
 

@@ -32,6 +32,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     // issue 12: cross-modal and lifelong
     @JsonSubTypes.Type(value = CrossModalScheme.class, name = "cross-modal"),
     @JsonSubTypes.Type(value = LwfScheme.class, name = "lwf"),
+    // NAS-based distillation (issue 12 point 3)
+    @JsonSubTypes.Type(value = NasScheme.class, name = "nas"),
 })
 public interface SchemeSpec {
     /** Registry name as written in YAML. */

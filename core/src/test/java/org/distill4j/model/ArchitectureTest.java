@@ -37,7 +37,9 @@ class ArchitectureTest {
                 Arguments.of(new CnnSpec(List.of(3), 8, false, null), new long[] {3, 12, 10}),
                 Arguments.of(new ResNetSpec(8, 1), new long[] {1, 28, 28}),
                 Arguments.of(new ResNetSpec(14, 1), new long[] {3, 9, 9}),
-                Arguments.of(new MultiExitSpec(new ResNetSpec(8, 1)), new long[] {1, 28, 28}));
+                Arguments.of(new MultiExitSpec(new ResNetSpec(8, 1)), new long[] {1, 28, 28}),
+                Arguments.of(new BlocksSpec(List.of(new BlocksSpec.Stage(3, 5, 2, 4), new BlocksSpec.Stage(2, 3, 1, 6)),
+                        8), new long[] {1, 28, 28}));
     }
 
     @ParameterizedTest
