@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.List;
 import org.distill4j.report.RunRecord;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -19,12 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
  * images at batch 32 (4 steps per epoch), checkpoints every 3 steps.
  *
  * <p>Deterministic (every arithmetic with a Java number goes through {@link org.distill4j.model.Scalars},
- * the cause of the drift {@link SchemeCrashResumeTest} once showed), but long: 15 child runs, about
- * 3–4 minutes on 2 busy cores. So it runs only when asked:
- * {@code ./mvnw -pl core,cli test -Dtest=AlgorithmCrashResumeTest -Ddistill4j.schemeResumeTests=true
- * -Dsurefire.failIfNoSpecifiedTests=false}.
+ * the cause of the drift {@link SchemeCrashResumeTest} once showed). 15 child runs: about 46 s on
+ * an idle 2-core machine, so it is part of the default suite.
  */
-@EnabledIfSystemProperty(named = "distill4j.schemeResumeTests", matches = "true")
 class AlgorithmCrashResumeTest {
     static final String HEAD = """
             seed: 19
