@@ -60,9 +60,8 @@ final class ProgressListener implements TrainListener, AutoCloseable {
     @Override
     public void onEpochEnd(EpochSummary s) {
         onMessage(String.format(Locale.ROOT,
-                "%-14s epoch %2d  lr %.4f  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%  (%.0f s)",
-                s.phase(), s.epoch(), s.lr(), s.trainLoss(), 100 * s.trainAccuracy(), s.validationLoss(),
-                100 * s.validationAccuracy(), s.seconds()));
+                "%-14s epoch %2d  lr %.4f  train loss %.4f acc %.2f%%  %s  (%.0f s)",
+                s.phase(), s.epoch(), s.lr(), s.trainLoss(), 100 * s.trainAccuracy(), s.validationText(), s.seconds()));
     }
 
     /** Draws the bar a last time and ends its line. */

@@ -28,9 +28,8 @@ final class LoggingListener implements TrainListener {
     public void onEpochEnd(EpochSummary s) {
         if (log.isInfoEnabled()) {
             log.info(String.format(Locale.ROOT,
-                    "%s epoch %d: lr %.4f, train loss %.4f acc %.2f%%, val loss %.4f acc %.2f%% (%.0f s)", s.phase(),
-                    s.epoch(), s.lr(), s.trainLoss(), 100 * s.trainAccuracy(), s.validationLoss(),
-                    100 * s.validationAccuracy(), s.seconds()));
+                    "%s epoch %d: lr %.4f, train loss %.4f acc %.2f%%, %s (%.0f s)", s.phase(),
+                    s.epoch(), s.lr(), s.trainLoss(), 100 * s.trainAccuracy(), s.validationText(), s.seconds()));
         }
     }
 

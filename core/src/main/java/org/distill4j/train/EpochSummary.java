@@ -25,4 +25,10 @@ public record EpochSummary(
             double trainAccuracy, double validationLoss, double validationAccuracy, double seconds) {
         this(phase, epoch, lr, trainLoss, trainTerms, trainAccuracy, validationLoss, validationAccuracy, seconds, null);
     }
+
+    /** For epoch lines: the validation loss and accuracy, or that the run holds no validation split. */
+    public String validationText() {
+        return Double.isNaN(validationLoss()) ? "no validation split"
+                : String.format(java.util.Locale.ROOT, "val loss %.4f acc %.2f%%", validationLoss(), 100 * validationAccuracy());
+    }
 }
