@@ -132,14 +132,27 @@ final class BenchCooperativeCommand implements Callable<Integer> {
             ArrayNode units = set.putArray("seeds");
             for (long seed : seeds) {
                 Path unit = work.resolve(e.name() + "-seed" + seed + ".json");
+                Path rounds = work.resolve(e.name() + "-seed" + seed + ".rounds.json");
+                JsonNode entry = RunRecord.JSON.valueToTree(e);
                 JsonNode done = resume && Files.exists(unit) ? RunRecord.JSON.readTree(unit.toFile()) : null;
+                if (done != null && !entry.equals(done.get("config"))) {
+                    err.println(e.name() + " seed " + seed + ": " + unit + " was made with another config: run again");
+                    done = null;
+                }
                 if (done == null) {
+                    if (!resume || !entry.equals(savedConfig(work, e, seed))) {
+                        Files.deleteIfExists(rounds);
+                    }
+                    AtomicFile.writeString(work.resolve(e.name() + "-seed" + seed + ".config.json"),
+                            RunRecord.JSON.writeValueAsString(entry));
                     long u0 = System.nanoTime();
                     ObjectNode o = RunRecord.JSON.createObjectNode();
                     o.put("seed", seed);
-                    o.set("result", RunRecord.JSON.valueToTree(runOne(e, seed, err)));
+                    o.set("config", entry);
+                    o.set("result", RunRecord.JSON.valueToTree(runOne(e, seed, err, new RoundFile(rounds))));
                     o.put("seconds", (System.nanoTime() - u0) / 1e9);
                     AtomicFile.writeString(unit, RunRecord.JSON.writeValueAsString(o));
+                    Files.deleteIfExists(rounds);
                     done = o;
                 } else {
                     err.println(e.name() + " seed " + seed + ": read back from " + unit);
@@ -157,7 +170,27 @@ final class BenchCooperativeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Cooperation.Result runOne(Entry e, long seed, PrintStream err) {
+    /** The config an unfinished unit's saved rounds were made with, or null. */
+    private static JsonNode savedConfig(Path work, Entry e, long seed) throws java.io.IOException {
+        Path f = work.resolve(e.name() + "-seed" + seed + ".config.json");
+        return Files.exists(f) ? RunRecord.JSON.readTree(f.toFile()) : null;
+    }
+
+    /** A unit's state after its last finished round, in a JSON file written atomically. */
+    private record RoundFile(Path file) implements Cooperation.Rounds {
+        @Override
+        public Cooperation.State load() throws java.io.IOException {
+            return Files.exists(file) ? RunRecord.JSON.readValue(file.toFile(), Cooperation.State.class) : null;
+        }
+
+        @Override
+        public void save(Cooperation.State state) throws java.io.IOException {
+            AtomicFile.writeString(file, RunRecord.JSON.writeValueAsString(state));
+        }
+    }
+
+    private Cooperation.Result runOne(Entry e, long seed, PrintStream err, Cooperation.Rounds rounds)
+            throws java.io.IOException {
         Dataset train;
         Dataset validation;
         Dataset test;
@@ -185,7 +218,7 @@ final class BenchCooperativeCommand implements Callable<Integer> {
             List<Cooperation.Member> members = e.cooperative().members(train.sampleShape(), train.numClasses(), root);
             try {
                 return e.cooperative().cooperation().run(members, Cooperation.Data.of(train, validation, test), seed,
-                        line -> err.println(e.name() + " seed " + seed + ": " + line));
+                        line -> err.println(e.name() + " seed " + seed + ": " + line), rounds);
             } finally {
                 members.forEach(m -> m.learner().close());
             }
