@@ -234,8 +234,10 @@ final class BenchCooperativeCommand implements Callable<Integer> {
             md.append(String.format(Locale.ROOT, "Test accuracy %% per learner, mean ± sample std over %d seed(s) %s "
                     + "(a seed sets the data subset and splits, initial weights, batch order and which disagreements "
                     + "are searched). Each learner alone (round 0), after each cooperative round, and distilled by "
-                    + "plain KD from the best learner alone (by validation accuracy; targets 0.5·f_best + 0.5·y). "
-                    + "PyTorch intra-op threads: %s. The units took %.0f s in all.%n%n", json.get("seeds").size(),
+                    + "plain KD from the best learner alone (by validation accuracy; targets 0.5·f_best + 0.5·y; "
+                    + "the best learner's own KD cell is its accuracy alone, where it is the best). "
+                    + "PyTorch intra-op threads: %s. The units took %.0f s in all (a shared machine: not a speed "
+                    + "figure).%n%n", json.get("seeds").size(),
                     json.get("seeds"), json.get("intraOpThreads"), json.get("runSeconds").asDouble()));
             for (JsonNode set : json.get("datasets")) {
                 JsonNode units = set.get("seeds");
