@@ -17,13 +17,13 @@ import org.distill4j.train.CheckpointStore;
 import org.distill4j.train.Loop;
 
 /**
- * Dual policy distillation (Lai, Wang, Hu, Xu, Zhang, IJCAI 2020): two PPO learners, no teacher,
+ * Dual policy distillation (Lai, Wang, Hu, Xu, Zhang, IJCAI 2020): two learners (PPO or DDPG), no teacher,
  * each in its own copy of the environment; every cycle each collects a rollout and takes its PPO
  * steps, then each imitates its peer on its own states where the peer's value network says the
- * peer is better ({@link PpoLoss#dpdWeight}). With one learner (or {@code distill: false}) the
+ * peer is better ({@link PpoLoss#dpdWeight}; PPO compares V(s), DDPG Q(s, μ(s)), each learner's own estimate). With one learner (or {@code distill: false}) the
  * same cycles without the imitation: the baselines. Every phase runs on the core's {@link Loop};
- * after every cycle the participants (policy and value networks), the environments with their
- * random sources, the action samplers and the learning curves so far are written to a
+ * after every cycle the participants (policy and value networks, DDPG's targets), the environments
+ * with their random sources, the action samplers, DDPG's replay buffers and the learning curves so far are written to a
  * {@link CheckpointStore}, and a run in the same directory resumes from the last one exactly.
  */
 public final class DualPolicyDistillation {
@@ -60,16 +60,17 @@ public final class DualPolicyDistillation {
         Map<String, List<Point>> curves = new LinkedHashMap<>();
         List<String> names = spec.learners() == 2 ? List.of("a", "b") : List.of("a");
         try (NDManager root = NDManager.newBaseManager()) {
-            List<PpoLearner> learners = new ArrayList<>();
+            List<Learner> learners = new ArrayList<>();
             try {
                 for (String n : names) {
-                    learners.add(new PpoLearner(n, spec, root));
+                    learners.add(spec.algorithm() == DpdSpec.Algorithm.DDPG ? new DdpgLearner(n, spec, root)
+                            : new PpoLearner(n, spec, root));
                     curves.put(n, new ArrayList<>());
                 }
                 int start = 0;
                 if (last != null) {
                     store.protect(last.file());
-                    for (PpoLearner l : learners) {
+                    for (Learner l : learners) {
                         l.restore(last);
                     }
                     Map<String, List<Point>> saved = CheckpointStore.JSON.readValue(last.slot(HISTORY).adapters(),
@@ -80,28 +81,31 @@ public final class DualPolicyDistillation {
                 Loop loop = new Loop(root, List.of());
                 int sat = 0;
                 for (int c = start; c < spec.cycles() && sat < stopAfter; c++, sat++) {
-                    List<Rollout> rollouts = new ArrayList<>();
-                    for (PpoLearner l : learners) {
-                        Rollout r = l.collect(root);
-                        rollouts.add(r);
-                        loop.run(l.ppoPhase(r, c));
+                    for (Learner l : learners) {
+                        l.learn(loop, root, c);
                     }
                     if (spec.dual()) {
                         // each imitates the peer as it is after this cycle's RL steps
+                        List<org.distill4j.train.Phase> distill = new ArrayList<>();
                         for (int i = 0; i < 2; i++) {
-                            loop.run(learners.get(i).distillPhase(rollouts.get(i), learners.get(1 - i), root, c));
+                            distill.add(learners.get(i).distillPhase(learners.get(1 - i), root, c));
+                        }
+                        for (org.distill4j.train.Phase p : distill) {
+                            if (p != null) { // null: too little experience yet
+                                loop.run(p);
+                            }
                         }
                     }
                     long steps = (long) (c + 1) * spec.perCycle();
-                    for (PpoLearner l : learners) {
+                    for (Learner l : learners) {
                         List<Double> train = l.finishedReturns();
                         double mean = train.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-                        curves.get(l.name).add(new Point(c + 1, steps, l.evaluate(root, spec.evalEpisodes()), mean));
+                        curves.get(l.name()).add(new Point(c + 1, steps, l.evaluate(root, spec.evalEpisodes()), mean));
                     }
                     save(store, learners, curves);
                 }
             } finally {
-                for (PpoLearner l : learners) {
+                for (Learner l : learners) {
                     l.close();
                 }
             }
@@ -109,10 +113,10 @@ public final class DualPolicyDistillation {
         return new Result(spec, curves, last != null);
     }
 
-    private static void save(CheckpointStore store, List<PpoLearner> learners, Map<String, List<Point>> curves)
+    private static void save(CheckpointStore store, List<Learner> learners, Map<String, List<Point>> curves)
             throws IOException {
         List<CheckpointSlot> slots = new ArrayList<>();
-        for (PpoLearner l : learners) {
+        for (Learner l : learners) {
             slots.addAll(l.slots());
         }
         slots.add(new CheckpointSlot(HISTORY, new byte[0], new byte[0], CheckpointStore.JSON.writeValueAsBytes(curves)));

@@ -34,10 +34,10 @@ import org.distill4j.train.Update;
  * <p>Optimizers start afresh in every phase (the core closes them at a phase's end), so the
  * state to checkpoint between cycles is the weights, the environments and the action sampler.
  */
-final class PpoLearner implements AutoCloseable {
+final class PpoLearner implements Learner {
     private static final String INPUT = org.distill4j.data.Batch.INPUT;
 
-    final String name;
+    private final String name;
     private final DpdSpec spec;
     private final long seed;
     private final Network policy;
@@ -48,7 +48,7 @@ final class PpoLearner implements AutoCloseable {
     private final Rng actions;
     private final int obs;
     private final int act;
-    private final double bound;
+    private Rollout last;
 
     PpoLearner(String name, DpdSpec spec, NDManager root) {
         this.name = name;
@@ -57,7 +57,6 @@ final class PpoLearner implements AutoCloseable {
         Environment probe = Environment.named(spec.env());
         obs = probe.observationSize();
         act = probe.actionSize();
-        bound = probe.actionBound();
         MlpSpec mlp = new MlpSpec(spec.hidden(), 0.0);
         Seeds.apply(Seeds.derive(seed, "policy init"));
         policy = Network.create(mlp, new long[] {obs}, 2 * act, root);
@@ -72,17 +71,20 @@ final class PpoLearner implements AutoCloseable {
         actions = new Rng(Seeds.derive(seed, "actions"));
     }
 
-    Network policy() {
-        return policy;
+    @Override
+    public String name() {
+        return name;
     }
 
-    Network value() {
-        return value;
-    }
-
-    /** The returns of the training episodes finished since the last call. */
-    List<Double> finishedReturns() {
+    @Override
+    public List<Double> finishedReturns() {
         return envs.takeFinished();
+    }
+
+    @Override
+    public void learn(org.distill4j.train.Loop loop, NDManager root, int cycle) throws IOException {
+        last = collect(root);
+        loop.run(ppoPhase(last, cycle));
     }
 
     /** Runs the policy (sampling) for {@code rolloutSteps} steps on every copy. */
@@ -177,8 +179,9 @@ final class PpoLearner implements AutoCloseable {
         }
     }
 
-    /** Policy means and state values of this learner on {@code states} (the peer's knowledge for DPD). */
-    float[][] meansAndValues(NDManager root, float[] states, int rows) {
+    /** Policy means and state values V(s) of this learner on {@code states} (the peer's knowledge for DPD). */
+    @Override
+    public float[][] actionsAndValues(NDManager root, float[] states, int rows) {
         try (NDManager scope = root.newSubManager()) {
             float[][] hv = forward(scope, states, rows);
             float[] mean = new float[rows * act];
@@ -221,12 +224,14 @@ final class PpoLearner implements AutoCloseable {
     }
 
     /**
-     * DPD's phase: imitate {@code peer} on this learner's own rollout states, each weighted by
+     * DPD's phase: imitate {@code peer} on the states of this cycle's rollout, each weighted by
      * {@link PpoLoss#dpdWeight} of the two value networks there.
      */
-    Phase distillPhase(Rollout r, PpoLearner peer, NDManager root, int cycle) {
-        float[][] mine = meansAndValues(root, r.observations(), r.size());
-        float[][] theirs = peer.meansAndValues(root, r.observations(), r.size());
+    @Override
+    public Phase distillPhase(Learner peer, NDManager root, int cycle) {
+        Rollout r = last;
+        float[][] mine = actionsAndValues(root, r.observations(), r.size());
+        float[][] theirs = peer.actionsAndValues(root, r.observations(), r.size());
         float[] w = new float[r.size()];
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) PpoLoss.dpdWeight(theirs[1][i], mine[1][i], spec.beta());
@@ -261,52 +266,23 @@ final class PpoLearner implements AutoCloseable {
         return out;
     }
 
-    /** The mean undiscounted return of the deterministic policy (μ) over {@code episodes} fixed starts. */
-    double evaluate(NDManager root, int episodes) {
-        Environment[] e = new Environment[episodes];
-        double[][] cur = new double[episodes][];
-        double[] ret = new double[episodes];
-        boolean[] done = new boolean[episodes];
-        for (int i = 0; i < episodes; i++) {
-            e[i] = Environment.named(spec.env());
-            cur[i] = e[i].reset(Seeds.derive(spec.seed() ^ 0x5EED, "eval " + i)); // same starts for every learner
-        }
-        int alive = episodes;
+    @Override
+    public double evaluate(NDManager root, int episodes) {
         try (NDManager scope = root.newSubManager()) {
-            while (alive > 0) {
-                float[] x = new float[episodes * obs];
+            return PolicyEvaluation.meanReturn(spec.env(), spec.seed(), episodes, x -> {
+                float[] head = forward(scope, x, episodes)[0];
+                float[] mean = new float[episodes * act];
                 for (int i = 0; i < episodes; i++) {
-                    for (int d = 0; d < obs; d++) {
-                        x[i * obs + d] = (float) cur[i][d];
-                    }
+                    System.arraycopy(head, i * 2 * act, mean, i * act, act);
                 }
-                float[] head;
-                try (NDArray in = scope.create(x, new Shape(episodes, obs))) {
-                    head = policy.forward(in, false).logits().toFloatArray();
-                }
-                for (int i = 0; i < episodes; i++) {
-                    if (done[i]) {
-                        continue;
-                    }
-                    double[] a = new double[act];
-                    for (int d = 0; d < act; d++) {
-                        a[d] = Math.max(-bound, Math.min(bound, head[i * 2 * act + d]));
-                    }
-                    Environment.Step st = e[i].step(a);
-                    ret[i] += st.reward();
-                    cur[i] = st.observation();
-                    if (st.done()) {
-                        done[i] = true;
-                        alive--;
-                    }
-                }
-            }
+                return mean;
+            });
         }
-        return java.util.Arrays.stream(ret).average().orElse(Double.NaN);
     }
 
     /** The learner's checkpoint slots: policy and value weights, then environments and action sampler. */
-    List<CheckpointSlot> slots() throws IOException {
+    @Override
+    public List<CheckpointSlot> slots() throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         envs.write(out);
@@ -316,7 +292,8 @@ final class PpoLearner implements AutoCloseable {
                 new CheckpointSlot(name + "-envs", new byte[0], new byte[0], bytes.toByteArray()));
     }
 
-    void restore(org.distill4j.train.CheckpointStore.Loaded ckpt) throws IOException {
+    @Override
+    public void restore(org.distill4j.train.CheckpointStore.Loaded ckpt) throws IOException {
         ckpt.slot(policyP.name()).restoreWeights(policy);
         ckpt.slot(valueP.name()).restoreWeights(value);
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(ckpt.slot(name + "-envs").adapters()));

@@ -13,7 +13,8 @@ import org.distill4j.train.Seeds;
  * A feed's batches over transitions held in Java arrays (a rollout, or states with the peer's
  * knowledge attached): named columns of {@code width} floats per row, {@link Batch#INPUT} being
  * the observations; each epoch visits the rows in a seeded order, in batches of {@code batchSize}
- * (a last partial batch dropped). A column of width 1 is a vector (B).
+ * (a last partial batch dropped), or, {@link #sampled}, draws a number of batches uniformly with
+ * replacement (a replay buffer's minibatches). A column of width 1 is a vector (B).
  */
 public final class TransitionSource implements BatchSource {
     private record Column(float[] data, int width) {}
@@ -22,9 +23,10 @@ public final class TransitionSource implements BatchSource {
     private final int rows;
     private final int batchSize;
     private final long seed;
+    private int sampledBatches;
 
     public TransitionSource(int rows, int batchSize, long seed) {
-        if (rows < batchSize) {
+        if (rows < 1 || rows < batchSize) {
             throw new IllegalArgumentException("batchSize: must be ≤ the transitions per rollout (" + rows + "), got "
                     + batchSize);
         }
@@ -34,20 +36,39 @@ public final class TransitionSource implements BatchSource {
     }
 
     public TransitionSource with(String name, float[] data, int width) {
-        if (data.length != rows * width) {
+        if (data.length < rows * width) {
             throw new IllegalArgumentException(name + ": " + data.length + " values for " + rows + " rows of " + width);
         }
         columns.put(name, new Column(data, width));
         return this;
     }
 
+    /** Each epoch is {@code batches} batches drawn uniformly with replacement from the rows. */
+    public TransitionSource sampled(int batches) {
+        if (batches < 1) {
+            throw new IllegalArgumentException("sampled batches: must be ≥ 1 (got " + batches + ")");
+        }
+        this.sampledBatches = batches;
+        return this;
+    }
+
     @Override
     public int batchesPerEpoch() {
-        return rows / batchSize;
+        return sampledBatches > 0 ? sampledBatches : rows / batchSize;
     }
 
     @Override
     public int[][] plan(int epoch) {
+        if (sampledBatches > 0) {
+            Rng rng = new Rng(Seeds.derive(seed, "sample " + epoch));
+            int[][] plan = new int[sampledBatches][batchSize];
+            for (int[] b : plan) {
+                for (int i = 0; i < batchSize; i++) {
+                    b[i] = rng.nextInt(rows);
+                }
+            }
+            return plan;
+        }
         int[] order = new int[rows];
         for (int i = 0; i < rows; i++) {
             order[i] = i;
