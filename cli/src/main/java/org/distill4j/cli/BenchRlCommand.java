@@ -57,16 +57,23 @@ final class BenchRlCommand implements Callable<Integer> {
     @Option(names = "--ppo-epochs", defaultValue = "5", description = "PPO passes over each rollout (default: ${DEFAULT-VALUE})")
     int ppoEpochs;
 
+    @Option(names = "--together", description = "add an arm where DPD's learners distil both at once (not in turn)")
+    boolean together;
+
     @Option(names = "--only", split = ",", paramLabel = "ARM",
-            description = "run only these arms: dpd, single-same-steps, single-double-steps (comma-separated)")
+            description = "run only these arms: dpd, dpd-together, single-same-steps, single-double-steps (comma-separated)")
     List<String> only;
 
     @Option(names = "--runs", defaultValue = "runs/bench-rl", paramLabel = "DIR",
             description = "where each run's checkpoints go (default: ${DEFAULT-VALUE})")
     Path runs;
 
-    @Option(names = "--out", defaultValue = "bench/results", paramLabel = "DIR", description = "where dpd.md/json/png go")
+    @Option(names = "--out", defaultValue = "bench/results", paramLabel = "DIR",
+            description = "where <name>.md/json and <name>-curves.png go (default: ${DEFAULT-VALUE})")
     Path outDir;
+
+    @Option(names = "--name", description = "the result files' name (default: dpd with PPO, dpd-ddpg with DDPG)")
+    String name;
 
     @ParentCommand
     BenchCommand bench;
@@ -75,6 +82,9 @@ final class BenchRlCommand implements Callable<Integer> {
     private Map<String, DpdSpec> arms(long seed) {
         Map<String, DpdSpec> m = new LinkedHashMap<>();
         m.put("dpd", spec(2, true, steps, seed));
+        if (together) {
+            m.put("dpd-together", spec(2, true, steps, seed).withTogether());
+        }
         m.put("single-same-steps", spec(1, false, steps, seed));
         m.put("single-double-steps", spec(1, false, 2 * steps, seed));
         return m;
@@ -100,7 +110,12 @@ final class BenchRlCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (seeds < 1) {
-            throw new IllegalArgumentException("--seeds: must be ≥ 1 (got " + seeds + ")");
+            throw new org.distill4j.config.ConfigException("--seeds: must be ≥ 1 (got " + seeds + ")");
+        }
+        try {
+            arms(1); // a bad option fails here, naming the key, before any run starts
+        } catch (IllegalArgumentException e) {
+            throw new org.distill4j.config.ConfigException("bench rl: " + e.getMessage());
         }
         java.io.PrintStream out = bench.main.out;
         Map<String, List<Map<String, Object>>> results = new LinkedHashMap<>();
@@ -110,14 +125,14 @@ final class BenchRlCommand implements Callable<Integer> {
                 if (only != null && !only.contains(arm.getKey())) {
                     continue;
                 }
-                Path dir = runs.resolve(env + "-" + arm.getKey() + "-seed" + seed);
+                Path dir = runs.resolve(algorithm + "-" + env + "-" + arm.getKey() + "-seed" + seed);
                 Path done = dir.resolve("result.json");
                 Map<String, Object> r;
                 if (Files.exists(done)) {
                     r = JSON.readValue(done.toFile(), new TypeReference<Map<String, Object>>() {});
                     if (!arm.getValue().toString().equals(r.get("spec"))) {
-                        throw new IllegalStateException(done + " was made with another configuration: remove it or use "
-                                + "another --runs");
+                        throw new org.distill4j.config.ConfigException(done + " was made with another configuration: "
+                                + "remove it or use another --runs");
                     }
                 } else {
                     long t0 = System.nanoTime();
@@ -126,6 +141,8 @@ final class BenchRlCommand implements Callable<Integer> {
                     r = new LinkedHashMap<>();
                     r.put("spec", arm.getValue().toString());
                     r.put("finalReturn", res.finalReturn());
+                    r.put("bestLearnerFinalReturn", res.curves().values().stream()
+                            .mapToDouble(c -> c.get(c.size() - 1).evalReturn()).max().orElseThrow());
                     r.put("seconds", took);
                     r.put("curves", JSON.convertValue(res.curves(), Object.class));
                     byte[] bytes = JSON.writeValueAsBytes(r);
@@ -151,14 +168,19 @@ final class BenchRlCommand implements Callable<Integer> {
         json.put("spec", example.toString());
         json.put("intraOpThreads", System.getProperty("ai.djl.pytorch.num_threads", "default"));
         json.put("runSeconds", seconds);
+        String file = name != null ? name : algorithm.equals("ppo") ? "dpd" : "dpd-" + algorithm;
+        String alg = algorithm.toUpperCase(Locale.ROOT);
         XYChart chart = new XYChartBuilder().width(900).height(420).title("Evaluation return, mean over " + seeds
-                + " seeds (" + env + ", PPO)").xAxisTitle("environment steps per learner").yAxisTitle("return").build();
+                + " seeds (" + env + ", " + alg + ")").xAxisTitle("environment steps per learner").yAxisTitle("return").build();
         StringBuilder table = new StringBuilder();
-        table.append("| arm | learners | steps per learner | final return (mean ± std) | per seed |\n|---|---:|---:|---:|---|\n");
+        table.append("| arm | learners | steps per learner | final return (mean ± std) | per seed | better learner of the "
+                + "pair (mean ± std) |\n|---|---:|---:|---:|---|---:|\n");
         Map<String, Object> arms = new LinkedHashMap<>();
         for (Map.Entry<String, List<Map<String, Object>>> e : results.entrySet()) {
             double[] finals = e.getValue().stream().mapToDouble(r -> ((Number) r.get("finalReturn")).doubleValue())
                     .toArray();
+            double[] best = e.getValue().stream()
+                    .mapToDouble(r -> ((Number) r.get("bestLearnerFinalReturn")).doubleValue()).toArray();
             // learning curve: per seed the mean over its learners, then the mean over seeds
             List<double[]> perSeed = new ArrayList<>();
             double[] xs = null;
@@ -186,6 +208,7 @@ final class BenchRlCommand implements Callable<Integer> {
             a.put("finalReturns", finals);
             a.put("mean", BenchKdCommand.mean(finals));
             a.put("std", finals.length > 1 ? BenchKdCommand.std(finals) : 0.0);
+            a.put("bestLearnerFinalReturns", best);
             a.put("curveSteps", xs);
             a.put("curveMeanReturn", mean);
             arms.put(e.getKey(), a);
@@ -193,26 +216,38 @@ final class BenchRlCommand implements Callable<Integer> {
             for (double f : finals) {
                 per.append(per.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.0f", f));
             }
-            table.append(String.format(Locale.ROOT, "| %s | %d | %,d | %.1f ± %.1f | %s |%n", e.getKey(),
-                    e.getKey().equals("dpd") ? 2 : 1, (long) xs[xs.length - 1], (Double) a.get("mean"),
-                    (Double) a.get("std"), per));
+            boolean pair = e.getKey().startsWith("dpd");
+            table.append(String.format(Locale.ROOT, "| %s | %d | %,d | %.1f ± %.1f | %s | %s |%n", e.getKey(),
+                    pair ? 2 : 1, (long) xs[xs.length - 1], (Double) a.get("mean"), (Double) a.get("std"), per,
+                    pair ? String.format(Locale.ROOT, "%.1f ± %.1f", BenchKdCommand.mean(best),
+                            best.length > 1 ? BenchKdCommand.std(best) : 0.0) : "—"));
         }
         json.put("arms", arms);
         AtomicFile.createDirectories(outDir);
         byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
-        AtomicFile.write(outDir.resolve("dpd-curves.png"), o -> o.write(png));
+        AtomicFile.write(outDir.resolve(file + "-curves.png"), o -> o.write(png));
         byte[] bytes = JSON.writeValueAsBytes(json);
-        AtomicFile.write(outDir.resolve("dpd.json"), o -> o.write(bytes));
-        String md = String.format(Locale.ROOT, "# Dual policy distillation (PPO) on %s%n%n"
+        AtomicFile.write(outDir.resolve(file + ".json"), o -> o.write(bytes));
+        String md = String.format(Locale.ROOT, "# Dual policy distillation (%s) on %s%n%n"
                 + "Final return = mean undiscounted return of the deterministic policy (action = μ) over %d fixed "
                 + "evaluation starts after the last cycle; for DPD the mean of its two learners. Mean ± sample std over "
                 + "%d seeds (seeds 1–%d: initial weights, environment starts, action noise, minibatch order). "
                 + "Each learner: %d environment copies × %d steps per cycle; DPD learners %,d steps each (%,d for the "
-                + "pair), the single learners %,d and %,d. PPO: %s. PyTorch intra-op threads: %s. The runs took %.0f s "
-                + "(the sitting that finished each run; a resumed run counts only its last sitting).%n%n%s%n"
-                + "![learning curves](dpd-curves.png)%n", env, example.evalEpisodes(), seeds, seeds, envs, rolloutSteps,
-                steps, 2 * steps, steps, 2 * steps, example, json.get("intraOpThreads"), seconds, table);
-        AtomicFile.writeString(outDir.resolve("dpd.md"), md);
-        bench.main.out.println("wrote " + outDir.resolve("dpd.md") + ", dpd.json, dpd-curves.png");
+                + "pair), the single learners %,d and %,d. DPD's learners distil in turn (a from b, then b from a "
+                + "as a is now); `dpd-together`, where present, has both distil at once from the peers as they were. Learning curves: evaluation return after each cycle, mean "
+                + "over seeds (and over DPD's two learners), against each learner's own steps. Configuration of the DPD "
+                + "arm (the single arms differ only in learners, distill and steps): %s. PyTorch intra-op threads: %s. "
+                + "The runs took %.0f s in all (the sitting that finished each run; a resumed run counts only its last "
+                + "sitting). Made by `./distill bench rl %s`.%n%n%s%n![learning curves](%s-curves.png)%n", alg, env,
+                example.evalEpisodes(), seeds, seeds, envs, rolloutSteps,
+                steps, 2 * steps, steps, 2 * steps, example, json.get("intraOpThreads"), seconds, command(), table, file);
+        AtomicFile.writeString(outDir.resolve(file + ".md"), md);
+        bench.main.out.println("wrote " + outDir.resolve(file + ".md") + ", " + file + ".json, " + file + "-curves.png");
+    }
+
+    private String command() {
+        return String.format(Locale.ROOT, "--algorithm %s --env %s --seeds %d --steps %d --envs %d --rollout-steps %d%s%s",
+                algorithm, env, seeds, steps, envs, rolloutSteps, algorithm.equals("ppo") ? " --ppo-epochs " + ppoEpochs
+                        : "", updateRatio != null ? " --update-ratio " + updateRatio : "") + (together ? " --together" : "");
     }
 }

@@ -33,11 +33,14 @@ import java.util.List;
  * @param noise DDPG's exploration noise, a fraction of the action bound, ≥ 0 (default 0.1)
  * @param warmup DDPG's first steps per learner with uniformly random actions and no updates (default 1000)
  * @param updateRatio DDPG's gradient steps per environment step collected, in (0, 16] (default 1)
+ * @param together the two learners distil both at once, each from the other as it was after the RL
+ *     steps (default false: in turn, a from b, then b from a as a is after its imitation)
  */
 public record DpdSpec(String env, Integer learners, Boolean distill, Long steps, Integer envs, Integer rolloutSteps,
         Integer ppoEpochs, Integer batchSize, Double lr, Double gamma, Double lambda, Double clip, Double entropy,
         Double rewardScale, Double beta, Integer distillEpochs, List<Integer> hidden, Integer evalEpisodes, Long seed,
-        Algorithm algorithm, Integer bufferSize, Double tau, Double noise, Integer warmup, Double updateRatio) {
+        Algorithm algorithm, Integer bufferSize, Double tau, Double noise, Integer warmup, Double updateRatio,
+        Boolean together) {
     /** The learners' algorithm. */
     public enum Algorithm {
         @com.fasterxml.jackson.annotation.JsonProperty("ppo") PPO,
@@ -52,6 +55,7 @@ public record DpdSpec(String env, Integer learners, Boolean distill, Long steps,
         noise = noise == null ? 0.1 : noise;
         warmup = warmup == null ? 1000 : warmup;
         updateRatio = updateRatio == null ? 1.0 : updateRatio;
+        together = Boolean.TRUE.equals(together);
         env = env == null ? "pendulum" : env;
         Environment.named(env); // an unknown name fails here, naming the key
         learners = learners == null ? 2 : learners;
@@ -127,6 +131,13 @@ public record DpdSpec(String env, Integer learners, Boolean distill, Long steps,
             }
             throw e;
         }
+    }
+
+    /** The same run with the two learners distilling both at once. */
+    public DpdSpec withTogether() {
+        return new DpdSpec(env, learners, distill, steps, envs, rolloutSteps, ppoEpochs, batchSize, lr, gamma, lambda,
+                clip, entropy, rewardScale, beta, distillEpochs, hidden, evalEpisodes, seed, algorithm, bufferSize, tau,
+                noise, warmup, updateRatio, true);
     }
 
     /** Whether this run's two learners distil from each other. */

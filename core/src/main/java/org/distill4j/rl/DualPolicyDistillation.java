@@ -17,14 +17,17 @@ import org.distill4j.train.CheckpointStore;
 import org.distill4j.train.Loop;
 
 /**
- * Dual policy distillation (Lai, Wang, Hu, Xu, Zhang, IJCAI 2020): two learners (PPO or DDPG), no teacher,
- * each in its own copy of the environment; every cycle each collects a rollout and takes its PPO
- * steps, then each imitates its peer on its own states where the peer's value network says the
- * peer is better ({@link PpoLoss#dpdWeight}; PPO compares V(s), DDPG Q(s, μ(s)), each learner's own estimate). With one learner (or {@code distill: false}) the
- * same cycles without the imitation: the baselines. Every phase runs on the core's {@link Loop};
- * after every cycle the participants (policy and value networks, DDPG's targets), the environments
- * with their random sources, the action samplers, DDPG's replay buffers and the learning curves so far are written to a
- * {@link CheckpointStore}, and a run in the same directory resumes from the last one exactly.
+ * Dual policy distillation (Lai, Wang, Hu, Xu, Zhang, IJCAI 2020): two learners (PPO or DDPG),
+ * no teacher, each in its own copy of the environment; every cycle each collects experience and
+ * takes its RL steps, then each imitates its peer on its own states where the peer's value
+ * estimate says the peer is better ({@link PpoLoss#dpdWeight}; PPO compares V(s), DDPG
+ * Q(s, μ(s)), each learner's own estimate) — in turn by default (a from b, then b from a as a is
+ * now), or both at once from the peers as they were ({@code together}). With one learner (or
+ * {@code distill: false}) the same cycles without the imitation: the baselines. Every phase runs
+ * on the core's {@link Loop}; after every cycle the participants (policy and value networks,
+ * DDPG's targets), the environments with their random sources, the action samplers, DDPG's
+ * replay buffers and the learning curves so far are written to a {@link CheckpointStore}, and a
+ * run in the same directory resumes from the last one exactly.
  */
 public final class DualPolicyDistillation {
     /** One point of a learner's curve: after {@code cycle}, {@code steps} environment steps of its own. */
@@ -85,15 +88,20 @@ public final class DualPolicyDistillation {
                         l.learn(loop, root, c);
                     }
                     if (spec.dual()) {
-                        // each imitates the peer as it is after this cycle's RL steps
-                        List<org.distill4j.train.Phase> distill = new ArrayList<>();
+                        // together: both phases are made (the peer's actions and values read) before either
+                        // runs; in turn, b's is made after a's has run. Together made PPO learners swap
+                        // policies every cycle on the pendulum (bench/results/dpd.md).
+                        List<org.distill4j.train.Phase> made = new ArrayList<>();
                         for (int i = 0; i < 2; i++) {
-                            distill.add(learners.get(i).distillPhase(learners.get(1 - i), root, c));
-                        }
-                        for (org.distill4j.train.Phase p : distill) {
-                            if (p != null) { // null: too little experience yet
+                            org.distill4j.train.Phase p = learners.get(i).distillPhase(learners.get(1 - i), root, c);
+                            if (p != null && spec.together()) {
+                                made.add(p);
+                            } else if (p != null) { // null: too little experience yet
                                 loop.run(p);
                             }
+                        }
+                        for (org.distill4j.train.Phase p : made) {
+                            loop.run(p);
                         }
                     }
                     long steps = (long) (c + 1) * spec.perCycle();

@@ -92,6 +92,11 @@ class DualPolicyDistillationTest {
         DualPolicyDistillation.Result independent = DualPolicyDistillation.run(DpdSpec.parse(tinyKeys("ppo", 2, false,
                 5)), dir.resolve("apart"));
         assertFalse(dual.curves().equals(independent.curves()));
+        DualPolicyDistillation.Result together = DualPolicyDistillation.run(tiny(true, 5).withTogether(),
+                dir.resolve("together"));
+        assertFalse(together.curves().equals(dual.curves()), "in turn, b imitates a as a is after its imitation");
+        assertEquals(together.curves().get("a").get(0).evalReturn(), dual.curves().get("a").get(0).evalReturn(),
+                "a's first imitation is the same either way");
         assertTrue(Double.isFinite(dual.finalReturn()));
     }
 
