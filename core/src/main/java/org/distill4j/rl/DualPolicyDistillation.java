@@ -17,7 +17,7 @@ import org.distill4j.train.CheckpointStore;
 import org.distill4j.train.Loop;
 
 /**
- * Dual policy distillation (Lai, Wang, Hu, Xu, Zhang, IJCAI 2020): two learners (PPO or DDPG),
+ * Dual policy distillation (Lai, Zha, Li, Hu, IJCAI 2020): two learners (PPO or DDPG),
  * no teacher, each in its own copy of the environment; every cycle each collects experience and
  * takes its RL steps, then each imitates its peer on its own states where the peer's value
  * estimate says the peer is better ({@link PpoLoss#dpdWeight}; PPO compares V(s), DDPG
