@@ -105,26 +105,28 @@ public final class KnowledgeJob {
         RunConfig cfg = request.config();
         RunData data = RunData.load(cfg, () -> request.fashionMnistDir());
         Dataset train = Experiment.trainingSplit(cfg, data).train();
-        SparkConf conf = sparkConf(request.master());
+        List<String> stored;
+        String teacherDigest;
+        // the teacher is checked before Spark starts: a config that cannot work fails at once
+        try (NDManager root = NDManager.newBaseManager(); InferenceModel teacher = openTeacher(cfg, data, root)) {
+            stored = KnowledgeStore.tapsToStore(teacher, request.taps());
+            List<String> unknown = request.taps().stream().filter(t -> !stored.contains(t)).toList();
+            if (!unknown.isEmpty()) {
+                throw new IllegalArgumentException("--taps: the teacher has no taps " + unknown + " (it has "
+                        + teacher.tapNames() + ")");
+            }
+            teacherDigest = teacher.answersDigest();
+        }
+        if (request.partitions() > train.size()) {
+            throw new IllegalArgumentException("--partitions: at most one per sample (" + train.size() + "), got "
+                    + request.partitions());
+        }
         long start = System.nanoTime();
-        try (JavaSparkContext sc = new JavaSparkContext(conf)) {
-            int partitions = request.partitions() > 0 ? request.partitions() : sc.defaultParallelism();
-            if (partitions > train.size()) {
-                throw new IllegalArgumentException("--partitions: at most one per sample (" + train.size() + "), got "
-                        + partitions);
-            }
-            Plan plan;
-            try (NDManager root = NDManager.newBaseManager(); InferenceModel teacher = openTeacher(cfg, data, root)) {
-                List<String> stored = KnowledgeStore.tapsToStore(teacher, request.taps());
-                List<String> unknown = request.taps().stream().filter(t -> !stored.contains(t)).toList();
-                if (!unknown.isEmpty()) {
-                    throw new IllegalArgumentException("--taps: the teacher has no taps " + unknown + " (it has "
-                            + teacher.tapNames() + ")");
-                }
-                plan = new Plan(ConfigLoader.toYaml(cfg), request.fashionMnistDir() == null ? null
-                        : request.fashionMnistDir().toAbsolutePath().toString(), request.out(), train.size(), partitions,
-                        stored, teacher.answersDigest(), train.digest(), RunContext.preprocessing(data.preprocessing(), train));
-            }
+        try (JavaSparkContext sc = new JavaSparkContext(sparkConf(request.master()))) {
+            int partitions = request.partitions() > 0 ? request.partitions() : Math.min(train.size(), sc.defaultParallelism());
+            Plan plan = new Plan(ConfigLoader.toYaml(cfg), request.fashionMnistDir() == null ? null
+                    : request.fashionMnistDir().toAbsolutePath().toString(), request.out(), train.size(), partitions,
+                    stored, teacherDigest, train.digest(), RunContext.preprocessing(data.preprocessing(), train));
             Path out = new Path(request.out());
             FileSystem fs = fileSystem(out, sc.hadoopConfiguration());
             Path manifest = new Path(out, ShardedKnowledgeStore.MANIFEST);
