@@ -43,12 +43,15 @@ public final class KnowledgeStore implements KnowledgeSource {
 
     private final Path file;
     private final Map<String, SafeTensors.View> taps;
+    /** The row of sample {@code firstId + i} at {@code i} (-1: not held): an index over this file's own id range. */
     private final int[] rowOfId;
+    private final int firstId;
 
-    private KnowledgeStore(Path file, Map<String, SafeTensors.View> taps, int[] rowOfId) {
+    private KnowledgeStore(Path file, Map<String, SafeTensors.View> taps, int[] rowOfId, int firstId) {
         this.file = file;
         this.taps = taps;
         this.rowOfId = rowOfId;
+        this.firstId = firstId;
     }
 
     /**
@@ -110,16 +113,19 @@ public final class KnowledgeStore implements KnowledgeSource {
             throw new IOException(file + " has no I32 'ids' tensor");
         }
         int n = Math.toIntExact(ids.rows());
-        int maxId = 0;
         int[] idOfRow = new int[n];
         for (int r = 0; r < n; r++) {
             idOfRow[r] = ids.data().getInt(4 * r);
-            maxId = Math.max(maxId, idOfRow[r]);
         }
-        int[] rowOfId = new int[maxId + 1];
+        int minId = java.util.Arrays.stream(idOfRow).min().orElse(0);
+        int maxId = java.util.Arrays.stream(idOfRow).max().orElse(-1);
+        if (minId < 0) {
+            throw new IOException(file + ": negative sample id " + minId);
+        }
+        int[] rowOfId = new int[maxId - minId + 1];
         java.util.Arrays.fill(rowOfId, -1);
         for (int r = 0; r < n; r++) {
-            rowOfId[idOfRow[r]] = r;
+            rowOfId[idOfRow[r] - minId] = r;
         }
         Map<String, SafeTensors.View> taps = new LinkedHashMap<>();
         for (var e : opened.tensors().entrySet()) {
@@ -133,7 +139,7 @@ public final class KnowledgeStore implements KnowledgeSource {
         if (!taps.containsKey(Outputs.LOGITS)) {
             throw new IOException(file + " holds no logits");
         }
-        return new KnowledgeStore(file, taps, rowOfId);
+        return new KnowledgeStore(file, taps, rowOfId, minId);
     }
 
     /** What differs between the key a store was built for and the expected one ("teacher weights, data"), or null. */
@@ -228,15 +234,15 @@ public final class KnowledgeStore implements KnowledgeSource {
 
     /** Whether this store holds a row for sample {@code id}. */
     boolean holds(int id) {
-        return id >= 0 && id < rowOfId.length && rowOfId[id] >= 0;
+        return id >= firstId && id - firstId < rowOfId.length && rowOfId[id - firstId] >= 0;
     }
 
     /** The sample ids this store holds, in row order. */
     public int[] ids() {
         int[] out = new int[Math.toIntExact(taps.get(Outputs.LOGITS).rows())];
-        for (int id = 0; id < rowOfId.length; id++) {
-            if (rowOfId[id] >= 0) {
-                out[rowOfId[id]] = id;
+        for (int i = 0; i < rowOfId.length; i++) {
+            if (rowOfId[i] >= 0) {
+                out[rowOfId[i]] = firstId + i;
             }
         }
         return out;
@@ -254,7 +260,7 @@ public final class KnowledgeStore implements KnowledgeSource {
         }
         SafeTensors.View v = taps.get(tap);
         int row = v.rowSize();
-        v.data().asFloatBuffer().get(rowOfId[id] * row, dst, at, row);
+        v.data().asFloatBuffer().get(rowOfId[id - firstId] * row, dst, at, row);
     }
 
     @Override

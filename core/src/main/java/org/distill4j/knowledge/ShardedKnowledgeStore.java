@@ -21,7 +21,10 @@ import org.distill4j.model.TapShapes;
  * <p>The manifest is published last, after every shard was written, verified and renamed into
  * place: a directory without one is an unfinished job and is never read. It names the digests of
  * the teacher, data and preprocessing the rows were computed from (each shard repeats them), the
- * taps, and per shard its file, row count, smallest and largest sample id and SHA-256.
+ * taps, and per shard its file, row count, smallest and largest sample id and SHA-256. Shards
+ * hold disjoint ranges of sample ids, so a row is found by a binary search over the ranges and
+ * each shard's index spans only its own range (the store scales with the samples, not with
+ * shards × largest id).
  */
 public final class ShardedKnowledgeStore implements KnowledgeSource {
     public static final String FORMAT = "distill4j-knowledge-shards/1";
@@ -58,13 +61,16 @@ public final class ShardedKnowledgeStore implements KnowledgeSource {
     }
 
     private final Path dir;
+    /** The shards by ascending id range: shard k holds ids in [firstIds[k], lastIds[k]], ranges disjoint. */
     private final List<KnowledgeStore> shards;
-    private final int[] shardOfId;
+    private final int[] firstIds;
+    private final int[] lastIds;
 
-    private ShardedKnowledgeStore(Path dir, List<KnowledgeStore> shards, int[] shardOfId) {
+    private ShardedKnowledgeStore(Path dir, List<KnowledgeStore> shards, int[] firstIds, int[] lastIds) {
         this.dir = dir;
         this.shards = shards;
-        this.shardOfId = shardOfId;
+        this.firstIds = firstIds;
+        this.lastIds = lastIds;
     }
 
     /**
@@ -96,35 +102,35 @@ public final class ShardedKnowledgeStore implements KnowledgeSource {
             throw new IOException("knowledge store " + path + " is stale: it was built for other " + stale);
         }
         requireTaps(path, m.taps(), taps);
+        // each shard holds a contiguous range of sample ids: a batch's rows are found by binary search
+        // over the ranges, and each shard's index covers its own range only
+        List<Shard> byRange = m.shards().stream().sorted(java.util.Comparator.comparingInt(Shard::firstId)).toList();
         List<KnowledgeStore> shards = new ArrayList<>();
-        int maxId = -1;
-        for (Shard s : m.shards()) {
+        int[] firstIds = new int[byRange.size()];
+        int[] lastIds = new int[byRange.size()];
+        int rows = 0;
+        for (int k = 0; k < byRange.size(); k++) {
+            Shard s = byRange.get(k);
+            if (k > 0 && s.firstId() <= lastIds[k - 1]) {
+                throw new IOException("knowledge store " + path + ": shards " + byRange.get(k - 1).file() + " and "
+                        + s.file() + " overlap in sample ids");
+            }
             KnowledgeStore shard = KnowledgeStore.open(path.resolve(s.file()), expected);
-            if (shard.ids().length != s.rows()) {
-                throw new IOException("knowledge store " + path + ": shard " + s.file() + " holds " + shard.ids().length
-                        + " rows, its manifest says " + s.rows());
+            int[] ids = shard.ids();
+            if (ids.length != s.rows() || java.util.Arrays.stream(ids).anyMatch(id -> id < s.firstId() || id > s.lastId())) {
+                throw new IOException("knowledge store " + path + ": shard " + s.file() + " does not hold the " + s.rows()
+                        + " samples of ids " + s.firstId() + "-" + s.lastId() + " its manifest lists");
             }
             shards.add(shard);
-            maxId = Math.max(maxId, s.lastId());
-        }
-        int[] shardOfId = new int[maxId + 1];
-        java.util.Arrays.fill(shardOfId, -1);
-        int rows = 0;
-        for (int k = 0; k < shards.size(); k++) {
-            for (int id : shards.get(k).ids()) {
-                if (id > maxId || shardOfId[id] >= 0) {
-                    throw new IOException("knowledge store " + path + ": sample id " + id + " is in "
-                            + (id > maxId ? "a shard beyond its manifest's id range" : "two shards"));
-                }
-                shardOfId[id] = k;
-                rows++;
-            }
+            firstIds[k] = s.firstId();
+            lastIds[k] = s.lastId();
+            rows += ids.length;
         }
         if (rows != m.samples()) {
             throw new IOException("knowledge store " + path + ": its shards hold " + rows + " samples, its manifest says "
                     + m.samples());
         }
-        return new ShardedKnowledgeStore(path, shards, shardOfId);
+        return new ShardedKnowledgeStore(path, shards, firstIds, lastIds);
     }
 
     private static void requireTaps(Path path, Collection<String> held, Collection<String> wanted) throws IOException {
@@ -138,8 +144,9 @@ public final class ShardedKnowledgeStore implements KnowledgeSource {
     @Override
     public Knowledge lookup(Batch batch) {
         return KnowledgeStore.lookup(batch, shards.get(0).layout(), (id, tap, dst, at) -> {
-            int k = id >= 0 && id < shardOfId.length ? shardOfId[id] : -1;
-            if (k < 0) {
+            int k = java.util.Arrays.binarySearch(firstIds, id);
+            k = k >= 0 ? k : -k - 2; // the last shard whose range starts at or before id
+            if (k < 0 || id > lastIds[k] || !shards.get(k).holds(id)) {
                 throw new IllegalArgumentException("sample id " + id + " is not in the knowledge store " + dir
                         + ": it was built for another dataset");
             }
@@ -152,7 +159,7 @@ public final class ShardedKnowledgeStore implements KnowledgeSource {
         return shards.get(0).tapShapes();
     }
 
-    /** The shard files, in the manifest's order. */
+    /** The shard files, by ascending id range. */
     public List<Path> shardFiles() {
         return shards.stream().map(KnowledgeStore::file).toList();
     }

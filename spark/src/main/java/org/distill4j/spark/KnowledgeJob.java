@@ -10,7 +10,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.stream.IntStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
@@ -34,7 +33,7 @@ import org.distill4j.train.RunContext;
 
 /**
  * The teacher's knowledge store of a run config, computed as an Apache Spark job: the run's
- * training set is cut into {@code partitions} contiguous parts; each Spark task loads the data
+ * training set is cut into {@code partitions} parts over contiguous ranges of sample ids; each Spark task loads the data
  * and the teacher once (DJL inside {@code mapPartitions}, one {@link NDManager} per partition,
  * closed), runs the teacher over its part and writes one {@link KnowledgeStore} shard. The
  * driver publishes {@link ShardedKnowledgeStore#MANIFEST} last.
@@ -88,13 +87,24 @@ public final class KnowledgeJob {
             return new KnowledgeStore.Key(teacher, data, preprocessing);
         }
 
-        int[] positions(int part) {
-            return IntStream.range(begin(part), begin(part + 1)).toArray();
+        /** The positions of part {@code part} in the training set ordered by {@link #byId}: a contiguous range of ids. */
+        int[] positions(int[] byId, int part) {
+            return Arrays.copyOfRange(byId, begin(part), begin(part + 1));
         }
 
         int begin(int part) {
             return (int) ((long) samples * part / partitions);
         }
+    }
+
+    /** The positions of {@code train}'s samples in ascending order of their ids. */
+    static int[] byId(Dataset train) {
+        long[] packed = new long[train.size()];
+        for (int p = 0; p < packed.length; p++) {
+            packed[p] = (long) train.id(p) << 32 | p;
+        }
+        Arrays.sort(packed);
+        return Arrays.stream(packed).mapToInt(v -> (int) v).toArray();
     }
 
     /** One shard a task wrote. */
@@ -134,8 +144,10 @@ public final class KnowledgeJob {
             List<Integer> kept = new ArrayList<>();
             List<Integer> todo = new ArrayList<>();
             ShardedKnowledgeStore.Shard[] shards = new ShardedKnowledgeStore.Shard[partitions];
+            int[] order = byId(train);
             for (int p = 0; p < partitions; p++) {
-                shards[p] = verified(fs, new Path(out, ShardedKnowledgeStore.shardName(p, partitions)), plan, p, train);
+                shards[p] = verified(fs, new Path(out, ShardedKnowledgeStore.shardName(p, partitions)), plan, p, train,
+                        order);
                 (shards[p] != null ? kept : todo).add(p);
             }
             if (!kept.isEmpty()) {
@@ -206,14 +218,15 @@ public final class KnowledgeJob {
     }
 
     /** The shard at {@code file} as the manifest lists it if it is complete and valid for part {@code part}; else null. */
-    private static ShardedKnowledgeStore.Shard verified(FileSystem fs, Path file, Plan plan, int part, Dataset train)
+    private static ShardedKnowledgeStore.Shard verified(FileSystem fs, Path file, Plan plan, int part, Dataset train,
+            int[] order)
             throws IOException {
         if (!fs.exists(file)) {
             return null;
         }
         java.nio.file.Path local = localCopy(fs, file);
         try {
-            int[] expected = Arrays.stream(plan.positions(part)).map(train::id).toArray();
+            int[] expected = Arrays.stream(plan.positions(order, part)).map(train::id).toArray();
             if (!valid(local, plan, expected)) {
                 return null;
             }
@@ -258,6 +271,7 @@ public final class KnowledgeJob {
             throw new IOException("an executor read other data than the driver (digest " + train.digest()
                     + "): the config's data must be the same files on every executor");
         }
+        int[] order = byId(train);
         List<Built> out = new ArrayList<>();
         FileSystem fs = fileSystem(new Path(plan.out()), new Configuration());
         try (NDManager root = NDManager.newBaseManager(); InferenceModel teacher = openTeacher(cfg, data, root)) {
@@ -267,7 +281,7 @@ public final class KnowledgeJob {
             }
             while (parts.hasNext()) {
                 int part = parts.next();
-                int[] positions = plan.positions(part);
+                int[] positions = plan.positions(order, part);
                 Dataset slice = train.subset(train.name() + " part " + part, positions);
                 java.nio.file.Path local = Files.createTempFile("distill4j-shard-" + part + "-", ".safetensors");
                 try {

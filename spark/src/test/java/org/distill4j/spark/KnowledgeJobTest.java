@@ -95,6 +95,12 @@ class KnowledgeJobTest {
         Path out = dir.resolve("store3");
         KnowledgeJob.Result r = build(out, 3);
         assertEquals(List.of(0, 1, 2), r.built());
+        List<ShardedKnowledgeStore.Shard> shards = ShardedKnowledgeStore.Manifest.parse(
+                Files.readAllBytes(out.resolve(ShardedKnowledgeStore.MANIFEST)), "m").shards();
+        assertEquals(r.samples(), shards.stream().mapToInt(ShardedKnowledgeStore.Shard::rows).sum());
+        for (int k = 1; k < shards.size(); k++) {
+            assertTrue(shards.get(k).firstId() > shards.get(k - 1).lastId(), "disjoint, ascending id ranges: " + shards);
+        }
         assertEquals(3, ((ShardedKnowledgeStore) ShardedKnowledgeStore.open(out, manifestKey(out), List.of("logits")))
                 .shardFiles().size());
 
