@@ -72,6 +72,11 @@ class KnowledgeJobTest {
 
     /** The distilled student's loss at every step. */
     static List<Double> studentLosses(RunConfig cfg, Path runDir) throws IOException {
+        return losses(cfg, runDir, "student-kd");
+    }
+
+    /** The loss at every step of phase {@code student}. */
+    static List<Double> losses(RunConfig cfg, Path runDir, String student) throws IOException {
         List<Double> losses = new ArrayList<>();
         String[] phase = {""};
         new Experiment(cfg, FashionMnist.load(SLICE), runDir, new TrainListener() {
@@ -82,11 +87,12 @@ class KnowledgeJobTest {
 
             @Override
             public void onStep(int epoch, int batch, double loss, double lr) {
-                if (phase[0].equals("student-kd")) {
+                if (phase[0].equals(student)) {
                     losses.add(loss);
                 }
             }
         }).run();
+        assertFalse(losses.isEmpty(), "phase " + student + " ran");
         return losses;
     }
 
@@ -164,6 +170,30 @@ class KnowledgeJobTest {
         IOException unfinished = assertThrows(IOException.class,
                 () -> studentLosses(config(teacher, null, out), dir.resolve("run-unfinished")));
         assertTrue(unfinished.getMessage().contains("did not finish"), unfinished.getMessage());
+    }
+
+    /** A feature method reads the teacher tap the job stored (--taps) from the shards as from the live teacher. */
+    @Test
+    void aTapStoredByTheJobServesAFeatureMethod() throws Exception {
+        Path out = dir.resolve("taps");
+        KnowledgeJob.run(new KnowledgeJob.Request(config(teacher, null, null), SLICE, out.toString(), "local[2]", 2,
+                List.of("conv1")), m -> {});
+        KnowledgeStore.Key key = manifestKey(out);
+        IOException lacking = assertThrows(IOException.class,
+                () -> ShardedKnowledgeStore.open(out, key, List.of("logits", "conv9")));
+        assertTrue(lacking.getMessage().contains("lacks taps [conv9]"), lacking.getMessage());
+
+        StudentSpec fitnet = new StudentSpec(new CnnSpec(List.of(4), 16, true, null), ONE,
+                new org.distill4j.method.FitNet("conv1", "conv1", 1, null, null), false, null, null, out.toString());
+        RunConfig fromShards = new RunConfig("spark", 5L, SMALL, new TeacherSpec(TEACHER, null, teacher.toString()), fitnet);
+        RunConfig live = new RunConfig("spark", 5L, SMALL, new TeacherSpec(TEACHER, null, teacher.toString()),
+                new StudentSpec(fitnet.model(), ONE, fitnet.method(), false, StudentSpec.KnowledgeMode.LIVE, null, null));
+        List<Double> a = losses(fromShards, dir.resolve("run-taps"), "student-fitnet");
+        List<Double> b = losses(live, dir.resolve("run-taps-live"), "student-fitnet");
+        assertEquals(b.size(), a.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(b.get(i), a.get(i), 1e-5, "step " + i);
+        }
     }
 
     static KnowledgeStore.Key manifestKey(Path out) throws IOException {
