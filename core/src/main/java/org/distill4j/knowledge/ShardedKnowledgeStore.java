@@ -133,6 +133,21 @@ public final class ShardedKnowledgeStore implements KnowledgeSource {
         return new ShardedKnowledgeStore(path, shards, firstIds, lastIds);
     }
 
+    /**
+     * The local path of a store named by a path or a {@code file:} URI (as the Spark job prints it);
+     * a store on another file system (hdfs://, s3a:// …) must be copied next to the run first.
+     */
+    public static Path localPath(String location) throws IOException {
+        if (location.startsWith("file:")) {
+            return Path.of(java.net.URI.create(location));
+        }
+        if (location.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
+            throw new IOException("knowledge store " + location + " is not on a local file system: copy it next to the "
+                    + "run (e.g. hdfs dfs -get) and name the copy");
+        }
+        return Path.of(location);
+    }
+
     private static void requireTaps(Path path, Collection<String> held, Collection<String> wanted) throws IOException {
         List<String> missing = wanted.stream().filter(t -> !held.contains(t)).toList();
         if (!missing.isEmpty()) {

@@ -631,7 +631,8 @@ public final class RunContext {
         String preprocessing = preprocessing(normalisation, train);
         String prebuilt = config.student().knowledgeStore();
         if (prebuilt != null && org.distill4j.knowledge.Knowledge.TEACHER.equals(teacherName)) {
-            KnowledgeSource source = org.distill4j.knowledge.ShardedKnowledgeStore.open(Path.of(prebuilt),
+            KnowledgeSource source = org.distill4j.knowledge.ShardedKnowledgeStore.open(
+                    org.distill4j.knowledge.ShardedKnowledgeStore.localPath(prebuilt),
                     new KnowledgeStore.Key(teacher.answersDigest(), train.digest(), preprocessing), stored);
             message("teacher knowledge read from " + prebuilt + " (student.knowledgeStore)");
             return source;

@@ -261,7 +261,9 @@ public final class KnowledgeJob {
     private static Iterator<Built> buildParts(Plan plan, Iterator<Integer> parts)
             throws IOException, org.distill4j.config.ConfigException {
         // PyTorch's grad mode is per thread, and DJL turns it off only on the thread that started the
-        // engine: a Spark task thread would load the teacher's weights into grad-requiring leaves.
+        // engine: a Spark task thread would load the teacher's weights into grad-requiring leaves. In a
+        // fresh executor JVM the engine (and its native library) must be started first.
+        ai.djl.engine.Engine.getEngine("PyTorch");
         ai.djl.pytorch.jni.JniUtils.setGradMode(false);
         RunConfig cfg = ConfigLoader.parse(plan.configYaml(), "knowledge build");
         RunData data = RunData.load(cfg, () -> java.nio.file.Path.of(java.util.Objects.requireNonNull(plan.fashionMnistDir(),

@@ -110,7 +110,11 @@ class KnowledgeJobTest {
         assertEquals(3, ((ShardedKnowledgeStore) ShardedKnowledgeStore.open(out, manifestKey(out), List.of("logits")))
                 .shardFiles().size());
 
-        List<Double> sharded = studentLosses(config(teacher, null, out), dir.resolve("run-sharded"));
+        // named as the job prints a store on the local file system: a file: URI
+        StudentSpec s = config(teacher, null, null).student();
+        RunConfig fromShards = new RunConfig("spark", 5L, SMALL, new TeacherSpec(TEACHER, null, teacher.toString()),
+                new StudentSpec(s.model(), s.train(), s.method(), false, null, null, out.toUri().toString()));
+        List<Double> sharded = studentLosses(fromShards, dir.resolve("run-sharded"));
         List<Double> single = studentLosses(config(teacher, null, null), dir.resolve("run-single"));
         List<Double> live = studentLosses(config(teacher, StudentSpec.KnowledgeMode.LIVE, null), dir.resolve("run-live"));
         assertTrue(Files.exists(dir.resolve("run-single/knowledge/teacher.safetensors")));
