@@ -62,7 +62,12 @@ for row in ("mlp", "cnn"):
             continue
         v = list(m.values())
         med = lambda key: statistics.median(x[key] for x in v)
-        extra = f" ({v[0]['threads']} threads, PyTorch {v[0]['version']}, BLAS {v[0]['blas']})" if system == "pytorch" else ""
+        if system == "pytorch":
+            extra = f" ({v[0]['threads']} threads, PyTorch {v[0]['version']}, BLAS {v[0]['blas']})"
+        else:  # what each run's record says it trained with (records before 50e416e do not say)
+            t = [x.get("threads") for x in v if x.get("threads")]
+            extra = (" (" + ", ".join(sorted({f"{x['intraOp']} threads by {x['chosenBy']}" for x in t}))
+                     + (f", OMP_WAIT_POLICY={t[0]['ompWaitPolicy']}" if t[0].get("ompWaitPolicy") else "") + ")") if t else ""
         lines.append(f"| {row} | {system}{extra} | {100 * med('teacherAccuracy'):.2f}% | {100 * med('studentAccuracy'):.2f}% "
                      f"| {med('wallSeconds'):.1f} | {len(v)} |")
 lines += ["", "Targets (issue: distill4j ≤ 0.9× PyTorch on each row; KD from the store ≤ 0.6× PyTorch's live KD):", ""]

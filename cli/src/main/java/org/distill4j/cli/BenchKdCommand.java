@@ -54,6 +54,7 @@ final class BenchKdCommand implements Callable<Integer> {
         java.io.PrintStream err = bench.main.err;
         RunConfig base = config == null ? QuickstartCommand.config(false) : ConfigLoader.load(config);
         AtomicFile.createDirectories(outDir); // a bad --out fails now, not after the runs
+        options.setUpThreads(err);
         RunData data = DataLoader.load(base, options.data, err);
         List<RunRecord> records = new ArrayList<>();
         for (int s = 1; s <= seeds; s++) {

@@ -40,6 +40,14 @@ final class ReproduceCommand implements Callable<Integer> {
         if (!cfg.digest().equals(original.config().digest())) {
             throw new ConfigException(runDir + ": config.yaml does not match the config in record.json");
         }
+        options.setUpThreads(main.err);
+        if (!original.sittings().isEmpty()) { // the original's thread count, for the same last bits
+            org.distill4j.train.EngineThreads as = org.distill4j.train.EngineThreads.resumeWith(
+                    original.sittings().get(0).threads());
+            if (as != null) {
+                main.err.println("engine: " + as.intraOp() + " intra-op threads, as the original run");
+            }
+        }
         RunData data = DataLoader.load(cfg, options.data, main.err);
         if (!data.train().digest().isEmpty() && original.dataDigests() == null) {
             throw new java.io.IOException("record has no data digests");

@@ -42,11 +42,16 @@ final class ResumeCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST directory (as for train)")
     Path data;
 
+    @Option(names = "--threads", paramLabel = "N|auto|default",
+            description = "PyTorch intra-op threads (default: those the run started with, for an exact resume)")
+    String threads;
+
     @ParentCommand
     Main main;
 
     @Override
     public Integer call() throws Exception {
+        RunOptions.setUpThreads(threads, main.err);
         RunConfig frozen = RunDirectory.frozenConfig(runDir);
         try (RunLock lock = TrainCommand.locked(runDir, main)) {
             // a finished run is only checked (config, checkpoints, data), never trained or rewritten

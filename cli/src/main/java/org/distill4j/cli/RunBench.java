@@ -152,6 +152,7 @@ abstract class RunBench implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         PrintStream err = bench.main.err;
+        options.setUpThreads(err);
         PrintStream out = bench.main.out;
         Path file = config != null ? config : Path.of("bench", name() + ".yaml");
         Spec spec = ConfigLoader.load(file, Spec.class);

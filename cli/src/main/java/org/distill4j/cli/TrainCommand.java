@@ -49,6 +49,7 @@ final class TrainCommand implements Callable<Integer> {
     /** Validates data and output first, then runs (its directory locked) and prints the table. */
     static int execute(RunConfig cfg, RunOptions options, Main main, String source, Long seedOverride,
             java.util.List<String> overrides) throws Exception {
+        options.setUpThreads(main.err);
         RunData data = DataLoader.load(cfg, options.data, main.err);
         data.checkLoadedTeacher(cfg);
         Path dir = options.newRunDir(cfg.name());

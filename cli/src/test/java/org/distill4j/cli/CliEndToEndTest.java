@@ -45,6 +45,46 @@ class CliEndToEndTest {
         }
     }
 
+    /** --threads sets the engine's count for the run, and every sitting of the record says which and how. */
+    @Test
+    void theThreadsARunTrainedWithAreInItsRecord(@TempDir Path dir) throws Exception {
+        Path cfg = dir.resolve("c.yaml");
+        Files.writeString(cfg, """
+                name: threads
+                teacher:
+                  model: {type: mlp, hidden: [8]}
+                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.01}}
+                student:
+                  model: {type: mlp, hidden: [4]}
+                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.01}}
+                  baseline: false
+                """);
+        int before = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        try {
+            int code = Main.run(System.out, System.err, "train", "-c", cfg.toString(), "--threads", "1",
+                    "--data", SLICE.toString(), "--runs", dir.resolve("runs").toString());
+            assertEquals(0, code);
+            Path run;
+            try (Stream<Path> runs = Files.list(dir.resolve("runs"))) {
+                run = runs.findFirst().orElseThrow();
+            }
+            org.distill4j.report.RunRecord record = org.distill4j.report.RunRecord.read(run.resolve("record.json"));
+            org.distill4j.train.EngineThreads t = record.sittings().get(0).threads();
+            assertEquals(1, t.intraOp());
+            assertEquals("user", t.chosenBy());
+            assertEquals("PASSIVE", t.ompWaitPolicy(), "the test JVM runs with the launcher's OpenMP policy");
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            code = Main.run(System.out, new PrintStream(err, true, StandardCharsets.UTF_8), "train", "-c",
+                    cfg.toString(), "--threads", "many", "--data", SLICE.toString(), "--runs", dir.resolve("runs").toString());
+            assertEquals(2, code);
+            assertEquals("config error: --threads: a number of threads, auto or default (got 'many')",
+                    err.toString(StandardCharsets.UTF_8).strip());
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(before);
+            org.distill4j.train.EngineThreads.forget();
+        }
+    }
+
     @Test
     void missingDataDirectoryIsAClearDataError(@TempDir Path dir) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -6,11 +6,12 @@ import org.distill4j.model.Outputs;
 
 /**
  * A loss that brings a second learner of its own, trained in alternation with the student: RID's
- * teacher filters and their classification heads. The partner is a participant of the student's
- * phase with its own adapters, optimizer (the student's schedule) and checkpoint slot; at each step
- * either the partner or the student updates, as {@link #partnerStep} says (a pure function of the
- * step, so a resumed run replays the rounds exactly). The partner is dropped after training, as
- * the loss's other adapters are.
+ * teacher filters and their classification heads, DiSK's guide network. The partner is a
+ * participant of the student's phase with its own adapters, optimizer (the student's schedule) and
+ * checkpoint slot; at each step either the partner or the student updates, as {@link #partnerStep}
+ * says (a pure function of the step, or of the epoch the loss was told by {@code startEpoch}, which
+ * a resumed run calls too, so it replays the alternation exactly). The partner is dropped after
+ * training, as the loss's other adapters are.
  */
 public interface Alternating {
     /** The partner participant's name after the student's ({@code student-rid.teacher-filters}). */

@@ -31,6 +31,8 @@ import org.distill4j.loss.WeightedSum;
     @JsonSubTypes.Type(value = ReAugKd.class, name = "reaugkd"),
     // issue 13: redundant information distillation
     @JsonSubTypes.Type(value = Rid.class, name = "rid"),
+    // issue 13: scaffolding a student with a guide network
+    @JsonSubTypes.Type(value = Disk.class, name = "disk"),
 })
 public interface MethodSpec {
     /**

@@ -23,6 +23,7 @@ import org.distill4j.report.RunRecord;
 import org.distill4j.train.CheckpointStore;
 import org.distill4j.train.FaultInjection;
 import org.distill4j.train.RunContext;
+import org.distill4j.train.EngineThreads;
 import org.distill4j.train.Seeds;
 import org.distill4j.train.StopRequest;
 import org.distill4j.train.TrainListener;
@@ -183,14 +184,25 @@ public final class Experiment {
                 return finished;
             }
             listener.onMessage("resuming from " + resume.file().getFileName() + " (phase " + resume.meta().phase() + ")");
+            List<Sitting> earlier = resume.meta().sittings();
+            EngineThreads was = earlier.isEmpty() ? null : earlier.get(earlier.size() - 1).threads();
+            EngineThreads as = EngineThreads.resumeWith(was);
+            if (as != null) {
+                listener.onMessage("training with " + as.describe() + ", as the run started");
+            } else if (was != null && was.intraOp() != EngineThreads.inEffect().intraOp()) {
+                listener.onMessage("the run started with " + was.intraOp() + " intra-op threads and continues with "
+                        + EngineThreads.inEffect().intraOp() + ": the resumed part may differ from an uninterrupted "
+                        + "run in the last bits");
+            }
         }
+        EngineThreads threads = EngineThreads.inEffect();
 
         try (NDManager root = NDManager.newBaseManager()) {
             List<Sitting> before = resume == null ? List.of() : resume.meta().sittings();
             String from = resume == null ? null : resume.file().getFileName().toString();
             java.util.function.DoubleFunction<List<Sitting>> sittings = seconds -> {
                 List<Sitting> list = new ArrayList<>(before);
-                list.add(new Sitting(startedAt, seconds, from, accepted));
+                list.add(new Sitting(startedAt, seconds, from, accepted, threads));
                 return list;
             };
             RunContext ctx = new RunContext(config, runDir, listener, train, validation, test, store, resume, root,

@@ -149,6 +149,9 @@ public final class LoopState {
             skipped = p.skippedBatches();
             history = new ArrayList<>(p.history());
             seconds = p.seconds();
+            // a resumed participant idle for the rest of the epoch (DiSK's student in a guide epoch)
+            // reports the rate of its last step, as in the uninterrupted run
+            lastLr = history.isEmpty() ? 0 : history.get(history.size() - 1).lr();
         }
 
         void add(UpdateResult r, double stepSeconds) {

@@ -13,8 +13,8 @@ import org.distill4j.model.Scalars;
 /**
  * Updates a network's parameters from their gradients and clears the gradients. Written here
  * rather than using DJL's optimizers because those keep their state (momentum, Adam moments,
- * step counts) in private maps, and checkpoints must save and restore it exactly. The update
- * itself is PyTorch's fused kernel, so no per-step arrays are allocated.
+ * step counts) in private maps, and checkpoints must save and restore it exactly. SGD's update
+ * is DJL's native kernel; Adam's is written in place here (see {@link AdamOptimizer#update}).
  */
 public abstract sealed class Optimizer implements AutoCloseable {
     protected final List<Parameter> parameters;
@@ -198,13 +198,38 @@ public abstract sealed class Optimizer implements AutoCloseable {
             this.variances = zerosLikeParameters();
         }
 
+        /**
+         * PyTorch's Adam (and AdamW's decoupled decay when {@code weightDecay > 0}) in place:
+         * {@code m ← β₁m + (1−β₁)g}, {@code v ← β₂v + (1−β₂)g²},
+         * {@code w ← w − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)}, written as {@code √(1−β₂ᵗ)·lr/(1−β₁ᵗ) · m /
+         * (√v + ε√(1−β₂ᵗ))}. Two temporaries per parameter (g² and the step) and ten passes over it;
+         * DJL's {@code adamUpdate} kernel, used before, cloned the gradient, scaled the weights by
+         * the (zero) decay and made five temporaries — on the MLP of bench/vs-pytorch it took more time
+         * than the backward pass (bench/results/perf-fixes.md).
+         */
         @Override
         protected void update(int i, NDArray w, NDArray g, float lr) {
             double c1 = 1 - Math.pow(beta1, steps);
-            double c2 = 1 - Math.pow(beta2, steps);
-            float corrected = (float) (lr * Math.sqrt(c2) / c1);
-            w.getNDArrayInternal().adamUpdate(new NDList(w, g, means.get(i), variances.get(i)), new NDList(w),
-                    lr, corrected, weightDecay, 1f, -1f, beta1, beta2, epsilon, true, false);
+            double c2 = Math.sqrt(1 - Math.pow(beta2, steps));
+            NDArray m = means.get(i);
+            NDArray v = variances.get(i);
+            boolean grad = JniUtils.isGradMode();
+            JniUtils.setGradMode(false); // in-place updates of leaves that require gradients
+            try (NDArray b1 = Scalars.of(w, beta1); NDArray b2 = Scalars.of(w, beta2);
+                    NDArray eps = Scalars.of(w, epsilon * c2); NDArray size = Scalars.of(w, lr * c2 / c1)) {
+                if (weightDecay > 0) {
+                    Scalars.scaleInPlace(w, 1 - (double) lr * weightDecay); // decoupled, as AdamW
+                }
+                m.subi(g).muli(b1).addi(g); // β₁(m − g) + g
+                try (NDArray g2 = g.square()) {
+                    v.subi(g2).muli(b2).addi(g2);
+                }
+                try (NDArray d = v.sqrt(); NDArray u = m.div(d.addi(eps))) {
+                    w.subi(u.muli(size));
+                }
+            } finally {
+                JniUtils.setGradMode(grad);
+            }
         }
 
         @Override

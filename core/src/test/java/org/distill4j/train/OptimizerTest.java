@@ -93,6 +93,48 @@ class OptimizerTest {
         }
     }
 
+    /** Adam and AdamW as torch.optim computes them, in doubles, over several steps. */
+    @Test
+    void adamAndAdamWFollowPyTorchsFormulaOverSteps() {
+        for (double wd : new double[] {0.0, 0.05}) {
+            try (NDManager m = NDManager.newBaseManager()) {
+                Parameter p = parameter(m, 1f, -2f, 0.5f);
+                double lr = 0.1;
+                double b1 = 0.8;
+                double b2 = 0.95;
+                double eps = 1e-3;
+                try (Optimizer opt = new OptimizerSpec.Adam(lr, b1, b2, eps, wd).create(List.of(p), m)) {
+                    double[] w = {1, -2, 0.5};
+                    double[] mom = new double[3];
+                    double[] var = new double[3];
+                    for (int t = 1; t <= 6; t++) {
+                        backward(p.getArray());
+                        opt.step(lr);
+                        for (int i = 0; i < 3; i++) {
+                            double g = 2 * w[i];
+                            w[i] *= 1 - lr * wd; // AdamW: decay decoupled from the gradient
+                            mom[i] = b1 * mom[i] + (1 - b1) * g;
+                            var[i] = b2 * var[i] + (1 - b2) * g * g;
+                            double denom = Math.sqrt(var[i]) / Math.sqrt(1 - Math.pow(b2, t)) + eps;
+                            w[i] -= lr / (1 - Math.pow(b1, t)) * mom[i] / denom;
+                        }
+                        float[] got = p.getArray().toFloatArray();
+                        for (int i = 0; i < 3; i++) {
+                            assertEquals(w[i], got[i], 2e-5, "wd " + wd + " step " + t + " w" + i);
+                        }
+                        float[] moments = opt.state().get(0).toFloatArray();
+                        float[] variances = opt.state().get(1).toFloatArray();
+                        for (int i = 0; i < 3; i++) {
+                            assertEquals(mom[i], moments[i], 2e-5, "m, step " + t);
+                            assertEquals(var[i], variances[i], 2e-4, "v, step " + t);
+                        }
+                    }
+                    assertEquals(0f, p.getArray().getGradient().abs().sum().getFloat(), "gradient cleared");
+                }
+            }
+        }
+    }
+
     @Test
     void schedules() {
         ScheduleSpec cosine = new ScheduleSpec(ScheduleSpec.Type.COSINE, 0.0, null, null, 0.0);
