@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 @Command(name = "distill", mixinStandardHelpOptions = true, version = "distill4j 0.1.0",
         description = "Knowledge distillation for the JVM.",
         subcommands = {QuickstartCommand.class, TrainCommand.class, ResumeCommand.class, ReproduceCommand.class,
-            EvaluateCommand.class, ExportCommand.class, PredictCommand.class, BenchCommand.class})
+            EvaluateCommand.class, ExportCommand.class, PredictCommand.class, KnowledgeCommand.class, BenchCommand.class})
 public final class Main implements Callable<Integer> {
     public static final int CONFIG_ERROR = 2;
     public static final int DATA_ERROR = 3;

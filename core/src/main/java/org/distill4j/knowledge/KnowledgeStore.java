@@ -43,12 +43,15 @@ public final class KnowledgeStore implements KnowledgeSource {
 
     private final Path file;
     private final Map<String, SafeTensors.View> taps;
+    /** The row of sample {@code firstId + i} at {@code i} (-1: not held): an index over this file's own id range. */
     private final int[] rowOfId;
+    private final int firstId;
 
-    private KnowledgeStore(Path file, Map<String, SafeTensors.View> taps, int[] rowOfId) {
+    private KnowledgeStore(Path file, Map<String, SafeTensors.View> taps, int[] rowOfId, int firstId) {
         this.file = file;
         this.taps = taps;
         this.rowOfId = rowOfId;
+        this.firstId = firstId;
     }
 
     /**
@@ -95,18 +98,9 @@ public final class KnowledgeStore implements KnowledgeSource {
             throw new IOException(file + " is not a distill4j knowledge store (format " + meta.get("format") + ")");
         }
         Key found = new Key(meta.get("teacher"), meta.get("data"), meta.get("preprocessing"));
-        if (!found.equals(expected)) {
-            List<String> stale = new ArrayList<>();
-            if (!expected.teacher().equals(found.teacher())) {
-                stale.add("teacher weights");
-            }
-            if (!expected.data().equals(found.data())) {
-                stale.add("data");
-            }
-            if (!expected.preprocessing().equals(found.preprocessing())) {
-                stale.add("preprocessing");
-            }
-            throw new IOException("knowledge store " + file + " is stale: it was built for other " + String.join(", ", stale));
+        String stale = staleness(found, expected);
+        if (stale != null) {
+            throw new IOException("knowledge store " + file + " is stale: it was built for other " + stale);
         }
         for (var e : opened.tensors().entrySet()) {
             String crc = meta.get("crc32." + e.getKey());
@@ -119,16 +113,19 @@ public final class KnowledgeStore implements KnowledgeSource {
             throw new IOException(file + " has no I32 'ids' tensor");
         }
         int n = Math.toIntExact(ids.rows());
-        int maxId = 0;
         int[] idOfRow = new int[n];
         for (int r = 0; r < n; r++) {
             idOfRow[r] = ids.data().getInt(4 * r);
-            maxId = Math.max(maxId, idOfRow[r]);
         }
-        int[] rowOfId = new int[maxId + 1];
+        int minId = java.util.Arrays.stream(idOfRow).min().orElse(0);
+        int maxId = java.util.Arrays.stream(idOfRow).max().orElse(-1);
+        if (minId < 0) {
+            throw new IOException(file + ": negative sample id " + minId);
+        }
+        int[] rowOfId = new int[maxId - minId + 1];
         java.util.Arrays.fill(rowOfId, -1);
         for (int r = 0; r < n; r++) {
-            rowOfId[idOfRow[r]] = r;
+            rowOfId[idOfRow[r] - minId] = r;
         }
         Map<String, SafeTensors.View> taps = new LinkedHashMap<>();
         for (var e : opened.tensors().entrySet()) {
@@ -142,11 +139,30 @@ public final class KnowledgeStore implements KnowledgeSource {
         if (!taps.containsKey(Outputs.LOGITS)) {
             throw new IOException(file + " holds no logits");
         }
-        return new KnowledgeStore(file, taps, rowOfId);
+        return new KnowledgeStore(file, taps, rowOfId, minId);
     }
 
-    /** Runs the teacher over every sample in inference mode and writes the store. */
-    static void build(Path file, InferenceModel teacher, Dataset data, List<String> tapNames, Key key, NDManager root)
+    /** What differs between the key a store was built for and the expected one ("teacher weights, data"), or null. */
+    public static String staleness(Key found, Key expected) {
+        List<String> stale = new ArrayList<>();
+        if (!expected.teacher().equals(found.teacher())) {
+            stale.add("teacher weights");
+        }
+        if (!expected.data().equals(found.data())) {
+            stale.add("data");
+        }
+        if (!expected.preprocessing().equals(found.preprocessing())) {
+            stale.add("preprocessing");
+        }
+        return stale.isEmpty() ? null : String.join(", ", stale);
+    }
+
+    /**
+     * Runs the teacher over every sample of {@code data} in inference mode and writes the store
+     * (atomically), its rows marked with {@code key}: {@code data} may be one part of the dataset
+     * {@code key} names (a shard of a {@link ShardedKnowledgeStore}).
+     */
+    public static void build(Path file, InferenceModel teacher, Dataset data, List<String> tapNames, Key key, NDManager root)
             throws IOException {
         List<String> names = new ArrayList<>(tapNames);
         if (!names.contains(Outputs.LOGITS)) {
@@ -190,27 +206,61 @@ public final class KnowledgeStore implements KnowledgeSource {
 
     @Override
     public Knowledge lookup(Batch batch) {
+        return lookup(batch, taps, this::lookupRow);
+    }
+
+    /** Copies the stored row of sample {@code id} of {@code tap} into {@code dst} at {@code at}. */
+    interface RowReader {
+        void copy(int id, String tap, float[] dst, int at);
+    }
+
+    /** The batch's knowledge: for every tap of {@code layout}, the rows of the batch's ids as {@code rows} reads them. */
+    static Knowledge lookup(Batch batch, Map<String, SafeTensors.View> layout, RowReader rows) {
         NDManager scope = batch.input().getManager();
         int[] ids = batch.ids();
         Map<String, NDArray> out = new LinkedHashMap<>();
-        for (var e : taps.entrySet()) {
-            SafeTensors.View v = e.getValue();
-            int row = v.rowSize();
+        for (var e : layout.entrySet()) {
+            int row = e.getValue().rowSize();
             float[] dst = new float[ids.length * row];
-            var floats = v.data().asFloatBuffer();
             for (int i = 0; i < ids.length; i++) {
-                int r = ids[i] < rowOfId.length ? rowOfId[ids[i]] : -1;
-                if (r < 0) {
-                    throw new IllegalArgumentException("sample id " + ids[i] + " is not in the knowledge store " + file
-                            + ": it was built for another dataset");
-                }
-                floats.get(r * row, dst, i * row, row);
+                rows.copy(ids[i], e.getKey(), dst, i * row);
             }
-            long[] shape = v.shape().clone();
+            long[] shape = e.getValue().shape().clone();
             shape[0] = ids.length;
             out.put(e.getKey(), scope.create(dst, new Shape(shape)));
         }
         return new Knowledge(new Outputs(out));
+    }
+
+    /** Whether this store holds a row for sample {@code id}. */
+    boolean holds(int id) {
+        return id >= firstId && id - firstId < rowOfId.length && rowOfId[id - firstId] >= 0;
+    }
+
+    /** The sample ids this store holds, in row order. */
+    public int[] ids() {
+        int[] out = new int[Math.toIntExact(taps.get(Outputs.LOGITS).rows())];
+        for (int i = 0; i < rowOfId.length; i++) {
+            if (rowOfId[i] >= 0) {
+                out[rowOfId[i]] = firstId + i;
+            }
+        }
+        return out;
+    }
+
+    /** The tensors' layout by tap name (whole-store shapes). */
+    Map<String, SafeTensors.View> layout() {
+        return taps;
+    }
+
+    void lookupRow(int id, String tap, float[] dst, int at) {
+        if (!holds(id)) {
+            throw new IllegalArgumentException("sample id " + id + " is not in the knowledge store " + file
+                    + ": it was built for another dataset");
+        }
+        SafeTensors.View v = taps.get(tap);
+        int row = v.rowSize();
+        v.data().asFloatBuffer().get(rowOfId[id - firstId] * row, dst, at, row);
     }
 
     @Override

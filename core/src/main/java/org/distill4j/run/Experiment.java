@@ -119,14 +119,24 @@ public final class Experiment {
         return this;
     }
 
+    /**
+     * The training and validation sets a run of {@code config} on {@code data} uses: the first
+     * {@code data.trainLimit} training samples (all when 0), split by the run's seed. Whoever
+     * computes a run's teacher knowledge elsewhere (the Spark job) computes it on this training set.
+     */
+    public static Dataset.Split trainingSplit(RunConfig config, RunData data) {
+        DataSpec ds = config.data();
+        Dataset all = ds.trainLimit() > 0 ? data.train().head(Math.min(ds.trainLimit(), data.train().size())) : data.train();
+        return all.split(ds.validation(), Seeds.derive(config.seed(), "split"));
+    }
+
     public RunRecord run() throws IOException {
         long start = System.nanoTime();
         String startedAt = Instant.now().toString();
         data.checkModels(config); // a CNN on feature vectors fails here, before anything is written
         DataSpec ds = config.data();
-        Dataset all = ds.trainLimit() > 0 ? data.train().head(Math.min(ds.trainLimit(), data.train().size())) : data.train();
         Dataset test = ds.testLimit() > 0 ? data.test().head(Math.min(ds.testLimit(), data.test().size())) : data.test();
-        Dataset.Split split = all.split(ds.validation(), Seeds.derive(config.seed(), "split"));
+        Dataset.Split split = trainingSplit(config, data);
         Dataset train = split.train();
         Dataset validation = split.validation();
 

@@ -611,7 +611,9 @@ public final class RunContext {
      * The knowledge of {@code teacher} for a network trained with {@code trainSpec}: stored once in
      * {@code knowledge/<teacherName>.safetensors} (logits and {@code taps}) and read by sample id,
      * unless the config asks for a live teacher ({@code student.knowledge: live}) or the inputs are
-     * augmented (stored outputs would not match what the learner sees). Stored taps keep the
+     * augmented (stored outputs would not match what the learner sees). A store built beforehand
+     * ({@code student.knowledgeStore}: shards with a manifest, or one file) is used for the
+     * config's teacher instead, refused when built for another teacher or data. Stored taps keep the
      * teacher's network order: losses that pair taps by depth bind against it.
      */
     public KnowledgeSource knowledge(InferenceModel teacher, String teacherName, TrainSpec trainSpec,
@@ -627,6 +629,14 @@ public final class RunContext {
         }
         List<String> stored = KnowledgeStore.tapsToStore(teacher, taps);
         String preprocessing = preprocessing(normalisation, train);
+        String prebuilt = config.student().knowledgeStore();
+        if (prebuilt != null && org.distill4j.knowledge.Knowledge.TEACHER.equals(teacherName)) {
+            KnowledgeSource source = org.distill4j.knowledge.ShardedKnowledgeStore.open(
+                    org.distill4j.knowledge.ShardedKnowledgeStore.localPath(prebuilt),
+                    new KnowledgeStore.Key(teacher.answersDigest(), train.digest(), preprocessing), stored);
+            message("teacher knowledge read from " + prebuilt + " (student.knowledgeStore)");
+            return source;
+        }
         return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve(teacherName + ".safetensors"), teacher,
                 train, stored, preprocessing, root, listener::onMessage);
     }
