@@ -470,7 +470,7 @@ abstract class RunBench implements Callable<Integer> {
             Map<String, Integer> s = (Map<String, Integer>) sizes;
             data.add(String.format(Locale.ROOT, "%,d / %,d / %,d", s.get("train"), s.get("validation"), s.get("test")));
         });
-        b.append(String.format(Locale.ROOT, "%s Test accuracy %% on the test images, mean ± sample std over %d seeds "
+        b.append(String.format(Locale.ROOT, "%s Test accuracy %% on the test " + samples() + ", mean ± sample std over %d seeds "
                 + "(seeds 1–%d: initial weights, batch order and splits); Δ = mean of the per-seed differences. "
                 + "Training / validation / test " + samples() + ": %s. PyTorch intra-op threads: %s. The runs took %.0f s "
                 + "of training and evaluation in all (their sittings summed)%s.%n%n", intro(), json.get("seeds"),

@@ -34,7 +34,8 @@ class TextCliTest {
         assertEquals(0, ok.code(), ok.err());
         Path run;
         try (var runs = Files.list(dir.resolve("runs"))) {
-            run = runs.filter(p -> p.getFileName().toString().contains("text")).findFirst().orElseThrow();
+            // the runs folder also holds text-cache/, the teacher's embeddings
+            run = runs.filter(p -> Files.exists(p.resolve("record.json"))).findFirst().orElseThrow();
         }
         RunRecord r = RunRecord.read(run.resolve("record.json"));
         assertEquals("text", r.config().data().source());
@@ -52,5 +53,6 @@ class TextCliTest {
         assertEquals(1, lines.length, e.err());
         assertTrue(lines[0].contains(bad.resolve("x.txt").toString()) && lines[0].contains("not UTF-8"), lines[0]);
         assertFalse(Files.exists(dir.resolve("runs2")), "nothing written");
+        assertTrue(Files.exists(dir.resolve("runs/text-cache")), "the first run kept its embeddings");
     }
 }
