@@ -466,6 +466,9 @@ public final class ImportedModel implements InferenceModel {
         return describe() + " (sha256 " + sha256.substring(0, 12) + "…, taps " + taps + ")";
     }
 
+    /** While fitting the head, the embedding cache is written after every this many texts. */
+    static final int CACHE_EVERY = 1024;
+
     /** Texts a text encoder runs at once. */
     static final int ENCODE_CHUNK = 16;
 
@@ -620,6 +623,13 @@ public final class ImportedModel implements InferenceModel {
         int batch = 64;
         float[] row = new float[len];
         for (int from = 0; from < n; from += batch) {
+            if (from > 0 && from % CACHE_EVERY == 0) {
+                try {
+                    saveCache(); // an interrupted first pass keeps what it computed
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
             int b = Math.min(batch, n - from);
             float[] ids = new float[b * len];
             for (int i = 0; i < b; i++) {
