@@ -145,6 +145,19 @@ abstract class RunBench implements Callable<Integer> {
     /** The table's first column header. */
     abstract String kind();
 
+    /** What the samples are, in the header ("images"). */
+    String samples() {
+        return "images";
+    }
+
+    /**
+     * Whether a third table gives each row's model's latency per sample at batch 1 and 256 beside
+     * its accuracy, agreement and size, with its speed-up over the row {@code model: teacher}.
+     */
+    boolean latency() {
+        return false;
+    }
+
     @Override
     public Integer call() throws Exception {
         if (seeds < 1) {
@@ -219,7 +232,7 @@ abstract class RunBench implements Callable<Integer> {
             }
             records.put(run.name(), mine);
         }
-        Map<String, Object> json = summary(spec, records);
+        Map<String, Object> json = summary(spec, records, latency());
         json.put("seeds", seeds);
         ai.djl.engine.Engine.getInstance(); // loads the native library even when every run was read back
         json.put("intraOpThreads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
@@ -286,6 +299,11 @@ abstract class RunBench implements Callable<Integer> {
     }
 
     static Map<String, Object> summary(Spec spec, Map<String, List<RunRecord>> records) {
+        return summary(spec, records, false);
+    }
+
+    /** The summary; with {@code latency}, each row also has its model's latency at batch 1 and 256. */
+    static Map<String, Object> summary(Spec spec, Map<String, List<RunRecord>> records, boolean latency) {
         Map<String, Object> json = new LinkedHashMap<>();
         Map<String, Object> sizes = new LinkedHashMap<>();
         records.forEach((run, rs) -> sizes.put(run, rs.get(0).dataSizes()));
@@ -328,6 +346,12 @@ abstract class RunBench implements Callable<Integer> {
             r.put("baselineSizeBytes", bs.get(0).model(row.baseline()).sizeBytes());
             if (spec.fidelity()) {
                 r.put("fidelity", fidelity(rs, row.model()));
+            }
+            if (latency) {
+                r.put("latencyMsBatch1", stats(rs.stream().mapToDouble(x -> x.model(row.model()).metrics()
+                        .latencyMsBatch1()).toArray()));
+                r.put("latencyMsPerSampleBatch256", stats(rs.stream().mapToDouble(x -> x.model(row.model()).metrics()
+                        .latencyMsPerSampleBatch256()).toArray()));
             }
             JsonNode extra = rs.get(0).schemeResults();
             if (extra != null) {
@@ -383,6 +407,40 @@ abstract class RunBench implements Callable<Integer> {
         return b.toString();
     }
 
+    /** The latency table: per row, ms per sample at batch 1 and 256, and the speed-up and accuracy gap to the teacher. */
+    @SuppressWarnings("unchecked")
+    static String latencyTable(Map<String, Object> json) {
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) json.get("rows");
+        Map<String, Object> teacher = rows.stream().filter(r -> "teacher".equals(r.get("model"))).findFirst().orElse(null);
+        StringBuilder b = new StringBuilder();
+        b.append("\nLatency per sample (median of timed passes, input copied in and logits out, on this loaded machine: "
+                + "compare within the table only) at batch 1 and 256, mean ± sample std over the seeds; speed-up = the "
+                + "teacher's batch-1 latency / the model's; gap = the model's accuracy − the teacher's (points).\n\n");
+        b.append("| run | model | test accuracy | agreement test % | bytes | ms/sample batch 1 | ms/sample batch 256 "
+                + "| speed-up (batch 1) | gap to teacher |\n");
+        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Map<String, Object> r : rows) {
+            Map<String, Object> l1 = (Map<String, Object>) r.get("latencyMsBatch1");
+            Map<String, Object> f = (Map<String, Object>) r.get("fidelity");
+            String speed = "—";
+            String gap = "—";
+            if (teacher != null && r != teacher) {
+                double t = (Double) ((Map<String, Object>) teacher.get("latencyMsBatch1")).get("mean");
+                speed = String.format(Locale.ROOT, "%.0f×", t / (Double) l1.get("mean"));
+                gap = String.format(Locale.ROOT, "%+.2f", (Double) ((Map<String, Object>) r.get("testAccuracy")).get("mean")
+                        - (Double) ((Map<String, Object>) teacher.get("testAccuracy")).get("mean"));
+            }
+            b.append("| ").append(r.get("run")).append(" | ").append(r.get("label")).append(" | ")
+                    .append(cell((Map<String, Object>) r.get("testAccuracy"), "%.2f")).append(" | ")
+                    .append(f == null ? "—" : cell((Map<String, Object>) f.get("agreementTest"), "%.2f")).append(" | ")
+                    .append(String.format(Locale.ROOT, "%,d", ((Number) r.get("sizeBytes")).longValue())).append(" | ")
+                    .append(cell(l1, "%.3f")).append(" | ")
+                    .append(cell((Map<String, Object>) r.get("latencyMsPerSampleBatch256"), "%.3f")).append(" | ")
+                    .append(speed).append(" | ").append(gap).append(" |\n");
+        }
+        return b.toString();
+    }
+
     private static String cell(Map<String, Object> stats, String format) {
         double mean = (Double) stats.get("mean");
         return Double.isNaN(mean) ? "—" : String.format(Locale.ROOT, format + " ± " + format, mean,
@@ -413,9 +471,9 @@ abstract class RunBench implements Callable<Integer> {
             Map<String, Integer> s = (Map<String, Integer>) sizes;
             data.add(String.format(Locale.ROOT, "%,d / %,d / %,d", s.get("train"), s.get("validation"), s.get("test")));
         });
-        b.append(String.format(Locale.ROOT, "%s Test accuracy %% on the test images, mean ± sample std over %d seeds "
+        b.append(String.format(Locale.ROOT, "%s Test accuracy %% on the test " + samples() + ", mean ± sample std over %d seeds "
                 + "(seeds 1–%d: initial weights, batch order and splits); Δ = mean of the per-seed differences. "
-                + "Training / validation / test images: %s. PyTorch intra-op threads: %s. The runs took %.0f s "
+                + "Training / validation / test " + samples() + ": %s. PyTorch intra-op threads: %s. The runs took %.0f s "
                 + "of training and evaluation in all (their sittings summed)%s.%n%n", intro(), json.get("seeds"),
                 json.get("seeds"), String.join("; ", data), json.get("intraOpThreads"), json.get("runSeconds"),
                 ((Double) json.get("prepareSeconds")) > 0 ? String.format(Locale.ROOT, ", the models prepared for them "
@@ -458,6 +516,9 @@ abstract class RunBench implements Callable<Integer> {
         }
         if (json.get("rows") instanceof List<?> rows && rows.stream().anyMatch(o -> ((Map<?, ?>) o).containsKey("fidelity"))) {
             b.append(fidelityTable(json));
+        }
+        if (latency()) {
+            b.append(latencyTable(json));
         }
         return b.toString();
     }

@@ -175,7 +175,7 @@ class ConfigLoaderTest {
     @Test
     void unknownIdsSuggestTheNearestRegisteredOne() {
         assertContains(error(GOOD.replace("name: kd", "name: kdd")), "bad.yaml:17:", "student.method: unknown 'kdd'",
-                "known: [at, crd, disk, dkd, fitnet, fsp, irg, kd, multi-teacher, none, pkt, reaugkd, rid, rkd, sp, vid]", "did you mean 'kd'?");
+                "known: [at, crd, disk, dkd, fitnet, fsp, irg, kd, kd-hint, multi-teacher, none, pkt, reaugkd, rid, rkd, sp, vid]", "did you mean 'kd'?");
         String beforeMissing = error("student:\n  model: {type: mlp}\n  method: {name: fitnte}\n");
         assertContains(beforeMissing, "bad.yaml:3:", "student.method: unknown 'fitnte'", "did you mean 'fitnet'?");
         assertFalse(beforeMissing.contains("required"), beforeMissing);

@@ -217,10 +217,10 @@ class OwnDataCliTest {
         assertEquals(java.util.List.of(8, 6), loaded.data().size());
         assertEquals(loaded, ConfigLoader.load(Files.writeString(dir.resolve("frozen.yaml"), ConfigLoader.toYaml(loaded))));
         assertTrue(parseError("{source: cvs, train: a.csv}").contains(
-                "data.source: must be one of fashion-mnist, idx, csv, images (got cvs)"), parseError("{source: cvs}"));
+                "data.source: must be one of fashion-mnist, idx, csv, images, text (got cvs)"), parseError("{source: cvs}"));
         String typo = parseError("{source: csv, trian: a.csv}");
         assertTrue(typo.contains("data: unknown key 'trian'") && typo.contains("did you mean 'train'?"), typo);
-        assertTrue(parseError("{train: a.csv}").contains("data.train: only with source idx, csv or images"),
+        assertTrue(parseError("{train: a.csv}").contains("data.train: only with source idx, csv, images or text"),
                 parseError("{train: a.csv}"));
         assertTrue(parseError("{source: images, train: imgs}").contains("data.size: required for source images"),
                 parseError("{source: images, train: imgs}"));

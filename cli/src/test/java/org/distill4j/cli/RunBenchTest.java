@@ -126,4 +126,26 @@ class RunBenchTest {
                                 "runSeconds", 40.0, "prepareSeconds", 0.0)))));
         assertTrue(!plain.contains("agreement"), plain);
     }
+
+    static ModelResult timed(String name, double accuracy, double msBatch1, double msBatch256) {
+        return new ModelResult(name, "student", "none", "mlp[8]", 100, 400, "d-" + name, name + ".model", false, 1,
+                0, List.of(), new ModelMetrics(accuracy, 0, 0, null, null, null, null, msBatch1, msBatch256));
+    }
+
+    /** The text bench adds a latency table: ms per sample, the speed-up over the teacher row and the accuracy gap. */
+    @Test
+    void aLatencyBenchGivesSpeedUpAndGapToTheTeacher() {
+        Map<String, List<RunRecord>> records = new LinkedHashMap<>();
+        records.put("a", List.of(record("a1", 1, "t", timed("teacher", 0.98, 50, 40), timed("s", 0.96, 0.5, 0.1)),
+                record("a2", 2, "t", timed("teacher", 0.98, 30, 40), timed("s", 0.94, 0.3, 0.1))));
+        RunBench.Spec spec = spec(new RunBench.Spec.Row("a", "the teacher", "teacher", "s", null, null),
+                new RunBench.Spec.Row("a", "a student", "s", "s", null, null));
+        String md = new BenchTextCommand().markdown(withRunFacts(RunBench.summary(spec, records, true)));
+        assertTrue(md.contains("Training / validation / test mails"), md);
+        assertTrue(md.contains("| a | the teacher | 98.00 ± 0.00 | — | 400 | 40.000 ± 14.142 | 40.000 ± 0.000 | — | — |"), md);
+        assertTrue(md.contains("| a | a student | 95.00 ± 1.41 | — | 400 | 0.400 ± 0.141 | 0.100 ± 0.000 | 100× | -3.00 |"),
+                md);
+        assertTrue(!new BenchAlgorithmsCommand().markdown(withRunFacts(RunBench.summary(spec, records)))
+                .contains("speed-up"), "other benches: no latency table");
+    }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import org.distill4j.data.SourceSpec;
+import org.distill4j.data.TextSpec;
 
 /**
  * Which data a run uses and which part of it.
@@ -29,19 +30,20 @@ import org.distill4j.data.SourceSpec;
  * @param validation fraction of the training set held out for validation, in [0, 0.5]
  * @param trainLimit use only the first N training samples (0 = all), for quick runs
  * @param testLimit use only the first N test samples (0 = all)
- * @param source {@code fashion-mnist} (default), {@code idx}, {@code csv} or {@code images}
+ * @param source {@code fashion-mnist} (default), {@code idx}, {@code csv}, {@code images} or {@code text}
+ * @param text text only: tokenizer, maxLength and text field ({@link TextSpec})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DataSpec(Double validation, Integer trainLimit, Integer testLimit, String source, String name,
         String train, String trainLabels, String test, String testLabels,
         @JsonDeserialize(using = DataSpec.LabelReader.class) String label, Boolean header, List<Integer> size,
-        Integer channels, Double testFraction, Long testSeed, Boolean stratified) {
+        Integer channels, Double testFraction, Long testSeed, Boolean stratified, TextSpec text) {
 
     /** The default source. */
     public static final String FASHION_MNIST = "fashion-mnist";
 
     /** Every accepted value of {@code source}. */
-    public static final List<String> SOURCES = List.of(FASHION_MNIST, "idx", "csv", "images");
+    public static final List<String> SOURCES = List.of(FASHION_MNIST, "idx", "csv", "images", "text");
 
     public DataSpec {
         validation = validation == null ? 0.1 : validation;
@@ -59,9 +61,9 @@ public record DataSpec(Double validation, Integer trainLimit, Integer testLimit,
         }
         if (source == null) {
             String given = firstGiven(name, train, trainLabels, test, testLabels, label, header, size, channels,
-                    testFraction, testSeed, stratified);
+                    testFraction, testSeed, stratified, text);
             if (given != null) {
-                throw new IllegalArgumentException(given + ": only with source idx, csv or images (source is "
+                throw new IllegalArgumentException(given + ": only with source idx, csv, images or text (source is "
                         + FASHION_MNIST + ", read from the --data directory)");
             }
         } else {
@@ -77,8 +79,16 @@ public record DataSpec(Double validation, Integer trainLimit, Integer testLimit,
                 size = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(size));
             }
             toSource(source, name, train, trainLabels, test, testLabels, label, header, size, channels,
-                    testFraction, testSeed, stratified); // validates the combination
+                    testFraction, testSeed, stratified, text); // validates the combination
         }
+    }
+
+    /** The components before {@code text}: a source that is not text. */
+    public DataSpec(Double validation, Integer trainLimit, Integer testLimit, String source, String name,
+            String train, String trainLabels, String test, String testLabels, String label, Boolean header,
+            List<Integer> size, Integer channels, Double testFraction, Long testSeed, Boolean stratified) {
+        this(validation, trainLimit, testLimit, source, name, train, trainLabels, test, testLabels, label, header, size,
+                channels, testFraction, testSeed, stratified, null);
     }
 
     /** Fashion-MNIST with these limits (the constructor every config had before sources). */
@@ -95,7 +105,7 @@ public record DataSpec(Double validation, Integer trainLimit, Integer testLimit,
     public static DataSpec of(SourceSpec s) {
         return new DataSpec(null, null, null, s.source(), s.name(), s.train(), s.trainLabels(), s.test(),
                 s.testLabels(), s.label(), s.header(), s.size(), s.channels(), s.test() == null ? s.testFraction() : null,
-                s.test() == null ? s.seed() : null, s.test() == null ? s.stratified() : null);
+                s.test() == null ? s.seed() : null, s.test() == null ? s.stratified() : null, s.text());
     }
 
     /** @return the source's name, {@code fashion-mnist} when none is set */
@@ -117,7 +127,7 @@ public record DataSpec(Double validation, Integer trainLimit, Integer testLimit,
             throw new IllegalStateException("fashion-mnist has no SourceSpec");
         }
         return toSource(source, name, train, trainLabels, test, testLabels, label, header, size, channels,
-                testFraction, testSeed, stratified);
+                testFraction, testSeed, stratified, text);
     }
 
     /** @return a copy with relative file paths made absolute against {@code dir} (normalised) */
@@ -127,13 +137,13 @@ public record DataSpec(Double validation, Integer trainLimit, Integer testLimit,
         }
         return new DataSpec(validation, trainLimit, testLimit, source, name, resolve(dir, train),
                 resolve(dir, trainLabels), resolve(dir, test), resolve(dir, testLabels), label, header, size, channels,
-                testFraction, testSeed, stratified);
+                testFraction, testSeed, stratified, text == null ? null : text.resolvedAgainst(dir));
     }
 
     /** @return a copy with other limits */
     public DataSpec withLimits(Double validationFraction, Integer trainMax, Integer testMax) {
         return new DataSpec(validationFraction, trainMax, testMax, source, name, train, trainLabels, test, testLabels,
-                label, header, size, channels, testFraction, testSeed, stratified);
+                label, header, size, channels, testFraction, testSeed, stratified, text);
     }
 
     private static String resolve(Path dir, String file) {
@@ -146,10 +156,10 @@ public record DataSpec(Double validation, Integer trainLimit, Integer testLimit,
 
     private static SourceSpec toSource(String source, String name, String train, String trainLabels, String test,
             String testLabels, String label, Boolean header, List<Integer> size, Integer channels,
-            Double testFraction, Long testSeed, Boolean stratified) {
+            Double testFraction, Long testSeed, Boolean stratified, TextSpec text) {
         try {
             return new SourceSpec(source, name, train, trainLabels, test, testLabels, label, header, size, channels,
-                    testFraction, testSeed, stratified);
+                    testFraction, testSeed, stratified, text);
         } catch (IllegalArgumentException e) {
             // SourceSpec says "seed"; here the key is testSeed.
             String msg = String.valueOf(e.getMessage());
@@ -159,7 +169,7 @@ public record DataSpec(Double validation, Integer trainLimit, Integer testLimit,
 
     private static String firstGiven(Object... values) {
         String[] names = {"name", "train", "trainLabels", "test", "testLabels", "label", "header", "size",
-            "channels", "testFraction", "testSeed", "stratified"};
+            "channels", "testFraction", "testSeed", "stratified", "text"};
         for (int i = 0; i < values.length; i++) {
             if (values[i] != null) {
                 return names[i];

@@ -88,6 +88,7 @@ public final class DataSources {
         RawPart test = null;
         Normalisation.Layout layout = Normalisation.Layout.PER_CHANNEL;
         boolean numericLabels = true;
+        boolean identity = false;
         switch (spec.source()) {
             case "idx" -> {
                 train = readIdx(trainPath, baseDir.resolve(spec.trainLabels()));
@@ -111,6 +112,18 @@ public final class DataSources {
                     test = ImageFolderSource.read(testPath, h, w, spec.channels());
                 }
             }
+            case "text" -> {
+                numericLabels = false;
+                identity = true; // token ids are not normalised
+                layout = Normalisation.Layout.PER_FEATURE;
+                try (TextTokenizer tok = TextTokenizer.open(baseDir.resolve(spec.text().tokenizer()),
+                        spec.text().maxLength())) {
+                    train = TextSource.read(trainPath, spec.text(), spec.label(), tok);
+                    if (testPath != null) {
+                        test = TextSource.read(testPath, spec.text(), spec.label(), tok);
+                    }
+                }
+            }
             default -> throw new IllegalArgumentException("source: unknown " + spec.source());
         }
         if (test != null && !Arrays.equals(train.sampleShape(), test.sampleShape())) {
@@ -124,18 +137,24 @@ public final class DataSources {
 
         if (test == null) {
             int[][] cut = carve(trainLabels, k, spec.testFraction(), spec.seed(), spec.stratified(), train);
-            Normalisation norm = Normalisation.compute(layout, shape, train.values(), cut[0], classes.names());
+            Normalisation norm = identity ? Normalisation.identity(shape, classes.names())
+                    : Normalisation.compute(layout, shape, train.values(), cut[0], classes.names());
             float[] values = train.values();
-            norm.applyInPlace(values);
+            if (!identity) {
+                norm.applyInPlace(values);
+            }
             Dataset all = Dataset.of(name, values, trainLabels, shape, k);
             return new Loaded(all.subset(name + "-train", cut[0]), all.subset(name + "-test", cut[1]), norm);
         }
         int[] testLabels = classes.map(test, train);
         int[] everything = new int[train.size()];
         Arrays.setAll(everything, i -> i);
-        Normalisation norm = Normalisation.compute(layout, shape, train.values(), everything, classes.names());
-        norm.applyInPlace(train.values());
-        norm.applyInPlace(test.values());
+        Normalisation norm = identity ? Normalisation.identity(shape, classes.names())
+                : Normalisation.compute(layout, shape, train.values(), everything, classes.names());
+        if (!identity) {
+            norm.applyInPlace(train.values());
+            norm.applyInPlace(test.values());
+        }
         return new Loaded(Dataset.of(name + "-train", train.values(), trainLabels, shape, k),
                 Dataset.of(name + "-test", test.values(), testLabels, shape, k), norm);
     }

@@ -60,6 +60,13 @@ public record Normalisation(Layout layout, List<Long> sampleShape, List<Double> 
         }
     }
 
+    /** No normalisation: mean 0 and std 1 for every feature of {@code [F]} samples (token ids of a text source). */
+    static Normalisation identity(long[] sampleShape, List<String> classNames) {
+        int f = Math.toIntExact(sampleShape[0]);
+        return new Normalisation(Layout.PER_FEATURE, Arrays.stream(sampleShape).boxed().toList(),
+                java.util.Collections.nCopies(f, 0.0), java.util.Collections.nCopies(f, 1.0), classNames);
+    }
+
     /** @return number of classes (the size of {@link #classNames()}) */
     public int numClasses() {
         return classNames.size();

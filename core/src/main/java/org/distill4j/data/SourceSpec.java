@@ -42,20 +42,22 @@ import java.util.Set;
  * @param seed without {@code test}: seed of the carved split; default 0
  * @param stratified without {@code test}: carve the same fraction from every class (default
  *     true) or from the shuffled whole (false)
+ * @param text text only, required: the tokenizer and the text field ({@link TextSpec}); for text,
+ *     {@code label} names the label field of a CSV/JSON file (default {@code label})
  */
 public record SourceSpec(String source, String name, String train, String trainLabels, String test,
         String testLabels, String label, Boolean header, List<Integer> size, Integer channels,
-        Double testFraction, Long seed, Boolean stratified) {
+        Double testFraction, Long seed, Boolean stratified, TextSpec text) {
 
     /** The accepted values of {@code source}. */
-    public static final Set<String> SOURCES = Set.of("idx", "csv", "images");
+    public static final Set<String> SOURCES = Set.of("idx", "csv", "images", "text");
 
     /** Largest accepted image side after resizing. */
     static final int MAX_SIDE = 4096;
 
     public SourceSpec {
         if (source == null || !SOURCES.contains(source)) {
-            throw new IllegalArgumentException("source: must be one of idx, csv, images (got "
+            throw new IllegalArgumentException("source: must be one of idx, csv, images, text (got "
                     + source + ")");
         }
         if (train == null || train.isBlank()) {
@@ -63,7 +65,13 @@ public record SourceSpec(String source, String name, String train, String trainL
         }
         only(source, "idx", "trainLabels", trainLabels);
         only(source, "idx", "testLabels", testLabels);
-        only(source, "csv", "label", label);
+        if (label != null && !source.equals("csv") && !source.equals("text")) {
+            throw new IllegalArgumentException("label: only for source csv or text (this source is " + source + ")");
+        }
+        only(source, "text", "text", text);
+        if (source.equals("text") && text == null) {
+            throw new IllegalArgumentException("text: required for source text ({tokenizer: FILE, maxLength, field})");
+        }
         only(source, "csv", "header", header);
         only(source, "images", "size", size);
         only(source, "images", "channels", channels);
@@ -99,6 +107,19 @@ public record SourceSpec(String source, String name, String train, String trainL
         stratified = stratified == null ? Boolean.TRUE : stratified;
     }
 
+    /** The components before {@code text}: a source that is not text. */
+    public SourceSpec(String source, String name, String train, String trainLabels, String test,
+            String testLabels, String label, Boolean header, List<Integer> size, Integer channels,
+            Double testFraction, Long seed, Boolean stratified) {
+        this(source, name, train, trainLabels, test, testLabels, label, header, size, channels, testFraction, seed,
+                stratified, null);
+    }
+
+    /** A text source: {@code train} a folder of class sub-folders or a .csv/.json/.jsonl file. */
+    public static SourceSpec text(String train, String test, String label, TextSpec text) {
+        return new SourceSpec("text", null, train, null, test, null, label, null, null, null, null, null, null, text);
+    }
+
     /** A CSV source: {@code label} is a header name or 0-based index ({@code null}: last column). */
     public static SourceSpec csv(String train, String test, String label) {
         return new SourceSpec("csv", null, train, null, test, null, label, null, null, null, null, null, null);
@@ -119,14 +140,14 @@ public record SourceSpec(String source, String name, String train, String trainL
     /** @return a copy carving the test split with these settings (requires {@code test == null}) */
     public SourceSpec withCarvedTest(double fraction, long carveSeed, boolean stratify) {
         return new SourceSpec(source, name, train, trainLabels, null, null,
-                label, header, size, channels, fraction, carveSeed, stratify);
+                label, header, size, channels, fraction, carveSeed, stratify, text);
     }
 
     /** @return a copy with {@code header} set (csv only) */
     public SourceSpec withHeader(Boolean hasHeader) {
         return new SourceSpec(source, name, train, trainLabels, test, testLabels, label, hasHeader, size,
                 channels, test == null ? testFraction : null, test == null ? seed : null,
-                test == null ? stratified : null);
+                test == null ? stratified : null, text);
     }
 
     private static void only(String source, String allowed, String field, Object value) {

@@ -18,6 +18,7 @@ import org.distill4j.loss.WeightedSum;
     @JsonSubTypes.Type(value = HintonKd.class, name = "kd"),
     @JsonSubTypes.Type(value = Dkd.class, name = "dkd"),
     @JsonSubTypes.Type(value = FitNet.class, name = "fitnet"),
+    @JsonSubTypes.Type(value = KdHint.class, name = "kd-hint"),
     @JsonSubTypes.Type(value = AttentionTransfer.class, name = "at"),
     @JsonSubTypes.Type(value = SimilarityPreserving.class, name = "sp"),
     @JsonSubTypes.Type(value = RelationalKd.class, name = "rkd"),

@@ -142,14 +142,21 @@ public final class ImportedModel implements InferenceModel {
     private final Spec spec;
     private final Model model;
     private final InputMap inputMap;
+    /** A text encoder's graph inputs in graph order (input_ids, attention_mask[, token_type_ids]); null otherwise. */
+    private final List<String> textInputs;
+    /** A text encoder's classification head over its pooled embedding; fitted by {@link #fitHead}. */
+    private TextHead head;
+    /** A text encoder's pooled embeddings by token-id row: the encoder runs once per distinct text. */
+    private final Map<java.nio.FloatBuffer, float[]> pooledCache = new java.util.HashMap<>();
     private long parameters;
     /** Tap name → graph output, logits first. */
     private final Map<String, String> taps = new LinkedHashMap<>();
     private final Map<String, Shape> tapShapes = new LinkedHashMap<>();
 
     private ImportedModel(String key, Spec spec, Format format, String sha256, long fileBytes, long[] sampleShape,
-            int numClasses, Model model, InputMap inputMap) {
+            int numClasses, Model model, InputMap inputMap, List<String> textInputs) {
         this.key = key;
+        this.textInputs = textInputs;
         this.spec = spec;
         this.file = spec.file();
         this.format = format;
@@ -194,7 +201,17 @@ public final class ImportedModel implements InferenceModel {
         }
         InputMap inputs = InputMap.of(key, spec.preprocess(), data);
         Model model = load(key, format, file);
-        ImportedModel m = new ImportedModel(key, spec, format, digest, bytes, shape, data.numClasses(), model, inputs);
+        List<String> text = textInputs(model, format);
+        if (text != null && shape.length != 1) {
+            model.close();
+            throw new ImportedModelException(key + ".import: " + file + " is a text encoder (inputs " + text
+                    + ") but the data's samples have shape " + Arrays.toString(shape) + "; give it a text source");
+        }
+        ImportedModel m = new ImportedModel(key, spec, format, digest, bytes, shape, data.numClasses(), model, inputs,
+                text);
+        if (text != null) {
+            m.head = TextHead.untrained(data.numClasses());
+        }
         try {
             m.probe();
             m.parameters = m.countParameters();
@@ -301,6 +318,9 @@ public final class ImportedModel implements InferenceModel {
      * output copied out and released at once.
      */
     private NDList run(NDArray x) {
+        if (textInputs != null) {
+            return runText(x, false);
+        }
         NDManager target = x.getManager();
         if (format == Format.TORCHSCRIPT) {
             NDList out = model.getBlock().forward(new ParameterStore(target, false), new NDList(x), false);
@@ -327,7 +347,25 @@ public final class ImportedModel implements InferenceModel {
 
     @Override
     public Outputs infer(NDArray inputs) {
-        NDList out = run(inputMap.apply(inputs));
+        return answer(textInputs != null ? runText(inputs, true) : run(inputMap.apply(inputs)));
+    }
+
+    @Override
+    public Outputs inferUncached(NDArray inputs) {
+        return textInputs != null ? answer(runText(inputs, false)) : infer(inputs);
+    }
+
+    @Override
+    public boolean takesTokens() {
+        return textInputs != null;
+    }
+
+    /** Whether it is a text encoder: an ONNX graph taking {@code input_ids} and {@code attention_mask}. */
+    public boolean isTextEncoder() {
+        return textInputs != null;
+    }
+
+    private Outputs answer(NDList out) {
         Map<String, NDArray> byOutput = new LinkedHashMap<>();
         for (NDArray a : out) {
             byOutput.put(a.getName(), a);
@@ -388,7 +426,8 @@ public final class ImportedModel implements InferenceModel {
     /** The file's SHA-256, the preprocessing and the taps: change any and its answers change. */
     @Override
     public String answersDigest() {
-        return sha256 + ";" + format.label + ";preprocess(" + spec.preprocess() + ");taps" + taps;
+        return sha256 + ";" + format.label + ";preprocess(" + spec.preprocess() + ");taps" + taps
+                + (head == null ? "" : ";head(" + head.digest() + ")");
     }
 
     @Override
@@ -413,12 +452,274 @@ public final class ImportedModel implements InferenceModel {
 
     @Override
     public void close() {
-        model.close();
+        try {
+            saveCache();
+        } catch (IOException e) {
+            // a cache is an optimisation: the next run computes the embeddings again
+        } finally {
+            model.close();
+        }
     }
 
     @Override
     public String toString() {
         return describe() + " (sha256 " + sha256.substring(0, 12) + "…, taps " + taps + ")";
+    }
+
+    /** While fitting the head, the embedding cache is written after every this many texts. */
+    static final int CACHE_EVERY = 1024;
+
+    /** Texts a text encoder runs at once. */
+    static final int ENCODE_CHUNK = 16;
+
+    /** Tap of a text encoder: the mask-aware mean of its last hidden states, one vector per text. */
+    public static final String POOLED = "pooled";
+
+    /** A text encoder's graph inputs in graph order, or null when the graph is not one. */
+    private static List<String> textInputs(Model model, Format format) {
+        if (format != Format.ONNX) {
+            return null;
+        }
+        List<String> names = new ArrayList<>();
+        var described = model.describeInput();
+        if (described != null) {
+            for (int i = 0; i < described.size(); i++) {
+                names.add(described.get(i).getKey());
+            }
+        }
+        if (!names.contains("input_ids") || !names.contains("attention_mask")) {
+            return null;
+        }
+        for (String n : names) {
+            if (!List.of("input_ids", "attention_mask", "token_type_ids").contains(n)) {
+                return null;
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    /**
+     * A text encoder's answers to token ids {@code x} ({@code [N, L]} floats, 0 = padding): the
+     * graph gets int64 {@code input_ids}, {@code attention_mask = (id != 0)} and zero
+     * {@code token_type_ids}; its first output, the last hidden states {@code [N, L, H]}, is
+     * mean-pooled over the unmasked tokens (sentence-transformers' pooling) into {@code pooled},
+     * and the head maps that to {@code logits}. With {@code cached}, rows seen before are not run again.
+     */
+    private NDList runText(NDArray x, boolean cached) {
+        NDManager target = x.getManager();
+        int n = Math.toIntExact(x.getShape().get(0));
+        int len = Math.toIntExact(x.getShape().get(1));
+        float[] ids = x.toFloatArray();
+        float[][] pooled = new float[n][];
+        List<Integer> todo = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            float[] row = Arrays.copyOfRange(ids, i * len, (i + 1) * len);
+            pooled[i] = cached ? pooledCache.get(java.nio.FloatBuffer.wrap(row)) : null;
+            if (pooled[i] == null) {
+                todo.add(i);
+            }
+        }
+        if (!todo.isEmpty()) {
+            // In chunks of ENCODE_CHUNK texts: ONNX Runtime's per-text time grows with larger batches here.
+            float[][] fresh = new float[todo.size()][];
+            for (int from = 0; from < todo.size(); from += ENCODE_CHUNK) {
+                List<Integer> part = todo.subList(from, Math.min(todo.size(), from + ENCODE_CHUNK));
+                System.arraycopy(encode(ids, len, part), 0, fresh, from, part.size());
+            }
+            for (int t = 0; t < todo.size(); t++) {
+                int i = todo.get(t);
+                pooled[i] = fresh[t];
+                if (cached) {
+                    pooledCache.put(java.nio.FloatBuffer.wrap(Arrays.copyOfRange(ids, i * len, (i + 1) * len)), fresh[t]);
+                }
+            }
+        }
+        int h = pooled[0].length;
+        float[] flat = new float[n * h];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(pooled[i], 0, flat, i * h, h);
+        }
+        NDArray p = target.create(flat, new Shape(n, h));
+        p.setName(POOLED);
+        NDArray logits = target.create(head.apply(flat, n, h), new Shape(n, head.numClasses()));
+        logits.setName(Outputs.LOGITS);
+        return new NDList(logits, p);
+    }
+
+    /** Runs the encoder on rows {@code rows} of {@code ids}; returns their pooled embeddings. */
+    private float[][] encode(float[] ids, int len, List<Integer> rows) {
+        int n = rows.size();
+        long[] in = new long[n * len];
+        long[] mask = new long[n * len];
+        for (int t = 0; t < n; t++) {
+            int base = rows.get(t) * len;
+            for (int j = 0; j < len; j++) {
+                long id = (long) ids[base + j];
+                in[t * len + j] = id;
+                mask[t * len + j] = id != 0 ? 1 : 0;
+            }
+        }
+        Shape shape = new Shape(n, len);
+        try (NDManager ort = model.getNDManager().newSubManager()) {
+            NDList inputs = new NDList();
+            for (String name : textInputs) {
+                NDArray a = switch (name) {
+                    case "input_ids" -> ort.create(in, shape);
+                    case "attention_mask" -> ort.create(mask, shape);
+                    default -> ort.create(new long[n * len], shape);
+                };
+                a.setName(name);
+                inputs.add(a);
+            }
+            NDList result;
+            try {
+                result = model.getBlock().forward(new ParameterStore(ort, false), inputs, false);
+            } catch (RuntimeException e) {
+                throw new ImportedModelException(key + ".import: " + file + " rejects token ids of length " + len
+                        + ": " + engineMessage(e));
+            }
+            NDArray hidden = result.get(0);
+            Shape hs = hidden.getShape();
+            if (hs.dimension() != 3 || hs.get(0) != n || hs.get(1) != len) {
+                throw new ImportedModelException(key + ".import: " + file + ": a text encoder's first output must be "
+                        + "the hidden states [batch, tokens, width]; it is " + hs);
+            }
+            int h = Math.toIntExact(hs.get(2));
+            float[] v = hidden.toFloatArray();
+            float[][] out = new float[n][h];
+            for (int t = 0; t < n; t++) {
+                int count = 0;
+                for (int j = 0; j < len; j++) {
+                    if (mask[t * len + j] != 0) {
+                        count++;
+                        int at = (t * len + j) * h;
+                        for (int c = 0; c < h; c++) {
+                            out[t][c] += v[at + c];
+                        }
+                    }
+                }
+                for (int c = 0; c < h; c++) {
+                    out[t][c] /= Math.max(count, 1);
+                }
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Fits a text encoder's head on the pooled embeddings of {@code train} (the encoder frozen):
+     * see {@link TextHead#fit}. Every embedding is computed once and kept for the run.
+     *
+     * @return the head's training accuracy
+     */
+    public double fitHead(org.distill4j.data.Dataset train, NDManager root) {
+        if (textInputs == null) {
+            throw new IllegalStateException("not a text encoder");
+        }
+        int n = train.size();
+        int len = Math.toIntExact(sampleShape[0]);
+        float[] x = null;
+        int h = -1;
+        int batch = 64;
+        float[] row = new float[len];
+        for (int from = 0; from < n; from += batch) {
+            if (from > 0 && from % CACHE_EVERY == 0) {
+                try {
+                    saveCache(); // an interrupted first pass keeps what it computed
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            int b = Math.min(batch, n - from);
+            float[] ids = new float[b * len];
+            for (int i = 0; i < b; i++) {
+                train.copyFeatures(from + i, row, 0);
+                System.arraycopy(row, 0, ids, i * len, len);
+            }
+            try (NDManager scope = root.newSubManager()) {
+                NDArray p = runText(scope.create(ids, new Shape(b, len)), true).get(1);
+                if (x == null) {
+                    h = Math.toIntExact(p.getShape().get(1));
+                    x = new float[n * h];
+                }
+                System.arraycopy(p.toFloatArray(), 0, x, from * h, b * h);
+            }
+        }
+        head = TextHead.fit(x, train.labels(), n, h, numClasses, train.digest());
+        return head.accuracy(x, train.labels(), n, h);
+    }
+
+    private static final long CACHE_MAGIC = 0x6434_6a74_7874_6331L; // "d4jtxtc1"
+    private Path cacheFile;
+    private int cacheSaved = -1;
+
+    /**
+     * Keeps a text encoder's pooled embeddings in {@code file} across runs: reads the rows it
+     * holds (when it was written for this graph file and token length; otherwise it is ignored
+     * and rewritten) and writes all rows back on {@link #saveCache} and {@link #close}. The file
+     * holds the graph's SHA-256, the token length, the width, then (token ids, embedding) rows.
+     */
+    public void useCache(Path file) throws IOException {
+        cacheFile = file;
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        int len = Math.toIntExact(sampleShape[0]);
+        try (var in = new java.io.DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
+            if (in.readLong() != CACHE_MAGIC || !in.readUTF().equals(sha256) || in.readInt() != len) {
+                return;
+            }
+            int h = in.readInt();
+            int rows = in.readInt();
+            for (int r = 0; r < rows; r++) {
+                float[] ids = new float[len];
+                for (int j = 0; j < len; j++) {
+                    ids[j] = in.readInt();
+                }
+                float[] e = new float[h];
+                for (int j = 0; j < h; j++) {
+                    e[j] = in.readFloat();
+                }
+                pooledCache.put(java.nio.FloatBuffer.wrap(ids), e);
+            }
+            cacheSaved = pooledCache.size();
+        } catch (java.io.EOFException e) {
+            pooledCache.clear(); // a truncated file: computed again
+        }
+    }
+
+    /** Writes the kept embeddings to the {@link #useCache} file, if any were added since it was read. */
+    public void saveCache() throws IOException {
+        if (cacheFile == null || pooledCache.size() == cacheSaved || pooledCache.isEmpty()) {
+            return;
+        }
+        int len = Math.toIntExact(sampleShape[0]);
+        int h = pooledCache.values().iterator().next().length;
+        org.distill4j.io.AtomicFile.createDirectories(cacheFile.getParent());
+        org.distill4j.io.AtomicFile.write(cacheFile, out -> {
+            var d = new java.io.DataOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
+            d.writeLong(CACHE_MAGIC);
+            d.writeUTF(sha256);
+            d.writeInt(len);
+            d.writeInt(h);
+            d.writeInt(pooledCache.size());
+            for (Map.Entry<java.nio.FloatBuffer, float[]> e : pooledCache.entrySet()) {
+                java.nio.FloatBuffer ids = e.getKey();
+                for (int j = 0; j < len; j++) {
+                    d.writeInt((int) ids.get(j));
+                }
+                for (float v : e.getValue()) {
+                    d.writeFloat(v);
+                }
+            }
+            d.flush();
+        });
+        cacheSaved = pooledCache.size();
+    }
+
+    /** The number of texts whose pooled embedding is kept. */
+    public int cachedTexts() {
+        return pooledCache.size();
     }
 
     /** The SHA-256 of a file, read in a stream (a model may be larger than memory allows twice). */

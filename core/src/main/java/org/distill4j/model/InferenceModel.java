@@ -17,6 +17,22 @@ public interface InferenceModel extends AutoCloseable {
      */
     Outputs infer(NDArray inputs);
 
+    /**
+     * The same pass as {@link #infer} but never answered from a cache: what a latency measurement
+     * times. By default {@link #infer} itself.
+     */
+    default Outputs inferUncached(NDArray inputs) {
+        return infer(inputs);
+    }
+
+    /**
+     * Whether its inputs are token ids ({@code [L]} samples of a text source, id 0 = padding) rather
+     * than values: a latency measurement then feeds it valid ids, not Gaussian noise.
+     */
+    default boolean takesTokens() {
+        return false;
+    }
+
     /** The shape of one input sample, e.g. {@code [1, 28, 28]}. */
     long[] sampleShape();
 

@@ -14,8 +14,11 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = ResNetSpec.class, name = "resnet"),
     @JsonSubTypes.Type(value = MultiExitSpec.class, name = "multi-exit"),
     @JsonSubTypes.Type(value = BlocksSpec.class, name = "blocks"),
+    @JsonSubTypes.Type(value = TextCnnSpec.class, name = "text-cnn"),
+    @JsonSubTypes.Type(value = NgramMlpSpec.class, name = "ngram-mlp"),
 })
-public sealed interface ModelSpec permits MlpSpec, CnnSpec, ResNetSpec, MultiExitSpec, BlocksSpec {
+public sealed interface ModelSpec permits MlpSpec, CnnSpec, ResNetSpec, MultiExitSpec, BlocksSpec, TextCnnSpec,
+        NgramMlpSpec {
     /** Builds an uninitialised network for inputs of shape (C, H, W) and that many classes. */
     TappedNet build(long[] sampleShape, int numClasses);
 

@@ -104,7 +104,8 @@ public final class Network implements InferenceModel {
      * depend on the input's size; a nominal 1×32×32 image, or 784 values for an MLP, is used).
      */
     public static int batchNormLayers(ModelSpec spec) {
-        long[] shape = spec instanceof MlpSpec ? new long[] {784} : new long[] {1, 32, 32};
+        long[] shape = spec instanceof MlpSpec ? new long[] {784}
+                : spec instanceof TextCnnSpec || spec instanceof NgramMlpSpec ? new long[] {16} : new long[] {1, 32, 32};
         return spec.build(shape, 10).batchNormLayers();
     }
 
@@ -225,6 +226,12 @@ public final class Network implements InferenceModel {
 
     public ModelSpec spec() {
         return spec;
+    }
+
+    /** The text students read token ids. */
+    @Override
+    public boolean takesTokens() {
+        return spec instanceof TextCnnSpec || spec instanceof NgramMlpSpec;
     }
 
     public long[] sampleShape() {

@@ -407,6 +407,24 @@ public final class RunContext {
         }
     }
 
+    /**
+     * A text encoder's classification head, fitted on the training split's pooled embeddings (the
+     * encoder frozen). The embeddings are kept in {@code text-cache/} beside the run directory, so
+     * the runs of one runs folder compute each text's embedding once.
+     */
+    private void fitTextHead(String name, ImportedModel imported) throws IOException {
+        Path cache = runDir.toAbsolutePath().getParent().resolve("text-cache")
+                .resolve(imported.weightsDigest().substring(0, 16) + "-L" + imported.sampleShape()[0] + ".bin");
+        imported.useCache(cache);
+        int before = imported.cachedTexts();
+        long t0 = System.nanoTime();
+        double acc = imported.fitHead(train, root);
+        imported.saveCache();
+        message(String.format(java.util.Locale.ROOT, "%s: head fitted on the pooled embeddings of %d training texts"
+                + " (encoder frozen; %d embeddings were kept in %s; %.0f s): train accuracy %.2f%%",
+                name, train.size(), before, cache, (System.nanoTime() - t0) / 1e9, 100 * acc));
+    }
+
     /** The result name of the ensemble of several teachers. */
     public static final String TEACHERS_ENSEMBLE = "teachers-ensemble";
 
@@ -421,6 +439,9 @@ public final class RunContext {
         if (ts.imported() != null) {
             ImportedModel imported = ImportedModel.open(name, ts.importSpec(), normalisation());
             message("imported " + name + " " + imported);
+            if (imported.isTextEncoder()) {
+                fitTextHead(name, imported);
+            }
             teacher = unchanged(imported, name, ts.imported(), "file SHA-256");
             if (done(name) == null) {
                 evaluated(name, "teacher", "imported", teacher, true, TrainingProgress.start(), false);

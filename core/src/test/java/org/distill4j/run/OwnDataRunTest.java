@@ -157,7 +157,7 @@ class OwnDataRunTest {
         assertEquals(DataSpec.defaults(), named, "source: fashion-mnist is the default, in one canonical form");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new DataSpec(null, null, null,
                 null, null, "x.csv", null, null, null, null, null, null, null, null, null, null));
-        assertTrue(e.getMessage().startsWith("train: only with source idx, csv or images"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("train: only with source idx, csv, images or text"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new DataSpec(null, null, null, "cvs", null, "x.csv",
                 null, null, null, null, null, null, null, null, null, null));
         assertTrue(e.getMessage().startsWith("source: must be one of fashion-mnist, idx, csv, images"), e.getMessage());

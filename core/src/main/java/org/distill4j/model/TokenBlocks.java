@@ -1,0 +1,143 @@
+package org.distill4j.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv1d;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.NormalInitializer;
+import ai.djl.util.PairList;
+
+/**
+ * The first stages of the text students: blocks that read token ids ({@code [N, L]} floats from a
+ * text source, 0 = padding) and give one vector per text. Ids are folded into the table
+ * ({@code id mod rows}), so any tokenizer's ids are accepted.
+ */
+final class TokenBlocks {
+    private TokenBlocks() {}
+
+    /** Embedding rows are drawn from N(0, 0.1²). */
+    private static final float EMBEDDING_STD = 0.1f;
+
+    static Parameter table(String name, long rows, long dim) {
+        return Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).optShape(new Shape(rows, dim))
+                .optInitializer(new NormalInitializer(EMBEDDING_STD)).build();
+    }
+
+    /** Int64 ids folded into {@code rows} (not folded: {@code rows <= 0}), and the float mask {@code id != 0}, of {@code [N, L]} float ids. */
+    static NDArray[] idsAndMask(NDArray ids, long rows) {
+        NDArray mask = ids.neq(Scalars.of(ids, 0)).toType(DataType.FLOAT32, false);
+        NDArray idx = ids.toType(DataType.INT64, false);
+        return new NDArray[] {rows > 0 ? idx.mod(Scalars.of(idx, rows)) : idx, mask};
+    }
+
+    static NDArray lookup(NDArray idx, NDArray table) {
+        return idx.getNDArrayInternal().embedding(idx, table, SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    /**
+     * A hashed bag of n-grams: every token (unigram) and every pair of neighbouring tokens (bigram)
+     * is hashed into one of {@code buckets} rows, {@code (id mod B)} and {@code (31337·a + b + 1) mod B};
+     * the text's vector is the mean of the rows of its unpadded n-grams (fastText's input layer,
+     * Joulin et al. 2017).
+     */
+    static final class NgramBag extends AbstractBlock {
+        /** The multiplier of the first token of a bigram in its hash. */
+        static final long BIGRAM_MULTIPLIER = 31337;
+        private final long buckets;
+        private final long dim;
+        private final Parameter table;
+
+        NgramBag(long buckets, long dim) {
+            super((byte) 1);
+            this.buckets = buckets;
+            this.dim = dim;
+            this.table = addParameter(table("buckets", buckets, dim));
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
+                PairList<String, Object> params) {
+            NDArray ids = inputs.singletonOrThrow();
+            NDArray w = ps.getValue(table, ids.getDevice(), training);
+            NDArray[] im = idsAndMask(ids, 0);
+            NDArray idx = im[0];
+            NDArray mask = im[1];
+            long len = ids.getShape().get(1);
+            NDArray uni = idx.mod(Scalars.of(idx, buckets));
+            NDArray grams = uni;
+            NDArray gramMask = mask;
+            if (len > 1) {
+                NDArray a = idx.get(new NDIndex(":, :-1"));
+                NDArray b = idx.get(new NDIndex(":, 1:"));
+                NDArray bi = a.mul(Scalars.of(a, BIGRAM_MULTIPLIER)).add(b).add(Scalars.of(b, 1))
+                        .mod(Scalars.of(a, buckets));
+                NDArray biMask = mask.get(new NDIndex(":, :-1")).mul(mask.get(new NDIndex(":, 1:")));
+                grams = uni.concat(bi, 1);
+                gramMask = mask.concat(biMask, 1);
+            }
+            NDArray rows = lookup(grams, w); // [N, G, D]
+            NDArray sum = rows.mul(gramMask.expandDims(2)).sum(new int[] {1});
+            NDArray count = Scalars.maximum(gramMask.sum(new int[] {1}, true), 1);
+            return new NDList(sum.div(count));
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            return new Shape[] {new Shape(inputShapes[0].get(0), dim)};
+        }
+    }
+
+    /**
+     * Token embeddings, one 1-D convolution over the positions ({@code filters} of width
+     * {@code kernel}, same padding, ReLU) and a max over the unpadded positions (Kim 2014).
+     */
+    static final class ConvPool extends AbstractBlock {
+        private final long vocab;
+        private final long dim;
+        private final long filters;
+        private final Parameter table;
+        private final Conv1d conv;
+
+        ConvPool(long vocab, long dim, long filters, int kernel) {
+            super((byte) 1);
+            this.vocab = vocab;
+            this.dim = dim;
+            this.filters = filters;
+            this.table = addParameter(table("embedding", vocab, dim));
+            this.conv = addChildBlock("conv", Conv1d.builder().setKernelShape(new Shape(kernel)).setFilters(Math.toIntExact(filters))
+                    .optPadding(new Shape(kernel / 2)).build());
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
+                PairList<String, Object> params) {
+            NDArray ids = inputs.singletonOrThrow();
+            NDArray w = ps.getValue(table, ids.getDevice(), training);
+            NDArray[] im = idsAndMask(ids, vocab);
+            NDArray x = lookup(im[0], w).transpose(0, 2, 1); // [N, D, L]
+            NDArray y = conv.forward(ps, new NDList(x), training, params).singletonOrThrow();
+            long len = ids.getShape().get(1);
+            y = ai.djl.nn.Activation.relu(y.get(new NDIndex(":, :, :" + len)));
+            // padded positions get -1e4 and never win the max (every text has [CLS] and [SEP])
+            NDArray penalty = Scalars.mul(im[1].sub(Scalars.of(im[1], 1)), 1e4).expandDims(1);
+            return new NDList(y.add(penalty).max(new int[] {2}));
+        }
+
+        @Override
+        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+            conv.initialize(manager, dataType, new Shape(inputShapes[0].get(0), dim, inputShapes[0].get(1)));
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            return new Shape[] {new Shape(inputShapes[0].get(0), filters)};
+        }
+    }
+}
