@@ -72,7 +72,7 @@ class CliEndToEndTest {
             org.distill4j.train.EngineThreads t = record.sittings().get(0).threads();
             assertEquals(1, t.intraOp());
             assertEquals("user", t.chosenBy());
-            assertEquals("PASSIVE", t.ompWaitPolicy(), "the test JVM runs with the launcher's OpenMP policy");
+            assertEquals("PASSIVE", t.ompWaitPolicy(), "the record keeps the OpenMP wait policy the tests run with");
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             code = Main.run(System.out, new PrintStream(err, true, StandardCharsets.UTF_8), "train", "-c",
                     cfg.toString(), "--threads", "many", "--data", SLICE.toString(), "--runs", dir.resolve("runs").toString());

@@ -17,10 +17,11 @@ import java.util.Map;
  *
  * <p>The launcher ({@code distill}) picks the intra-op count by {@linkplain #measure measurement}
  * unless the user sets one ({@code --threads N}, {@code DISTILL4J_THREADS}, or DJL's own
- * {@code -Dai.djl.pytorch.num_threads}); it also sets {@code OMP_WAIT_POLICY=PASSIVE}, recorded
- * here, because OpenMP's default of spinning while it waits made every parallel operation up to 30×
- * slower when another process held a core (bench/results/perf-fixes.md). A program using the Java
- * API keeps whatever counts it set: nothing here runs unless it is called.
+ * {@code -Dai.djl.pytorch.num_threads}). It also chooses {@code OMP_WAIT_POLICY} by measuring how
+ * busy the machine is at start (PASSIVE when others use it: spinning while waiting then made a small
+ * run 4.6× slower; OpenMP's spinning default when idle, where it was up to 1.6× faster;
+ * bench/results/perf-fixes.md), recorded here with its reason. A program using the Java API keeps
+ * whatever counts it set: nothing here runs unless it is called.
  *
  * @param intraOp PyTorch's intra-op threads
  * @param interOp PyTorch's inter-op threads
@@ -45,7 +46,7 @@ public record EngineThreads(int intraOp, int interOp, String chosenBy, Map<Strin
         int intra = JniUtils.getNumThreads();
         int inter = JniUtils.getNumInteropThreads();
         EngineThreads c = chosen;
-        String policy = System.getenv("OMP_WAIT_POLICY");
+        String policy = ompWaitPolicyNow();
         if (c != null && c.intraOp == intra) {
             return new EngineThreads(intra, inter, c.chosenBy, c.probeMs, policy);
         }
@@ -83,6 +84,19 @@ public record EngineThreads(int intraOp, int interOp, String chosenBy, Map<Strin
         return apply(before.intraOp, "resumed", Map.of());
     }
 
+    /**
+     * The process's {@code OMP_WAIT_POLICY} and, when the launcher chose it, why (it measures how
+     * busy the machine is at start); null when neither is set.
+     */
+    static String ompWaitPolicyNow() {
+        String policy = System.getenv("OMP_WAIT_POLICY");
+        String reason = System.getenv("DISTILL4J_OMP_REASON");
+        if (reason == null || reason.isBlank()) {
+            return policy;
+        }
+        return (policy == null ? "default" : policy) + " (" + reason + ")";
+    }
+
     /** Loads the engine's native library (JniUtils needs it) if nothing has yet. */
     private static void engine() {
         ai.djl.engine.Engine.getInstance();
@@ -92,7 +106,7 @@ public record EngineThreads(int intraOp, int interOp, String chosenBy, Map<Strin
         engine();
         JniUtils.setNumThreads(intraOp);
         EngineThreads t = new EngineThreads(intraOp, JniUtils.getNumInteropThreads(), how, probe,
-                System.getenv("OMP_WAIT_POLICY"));
+                ompWaitPolicyNow());
         chosen = t;
         return t;
     }
