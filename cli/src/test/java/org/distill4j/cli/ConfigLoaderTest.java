@@ -102,7 +102,9 @@ class ConfigLoaderTest {
             }
         }
         assertEquals("quickstart", QuickstartCommand.config(false).name());
-        assertEquals(6000, QuickstartCommand.config(true).data().trainLimit());
+        assertEquals(20000, QuickstartCommand.config(true).data().trainLimit());
+        assertEquals(8, QuickstartCommand.config(true).teacher().train().epochs());
+        assertEquals(4, QuickstartCommand.config(true).student().train().epochs());
     }
 
     @Test
