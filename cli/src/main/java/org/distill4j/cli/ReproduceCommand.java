@@ -40,7 +40,7 @@ final class ReproduceCommand implements Callable<Integer> {
         if (!cfg.digest().equals(original.config().digest())) {
             throw new ConfigException(runDir + ": config.yaml does not match the config in record.json");
         }
-        options.setUpThreads(main.err);
+        RunOptions.setUpThreads(options.threads, main.err, false);
         if (!original.sittings().isEmpty()) { // the original's thread count, for the same last bits
             org.distill4j.train.EngineThreads as = org.distill4j.train.EngineThreads.resumeWith(
                     original.sittings().get(0).threads());

@@ -51,7 +51,7 @@ final class ResumeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RunOptions.setUpThreads(threads, main.err);
+        RunOptions.setUpThreads(threads, main.err, false);
         RunConfig frozen = RunDirectory.frozenConfig(runDir);
         try (RunLock lock = TrainCommand.locked(runDir, main)) {
             // a finished run is only checked (config, checkpoints, data), never trained or rewritten

@@ -34,6 +34,15 @@ final class RunOptions {
      * per process. Says what it chose on {@code err}; a bad value is a usage error.
      */
     static void setUpThreads(String option, java.io.PrintStream err) throws org.distill4j.config.ConfigException {
+        setUpThreads(option, err, true);
+    }
+
+    /**
+     * As {@link #setUpThreads(String, java.io.PrintStream)}; with {@code measure} false, {@code auto}
+     * measures nothing (resume and reproduce train with the run's recorded counts instead).
+     */
+    static void setUpThreads(String option, java.io.PrintStream err, boolean measure)
+            throws org.distill4j.config.ConfigException {
         String how = option != null ? option : System.getenv("DISTILL4J_THREADS");
         String where = option != null ? "--threads" : "DISTILL4J_THREADS";
         if (how == null && System.getProperty("ai.djl.pytorch.num_threads") != null) {
@@ -41,7 +50,9 @@ final class RunOptions {
             where = "-Dai.djl.pytorch.num_threads";
         }
         if (how == null || how.isBlank() || how.equals("auto")) {
-            if (!org.distill4j.train.EngineThreads.managed()) {
+            if (!measure) {
+                org.distill4j.train.EngineThreads.manage();
+            } else if (!org.distill4j.train.EngineThreads.managed()) {
                 err.println("engine: " + org.distill4j.train.EngineThreads.measure(Runtime.getRuntime().availableProcessors())
                         .describe());
             }

@@ -63,6 +63,16 @@ public record EngineThreads(int intraOp, int interOp, String chosenBy, Map<Strin
         return chosen != null;
     }
 
+    /**
+     * Takes the counts in effect as the launcher's without measuring them: for {@code resume} and
+     * {@code reproduce}, which then train with the run's recorded counts ({@link #resumeWith}).
+     */
+    public static EngineThreads manage() {
+        EngineThreads t = inEffect();
+        chosen = t;
+        return t;
+    }
+
     /** Sets the intra-op count as the user asked. */
     public static EngineThreads user(int intraOp) {
         if (intraOp < 1) {

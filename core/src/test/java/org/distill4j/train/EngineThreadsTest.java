@@ -39,6 +39,19 @@ class EngineThreadsTest {
         assertTrue(EngineThreads.managed());
     }
 
+    /** resume and reproduce do not measure: they take the run's recorded count. */
+    @Test
+    void managedWithoutMeasuringAResumeStillTakesTheRunsCount() {
+        JniUtils.setNumThreads(1);
+        EngineThreads now = EngineThreads.manage();
+        assertEquals(1, now.intraOp());
+        assertTrue(now.probeMs().isEmpty(), "nothing was measured");
+        assertTrue(EngineThreads.managed());
+        EngineThreads as = EngineThreads.resumeWith(new EngineThreads(2, 1, "measurement", null, null));
+        assertEquals(2, as.intraOp());
+        assertEquals(2, JniUtils.getNumThreads());
+    }
+
     @Test
     void aResumeTakesTheRunsCountUnlessTheUserChoseOne() {
         EngineThreads run = new EngineThreads(2, 1, "measurement", null, null);
