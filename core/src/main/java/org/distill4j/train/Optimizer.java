@@ -14,7 +14,8 @@ import org.distill4j.model.Scalars;
  * Updates a network's parameters from their gradients and clears the gradients. Written here
  * rather than using DJL's optimizers because those keep their state (momentum, Adam moments,
  * step counts) in private maps, and checkpoints must save and restore it exactly. SGD's update
- * is DJL's native kernel; Adam's is written in place here (see {@link AdamOptimizer#update}).
+ * is DJL's native kernel; Adam's is PyTorch's fused kernel ({@link FusedAdamW}), or the in-place
+ * operations of {@link AdamOptimizer#update} where that cannot be loaded.
  */
 public abstract sealed class Optimizer implements AutoCloseable {
     protected final List<Parameter> parameters;
@@ -29,14 +30,29 @@ public abstract sealed class Optimizer implements AutoCloseable {
     /** Applies one update with this learning rate to every parameter, then zeroes its gradient. */
     public final void step(double lr) {
         steps++;
-        for (int i = 0; i < parameters.size(); i++) {
-            NDArray w = parameters.get(i).getArray();
-            // getGradient() makes a new handle attached to the weight's manager: close it, or
-            // every step leaks one handle per parameter.
-            try (NDArray g = w.getGradient()) {
-                update(i, w, g, (float) lr);
+        List<NDArray> weights = new ArrayList<>(parameters.size());
+        List<NDArray> grads = new ArrayList<>(parameters.size());
+        try {
+            for (Parameter p : parameters) {
+                NDArray w = p.getArray();
+                weights.add(w);
+                // getGradient() makes a new handle attached to the weight's manager: close it, or
+                // every step leaks one handle per parameter.
+                grads.add(w.getGradient());
             }
+            updateAll(weights, grads, lr);
+        } finally {
+            grads.forEach(NDArray::close);
+        }
+        for (NDArray w : weights) {
             JniUtils.zeroGrad((PtNDArray) w);
+        }
+    }
+
+    /** Updates every parameter; by default one {@link #update} each. */
+    protected void updateAll(List<NDArray> weights, List<NDArray> grads, double lr) {
+        for (int i = 0; i < weights.size(); i++) {
+            update(i, weights.get(i), grads.get(i), (float) lr);
         }
     }
 
@@ -153,7 +169,11 @@ public abstract sealed class Optimizer implements AutoCloseable {
         return out;
     }
 
-    /** SGD with momentum buffer {@code v ← μv + g + λw; w ← w − lr·v}. */
+    /**
+     * SGD with momentum, DJL's kernel: {@code v ← μv + lr·(g + λw); w ← w − v}. That is PyTorch's
+     * SGD ({@code v ← μv + g + λw; w ← w − lr·v}) while the rate is constant; under a schedule each
+     * step's rate enters the buffer at that step instead of scaling the whole buffer.
+     */
     static final class SgdMomentum extends Optimizer {
         private final float momentum;
         private final float weightDecay;
@@ -186,6 +206,7 @@ public abstract sealed class Optimizer implements AutoCloseable {
         private final float weightDecay;
         private final List<NDArray> means;
         private final List<NDArray> variances;
+        private boolean inPlace;
 
         AdamOptimizer(List<Parameter> parameters, NDManager parent, float beta1, float beta2, float epsilon,
                 float weightDecay) {
@@ -196,6 +217,22 @@ public abstract sealed class Optimizer implements AutoCloseable {
             this.weightDecay = weightDecay;
             this.means = zerosLikeParameters();
             this.variances = zerosLikeParameters();
+        }
+
+        /**
+         * PyTorch's fused AdamW kernel over all parameters in one call ({@link FusedAdamW}); the
+         * in-place operations of {@link #update} when it is not available.
+         */
+        @Override
+        protected void updateAll(List<NDArray> weights, List<NDArray> grads, double lr) {
+            FusedAdamW fused = inPlace ? null : FusedAdamW.get();
+            if (fused == null) {
+                super.updateAll(weights, grads, lr);
+                return;
+            }
+            try (NDArray step = stateManager.create((float) steps)) {
+                fused.update(weights, grads, means, variances, step, lr, beta1, beta2, weightDecay, epsilon);
+            }
         }
 
         /**
@@ -230,6 +267,12 @@ public abstract sealed class Optimizer implements AutoCloseable {
             } finally {
                 JniUtils.setGradMode(grad);
             }
+        }
+
+        /** Always the in-place operations, never the fused kernel (tests compare the two). */
+        AdamOptimizer inPlace() {
+            inPlace = true;
+            return this;
         }
 
         @Override

@@ -1,6 +1,7 @@
 package org.distill4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.engine.Engine;
@@ -96,14 +97,17 @@ class OptimizerTest {
     /** Adam and AdamW as torch.optim computes them, in doubles, over several steps. */
     @Test
     void adamAndAdamWFollowPyTorchsFormulaOverSteps() {
-        for (double wd : new double[] {0.0, 0.05}) {
+        for (boolean inPlace : new boolean[] {false, true}) { // the fused kernel, then the fallback
+          for (double wd : new double[] {0.0, 0.05}) {
             try (NDManager m = NDManager.newBaseManager()) {
                 Parameter p = parameter(m, 1f, -2f, 0.5f);
                 double lr = 0.1;
                 double b1 = 0.8;
                 double b2 = 0.95;
                 double eps = 1e-3;
-                try (Optimizer opt = new OptimizerSpec.Adam(lr, b1, b2, eps, wd).create(List.of(p), m)) {
+                Optimizer.AdamOptimizer adam = (Optimizer.AdamOptimizer) new OptimizerSpec.Adam(lr, b1, b2, eps, wd)
+                        .create(List.of(p), m);
+                try (Optimizer opt = inPlace ? adam.inPlace() : adam) {
                     double[] w = {1, -2, 0.5};
                     double[] mom = new double[3];
                     double[] var = new double[3];
@@ -120,7 +124,7 @@ class OptimizerTest {
                         }
                         float[] got = p.getArray().toFloatArray();
                         for (int i = 0; i < 3; i++) {
-                            assertEquals(w[i], got[i], 2e-5, "wd " + wd + " step " + t + " w" + i);
+                            assertEquals(w[i], got[i], 2e-5, "in place " + inPlace + ", wd " + wd + " step " + t + " w" + i);
                         }
                         float[] moments = opt.state().get(0).toFloatArray();
                         float[] variances = opt.state().get(1).toFloatArray();
@@ -132,6 +136,60 @@ class OptimizerTest {
                     assertEquals(0f, p.getArray().getGradient().abs().sum().getFloat(), "gradient cleared");
                 }
             }
+          }
+        }
+    }
+
+    @Test
+    void pyTorchsFusedAdamKernelLoadsWithThePinnedEngine() {
+        assertNotNull(FusedAdamW.get(), "fused-adamw.pt should load in DJL's PyTorch 2.7 (see the log)");
+    }
+
+    /** The fused kernel and the in-place fallback compute the same AdamW, up to rounding, over many parameters. */
+    @Test
+    void fusedAndInPlaceAdamAgreeOverStepsAndParameters() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            m.getEngine().setRandomSeed(7);
+            NDArray a0 = m.randomNormal(new ai.djl.ndarray.types.Shape(33, 5));
+            NDArray b0 = m.randomNormal(new ai.djl.ndarray.types.Shape(17));
+            List<Parameter> fused = List.of(parameter(m, a0.toFloatArray()), parameter(m, b0.toFloatArray()));
+            List<Parameter> inPlace = List.of(parameter(m, a0.toFloatArray()), parameter(m, b0.toFloatArray()));
+            OptimizerSpec spec = new OptimizerSpec.Adam(0.01, 0.9, 0.99, 1e-6, 0.02);
+            try (Optimizer f = spec.create(fused, m);
+                    Optimizer.AdamOptimizer p = ((Optimizer.AdamOptimizer) spec.create(inPlace, m)).inPlace()) {
+                for (int t = 1; t <= 8; t++) {
+                    double lr = 0.01 / t; // a schedule: each step its own rate
+                    for (int i = 0; i < 2; i++) {
+                        cubeBackward(fused.get(i).getArray());
+                        cubeBackward(inPlace.get(i).getArray());
+                    }
+                    f.step(lr);
+                    p.step(lr);
+                    for (int i = 0; i < 2; i++) {
+                        float[] x = fused.get(i).getArray().toFloatArray();
+                        float[] y = inPlace.get(i).getArray().toFloatArray();
+                        for (int k = 0; k < x.length; k++) {
+                            assertEquals(y[k], x[k], 1e-5 * Math.max(1, Math.abs(y[k])), "step " + t + " p" + i + "[" + k + "]");
+                        }
+                    }
+                    for (int s = 0; s < 4; s++) {
+                        float[] x = f.state().get(s).toFloatArray();
+                        float[] y = p.state().get(s).toFloatArray();
+                        for (int k = 0; k < x.length; k++) {
+                            // the fallback's v = β₂(v − g²) + g² cancels: about 1e-5 relative in float
+                            assertEquals(y[k], x[k], 1e-4 * Math.max(1e-3, Math.abs(y[k])), "state " + s + " step " + t);
+                        }
+                    }
+                }
+                assertEquals(0f, fused.get(0).getArray().getGradient().abs().sum().getFloat(), "gradient cleared");
+            }
+        }
+    }
+
+    /** Loss Σ (w³/3 − w) ⇒ gradient w² − 1, of either sign and not proportional to the weights. */
+    private static void cubeBackward(NDArray w) {
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            gc.backward(org.distill4j.model.Scalars.div(w.mul(w).mul(w).sum(), 3).sub(w.sum()));
         }
     }
 
