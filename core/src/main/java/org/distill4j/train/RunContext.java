@@ -135,6 +135,8 @@ public final class RunContext {
     private final List<ModelResult> completed;
     private final NDManager root;
     private final FaultInjection faults;
+    /** PyTorch's profile of some steps, when {@code -Ddistill4j.profile} asks for one (null otherwise). */
+    private final NativeProfile profile;
     private Predictions[] teacherPredictions;
     private Path lastCheckpoint;
     private String teacherDigest;
@@ -163,6 +165,7 @@ public final class RunContext {
         this.completed = new ArrayList<>(resume == null ? List.of() : resume.meta().completed());
         this.root = root;
         this.faults = faults;
+        this.profile = NativeProfile.fromSystemProperties();
         this.lastCheckpoint = store.latestFile();
         this.provenance = new Provenance(java.util.Map.of("train", train.digest(), "validation", validation.digest(),
                 "test", test.digest()), preprocessing(train), null, config.digest());
@@ -181,6 +184,7 @@ public final class RunContext {
         this.completed = base.completed; // one record: results of the view are the run's
         this.root = base.root;
         this.faults = base.faults;
+        this.profile = base.profile;
         this.lastCheckpoint = base.lastCheckpoint;
         this.teacherPredictions = base.teacherPredictions;
         this.teacherDigest = base.teacherDigest;
@@ -743,6 +747,9 @@ public final class RunContext {
         listeners.add(new Validation(root));
         listeners.add(faults);
         listeners.add(new NonFiniteGuard());
+        if (profile != null) {
+            listeners.add(profile);
+        }
         listeners.addAll(hooks);
         listeners.add(new Checkpointing(store, config.checkpoint().everySteps(), this::completed,
                 f -> lastCheckpoint = f, () -> provenance, sittings, stop));
