@@ -48,7 +48,11 @@ class TextStudentTest {
 
     private static void check(ModelSpec spec, String name, List<String> layers) throws Exception {
         Path run = dir.resolve(name);
-        TextRunTest.run(TextRunTest.config(spec), run, new ArrayList<>());
+        org.distill4j.report.RunRecord record = TextRunTest.run(TextRunTest.config(spec), run, new ArrayList<>());
+        for (org.distill4j.report.ModelResult r : record.models()) { // token models: latency at batch 1 and 64
+            assertTrue(r.metrics().latencyMsBatch1() > 0 && r.metrics().latencyMsPerSampleBatch64() > 0, r.name());
+            assertTrue(Double.isNaN(r.metrics().latencyMsPerSampleBatch256()), r.name());
+        }
         TextSource.Texts texts = TextSource.texts(TextRunTest.SLICE.resolve("mail"), "text", "label", true);
         TrainedModel m = TrainedModel.find(run, null);
         float[] want;
