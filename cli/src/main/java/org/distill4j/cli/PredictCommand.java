@@ -31,8 +31,9 @@ import picocli.CommandLine.ParentCommand;
  * prints per input the class and the top-K probabilities, then the latency per sample at batch 1.
  */
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = "Classify the rows of a CSV file, an image or a folder of images with an export folder or a run's "
-                + "network: per input the class and the top-K probabilities, then the latency per sample (batch 1).")
+        description = "Classify the rows of a CSV file, an image or a folder of images (a text model: text files, a folder "
+                + "of them, or a CSV/JSON text column) with an export folder or a run's network: per input the class and "
+                + "the top-K probabilities, then the latency per sample (batch 1).")
 final class PredictCommand implements Callable<Integer> {
     /** Untimed calls before the timed ones, so the latency is not the first call's set-up. */
     static final int WARM_UP = 3;

@@ -66,7 +66,6 @@ public final class Student implements AutoCloseable {
     private Student(String name, Architecture arch, java.util.Map<String, ExportedNetwork.Tensor> weights,
             Preprocessing preprocessing, List<String> classNames, String where, KnowledgeBase knowledgeBase, Path dir)
             throws IOException {
-        this.tokenizer = tokenizer(preprocessing.text(), dir);
         this.name = name;
         this.knowledgeBase = knowledgeBase;
         this.queryTap = knowledgeBase == null ? null : queryTap(arch, knowledgeBase);
@@ -76,13 +75,11 @@ public final class Student implements AutoCloseable {
         this.manager = NDManager.newBaseManager();
         try {
             this.network = ExportedNetwork.of(arch, weights, manager, where);
-        } catch (RuntimeException e) {
+            this.tokenizer = tokenizer(preprocessing.text(), dir);
+        } catch (RuntimeException | IOException e) {
             manager.close();
             if (knowledgeBase != null) {
                 knowledgeBase.close();
-            }
-            if (tokenizer != null) {
-                tokenizer.close();
             }
             throw e;
         }
@@ -216,6 +213,9 @@ public final class Student implements AutoCloseable {
      */
     public List<Prediction> predict(List<String> texts) {
         float[] ids = tokenIds(texts);
+        if (texts.isEmpty()) {
+            return List.of();
+        }
         float[] logits = logits(normalisation.apply(ids), texts.size());
         int k = normalisation.classNames().size();
         List<Prediction> out = new java.util.ArrayList<>(texts.size());
@@ -233,6 +233,9 @@ public final class Student implements AutoCloseable {
      */
     public float[] tokenIds(List<String> texts) {
         Objects.requireNonNull(texts, "texts");
+        if (closed) {
+            throw new IllegalStateException("student " + name + " is closed");
+        }
         if (tokenizer == null) {
             throw new IllegalArgumentException("student " + name + " takes samples of shape " + normalisation.sampleShape()
                     + ", not text (it was not trained on a text source)");

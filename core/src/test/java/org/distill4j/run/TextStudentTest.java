@@ -99,6 +99,10 @@ class TextStudentTest {
                 assertEquals("text 1 is blank; every text needs a character that is not white space", blank.getMessage());
             }
         }
+        Student closed = Student.load(out);
+        closed.close(); // its tokenizer is freed with it: predicting afterwards is an error, not a native crash
+        assertEquals("student " + m.name() + " is closed",
+                assertThrows(IllegalStateException.class, () -> closed.predict("Subject: hi")).getMessage());
         // the export's tokenizer is verified like every file of the folder
         Files.writeString(out.resolve("tokenizer.json"), " ", java.nio.file.StandardOpenOption.APPEND);
         DamagedFileException damaged = assertThrows(DamagedFileException.class, () -> Student.load(out));
