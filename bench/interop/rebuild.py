@@ -84,16 +84,79 @@ def verify(folder):
     return manifest
 
 
+class Chain(nn.Module):
+    """Layers applied in order; a layer that reads the network's input (the token ids) is given it too."""
+
+    def __init__(self, mods):
+        super().__init__()
+        self.mods = nn.ModuleList(mods)
+
+    def forward(self, x, ids=None):
+        for m in self.mods:
+            x = m(x, ids) if getattr(m, "reads_ids", False) else m(x)
+        return x
+
+
 class Residual(nn.Module):
     """main(x) + shortcut(x); an empty shortcut is the identity."""
+    reads_ids = True
 
     def __init__(self, main, shortcut):
         super().__init__()
         self.main = main
         self.shortcut = shortcut
 
+    def forward(self, x, ids=None):
+        return self.main(x, ids) + self.shortcut(x, ids)
+
+
+def token_ids(x):
+    """Float token ids [N, L] as int64 (0 = padding), and the mask of the tokens that are not padding."""
+    ids = x.to(torch.int64)
+    return ids, (ids != 0).to(torch.float32)
+
+
+class TokenEmbedding(nn.Module):
+    """Ids [N, L] -> rows of the table (id folded mod rows), channels first [N, dim, L]."""
+
+    def __init__(self, rows, dim):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(rows, dim))
+
     def forward(self, x):
-        return self.main(x) + self.shortcut(x)
+        ids, _ = token_ids(x)
+        return F.embedding(torch.remainder(ids, self.weight.shape[0]), self.weight).transpose(1, 2)
+
+
+class MaskedMaxPool1d(nn.Module):
+    """[N, C, L] -> [N, C]: the max over the positions whose input token id is not 0 (padding gets -1e4 added)."""
+    reads_ids = True
+
+    def forward(self, x, ids=None):
+        _, mask = token_ids(ids)
+        return (x + ((mask - 1) * 1e4).unsqueeze(1)).amax(dim=2)
+
+
+class NgramBag(nn.Module):
+    """Ids [N, L] -> [N, dim]: the mean of the rows of the hashed unigrams and bigrams without padding."""
+
+    def __init__(self, buckets, dim, multiplier):
+        super().__init__()
+        self.multiplier = multiplier
+        self.weight = nn.Parameter(torch.zeros(buckets, dim))
+
+    def forward(self, x):
+        ids, mask = token_ids(x)
+        buckets = self.weight.shape[0]
+        grams, gram_mask = torch.remainder(ids, buckets), mask
+        if ids.shape[1] > 1:
+            a, b = ids[:, :-1], ids[:, 1:]
+            bigrams = torch.remainder(a * self.multiplier + b + 1, buckets)
+            grams = torch.cat([grams, bigrams], 1)
+            gram_mask = torch.cat([mask, mask[:, :-1] * mask[:, 1:]], 1)
+        rows = F.embedding(grams, self.weight)
+        total = (rows * gram_mask.unsqueeze(2)).sum(1)
+        return total / gram_mask.sum(1, keepdim=True).clamp(min=1)
 
 
 class GlobalAvgPool2d(nn.Module):
@@ -163,11 +226,28 @@ def layer(spec, tensors):
         return nn.Dropout(spec["p"])
     if kind == "residual":
         return Residual(layers(spec["main"], tensors), layers(spec["shortcut"], tensors))
+    if kind == "tokenembedding":
+        m = TokenEmbedding(spec["rows"], spec["dim"])
+        m.weight.data.copy_(tensor(tensors, spec["weight"], [spec["rows"], spec["dim"]]))
+        return m
+    if kind == "conv1d":
+        m = nn.Conv1d(spec["in"], spec["out"], spec["kernel"], spec["stride"], spec["padding"], spec["dilation"],
+                      bias=spec["bias"] is not None)
+        m.weight.data.copy_(tensor(tensors, spec["weight"], [spec["out"], spec["in"], spec["kernel"]]))
+        if spec["bias"] is not None:
+            m.bias.data.copy_(tensor(tensors, spec["bias"], [spec["out"]]))
+        return m
+    if kind == "maskedmaxpool1d":
+        return MaskedMaxPool1d()
+    if kind == "ngrambag":
+        m = NgramBag(spec["buckets"], spec["dim"], spec["multiplier"])
+        m.weight.data.copy_(tensor(tensors, spec["weight"], [spec["buckets"], spec["dim"]]))
+        return m
     raise Damaged(f"architecture.json: unknown layer type {kind!r}")
 
 
 def layers(specs, tensors):
-    return nn.Sequential(*[layer(s, tensors) for s in specs])
+    return Chain([layer(s, tensors) for s in specs])
 
 
 class Rebuilt(nn.Module):
@@ -182,18 +262,21 @@ class Rebuilt(nn.Module):
 
     def forward(self, x, taps=False):
         out = {}
+        ids = x
         for name, stage in zip(self.names, self.stages):
-            x = stage(x)
+            x = stage(x, ids)
             out[name] = x
         if not taps:
             return out["logits"]
         for (name, source), head in zip(self.heads, self.head_modules):
-            out[name] = head(out[source])
+            out[name] = head(out[source], ids)
         return out
 
 
 def preprocessor(pre):
-    """raw [N, *inputShape] (pixels in [0, 1], CSV numbers) -> the network's input, as distill4j normalises."""
+    """raw [N, *inputShape] (pixels in [0, 1], CSV numbers, a text model's token ids) -> the network's input, as
+    distill4j normalises. A text model's texts become token ids with its tokenizer.json (preprocessing.json's
+    "text"), which needs the Hugging Face tokenizers package; this script starts from the reference's ids."""
     norm = pre["normalise"]
     shape = pre["inputShape"]
     mean = torch.tensor(norm["mean"], dtype=torch.float32)

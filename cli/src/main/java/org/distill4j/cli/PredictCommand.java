@@ -15,6 +15,8 @@ import org.distill4j.api.Prediction;
 import org.distill4j.api.Student;
 import org.distill4j.data.Inputs;
 import org.distill4j.data.Normalisation;
+import org.distill4j.data.Preprocessing;
+import org.distill4j.data.TextSource;
 import org.distill4j.knowledge.SafeTensors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,13 +25,15 @@ import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code distill predict RUN_OR_EXPORT --input FILE [--top K] [--logits OUT]}: classifies the
- * inputs of a CSV file, an image or a folder of images ({@link Inputs} says how each is read)
+ * inputs of a CSV file, an image or a folder of images ({@link Inputs} says how each is read), or
+ * for a text model the texts of a file, a folder of files or a CSV/JSON text field ({@link TextSource})
  * with an exported student or a run's network, through {@link Student} as a service would, and
  * prints per input the class and the top-K probabilities, then the latency per sample at batch 1.
  */
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = "Classify the rows of a CSV file, an image or a folder of images with an export folder or a run's "
-                + "network: per input the class and the top-K probabilities, then the latency per sample (batch 1).")
+        description = "Classify the rows of a CSV file, an image or a folder of images (a text model: text files, a folder "
+                + "of them, or a CSV/JSON text column) with an export folder or a run's network: per input the class and "
+                + "the top-K probabilities, then the latency per sample (batch 1).")
 final class PredictCommand implements Callable<Integer> {
     /** Untimed calls before the timed ones, so the latency is not the first call's set-up. */
     static final int WARM_UP = 3;
@@ -43,8 +47,13 @@ final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--input", paramLabel = "FILE", required = true,
             description = "a CSV file of rows (a header and a label column are detected), a PNG/JPEG image, or a folder "
-                    + "of images (sub-folder names are taken as labels)")
+                    + "of images (sub-folder names are taken as labels); for a text model: a text file (one text), a "
+                    + "folder of text files (sub-folder names are labels), or a .csv/.json/.jsonl file with a text field")
     Path input;
+
+    @Option(names = "--text-field", paramLabel = "NAME",
+            description = "a text model and a CSV/JSON input: the field holding the text (default: the run's data.text.field)")
+    String textField;
 
     @Option(names = "--top", paramLabel = "K", defaultValue = "3",
             description = "how many of the most probable classes to print per input (default: ${DEFAULT-VALUE})")
@@ -65,15 +74,35 @@ final class PredictCommand implements Callable<Integer> {
         }
         try (Student student = load()) {
             main.err.println("predicting with " + student);
-            List<Inputs.Input> inputs = Inputs.read(input, student.preprocessing());
+            Preprocessing.Text text = student.preprocessing().text();
+            if (textField != null && text == null) {
+                throw new ConfigException("--text-field: " + student.name() + " does not read text");
+            }
+            List<Inputs.Input> inputs;
+            java.util.function.IntFunction<Prediction> predict;
+            if (text != null) {
+                TextSource.Texts texts = TextSource.texts(input, textField != null ? textField : text.field(),
+                        text.label(), false);
+                float[] ids = student.tokenIds(texts.texts());
+                inputs = new ArrayList<>();
+                for (int i = 0; i < texts.size(); i++) {
+                    inputs.add(new Inputs.Input(texts.entries().get(i), Arrays.copyOfRange(ids, i * text.maxLength(),
+                            (i + 1) * text.maxLength()), texts.labels().get(i)));
+                }
+                predict = i -> student.predict(texts.texts().get(i)); // timed from the text: tokenising included
+            } else {
+                List<Inputs.Input> read = Inputs.read(input, student.preprocessing());
+                inputs = read;
+                predict = i -> student.predict(read.get(i).raw());
+            }
             for (int i = 0; i < WARM_UP; i++) {
-                student.predict(inputs.get(0).raw());
+                predict.apply(0);
             }
             List<Prediction> predictions = new ArrayList<>();
             double[] millis = new double[inputs.size()];
             for (int i = 0; i < inputs.size(); i++) {
                 long t0 = System.nanoTime();
-                predictions.add(student.predict(inputs.get(i).raw()));
+                predictions.add(predict.apply(i));
                 millis[i] = (System.nanoTime() - t0) / 1e6;
             }
             print(student, inputs, predictions, millis);
@@ -133,8 +162,9 @@ final class PredictCommand implements Callable<Integer> {
         RunPrinter.table(rows, main.out);
         double[] sorted = millis.clone();
         Arrays.sort(sorted);
-        main.out.printf(Locale.ROOT, "%d inputs · latency per sample at batch 1 (Student.predict: normalise, forward,"
-                + " softmax; after %d warm-up calls): median %.3f ms, p90 %.3f ms%n", inputs.size(), WARM_UP,
+        main.out.printf(Locale.ROOT, "%d inputs · latency per sample at batch 1 (Student.predict: %s, forward,"
+                + " softmax; after %d warm-up calls): median %.3f ms, p90 %.3f ms%n", inputs.size(),
+                student.readsText() ? "tokenise" : "normalise", WARM_UP,
                 percentile(sorted, 0.5), percentile(sorted, 0.9));
         if (known > 0) {
             main.out.printf(Locale.ROOT, "accuracy against the %d labels the input gives: %d correct (%.2f%%)%n", known,

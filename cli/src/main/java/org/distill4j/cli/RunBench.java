@@ -302,7 +302,10 @@ abstract class RunBench implements Callable<Integer> {
         return summary(spec, records, false);
     }
 
-    /** The summary; with {@code latency}, each row also has its model's latency at batch 1 and 256. */
+    /**
+     * The summary; with {@code latency}, each row also has its model's latency at batch 1 and 256, or
+     * at batch 1 and 64 where its records measured that (models reading token ids, {@link ModelMetrics}).
+     */
     static Map<String, Object> summary(Spec spec, Map<String, List<RunRecord>> records, boolean latency) {
         Map<String, Object> json = new LinkedHashMap<>();
         Map<String, Object> sizes = new LinkedHashMap<>();
@@ -350,8 +353,13 @@ abstract class RunBench implements Callable<Integer> {
             if (latency) {
                 r.put("latencyMsBatch1", stats(rs.stream().mapToDouble(x -> x.model(row.model()).metrics()
                         .latencyMsBatch1()).toArray()));
-                r.put("latencyMsPerSampleBatch256", stats(rs.stream().mapToDouble(x -> x.model(row.model()).metrics()
-                        .latencyMsPerSampleBatch256()).toArray()));
+                if (rs.stream().allMatch(x -> x.model(row.model()).metrics().latencyMsPerSampleBatch64() != null)) {
+                    r.put(LATENCY_64, stats(rs.stream().mapToDouble(x -> x.model(row.model()).metrics()
+                            .latencyMsPerSampleBatch64()).toArray()));
+                } else {
+                    r.put(LATENCY_256, stats(rs.stream().mapToDouble(x -> x.model(row.model()).metrics()
+                            .latencyMsPerSampleBatch256()).toArray()));
+                }
             }
             JsonNode extra = rs.get(0).schemeResults();
             if (extra != null) {
@@ -407,16 +415,24 @@ abstract class RunBench implements Callable<Integer> {
         return b.toString();
     }
 
-    /** The latency table: per row, ms per sample at batch 1 and 256, and the speed-up and accuracy gap to the teacher. */
+    private static final String LATENCY_256 = "latencyMsPerSampleBatch256";
+    private static final String LATENCY_64 = "latencyMsPerSampleBatch64";
+
+    /**
+     * The latency table: per row, ms per sample at batch 1 and 64 (where every row has it: models reading
+     * token ids) or 256, and the speed-up and accuracy gap to the teacher.
+     */
     @SuppressWarnings("unchecked")
     static String latencyTable(Map<String, Object> json) {
         List<Map<String, Object>> rows = (List<Map<String, Object>>) json.get("rows");
+        String large = rows.stream().allMatch(r -> r.containsKey(LATENCY_64)) ? LATENCY_64 : LATENCY_256;
+        String batch = large.equals(LATENCY_64) ? "64" : "256";
         Map<String, Object> teacher = rows.stream().filter(r -> "teacher".equals(r.get("model"))).findFirst().orElse(null);
         StringBuilder b = new StringBuilder();
         b.append("\nLatency per sample (median of timed passes, input copied in and logits out, on this loaded machine: "
-                + "compare within the table only) at batch 1 and 256, mean ± sample std over the seeds; speed-up = the "
+                + "compare within the table only) at batch 1 and " + batch + ", mean ± sample std over the seeds; speed-up = the "
                 + "teacher's batch-1 latency / the model's; gap = the model's accuracy − the teacher's (points).\n\n");
-        b.append("| run | model | test accuracy | agreement test % | bytes | ms/sample batch 1 | ms/sample batch 256 "
+        b.append("| run | model | test accuracy | agreement test % | bytes | ms/sample batch 1 | ms/sample batch " + batch + " "
                 + "| speed-up (batch 1) | gap to teacher |\n");
         b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Map<String, Object> r : rows) {
@@ -435,7 +451,7 @@ abstract class RunBench implements Callable<Integer> {
                     .append(f == null ? "—" : cell((Map<String, Object>) f.get("agreementTest"), "%.2f")).append(" | ")
                     .append(String.format(Locale.ROOT, "%,d", ((Number) r.get("sizeBytes")).longValue())).append(" | ")
                     .append(cell(l1, "%.3f")).append(" | ")
-                    .append(cell((Map<String, Object>) r.get("latencyMsPerSampleBatch256"), "%.3f")).append(" | ")
+                    .append(r.containsKey(large) ? cell((Map<String, Object>) r.get(large), "%.3f") : "—").append(" | ")
                     .append(speed).append(" | ").append(gap).append(" |\n");
         }
         return b.toString();

@@ -44,6 +44,11 @@ class ExportPredictCliTest {
     }
 
     static Path train(String yaml, String... extra) throws Exception {
+        return train(dir, yaml, extra);
+    }
+
+    /** Trains the run of config {@code yaml} (written in {@code dir}) into a runs folder in {@code dir}; its run directory. */
+    static Path train(Path dir, String yaml, String... extra) throws Exception {
         Path cfg = Files.writeString(dir.resolve("c" + yaml.hashCode() + ".yaml"), yaml);
         Path runs = dir.resolve("runs" + yaml.hashCode());
         String[] args = Stream.concat(Stream.of("train", "-c", cfg.toString(), "--runs", runs.toString()),

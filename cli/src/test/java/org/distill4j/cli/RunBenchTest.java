@@ -148,4 +148,25 @@ class RunBenchTest {
         assertTrue(!new BenchAlgorithmsCommand().markdown(withRunFacts(RunBench.summary(spec, records)))
                 .contains("speed-up"), "other benches: no latency table");
     }
+
+    /** Models reading token ids are timed at batch 1 and 64 (a service's batch), and the table says so. */
+    @Test
+    void tokenModelsAreTimedAtBatch64() {
+        Map<String, List<RunRecord>> records = new LinkedHashMap<>();
+        records.put("a", List.of(record("a1", 1, "t", tokens("teacher", 0.98, 50, 20), tokens("s", 0.96, 0.5, 0.1)),
+                record("a2", 2, "t", tokens("teacher", 0.98, 30, 20), tokens("s", 0.94, 0.3, 0.3))));
+        RunBench.Spec spec = spec(new RunBench.Spec.Row("a", "the teacher", "teacher", "s", null, null),
+                new RunBench.Spec.Row("a", "a student", "s", "s", null, null));
+        String md = new BenchTextCommand().markdown(withRunFacts(RunBench.summary(spec, records, true)));
+        assertTrue(md.contains("at batch 1 and 64, mean ± sample std") && md.contains("| ms/sample batch 64 |"), md);
+        assertTrue(!md.contains("256"), md);
+        assertTrue(md.contains("| a | the teacher | 98.00 ± 0.00 | — | 400 | 40.000 ± 14.142 | 20.000 ± 0.000 | — | — |"), md);
+        assertTrue(md.contains("| a | a student | 95.00 ± 1.41 | — | 400 | 0.400 ± 0.141 | 0.200 ± 0.141 | 100× | -3.00 |"),
+                md);
+    }
+
+    static ModelResult tokens(String name, double accuracy, double msBatch1, double msBatch64) {
+        return new ModelResult(name, "student", "none", "text-cnn", 100, 400, "d-" + name, name + ".model", false, 1,
+                0, List.of(), new ModelMetrics(accuracy, 0, 0, null, null, null, null, msBatch1, Double.NaN, msBatch64));
+    }
 }

@@ -41,6 +41,7 @@ import org.distill4j.model.Network;
  * weights.safetensors    every tensor the architecture names (F32)
  * preprocessing.json     input shape, raw values, image conversion, normalisation ({@link Preprocessing})
  * classes.json           the class names, in class-index order
+ * tokenizer.json         a text student's tokenizer (the run's file, copied), named in preprocessing.json
  * reference.safetensors  optional: test inputs (raw and normalised), their labels and the logits distill4j gave
  * retrieval/             a ReAugKD student's knowledge base (Lucene HNSW index and kb.json), each file listed
  * </pre>
@@ -64,6 +65,8 @@ public final class ExportFolder {
     /** Random inputs every export is checked on, beside the reference inputs if any. */
     private static final int SELF_CHECK_SAMPLES = 16;
     private static final int BATCH = 500;
+    /** The range of the random token ids a text student is checked on (BERT's WordPiece has 30,522). */
+    private static final int TOKEN_IDS = 30521;
 
     private ExportFolder() {
     }
@@ -160,9 +163,19 @@ public final class ExportFolder {
             ExportedNetwork.tensorsOf(bound).forEach((k, t) -> weights.put(k, SafeTensors.Tensor.f32(t.data(), t.shape())));
             SafeTensors.write(tmp.resolve(WEIGHTS), weights, Map.of("format", FORMAT, "architecture", ARCHITECTURE));
             writeJson(tmp.resolve(ARCHITECTURE), bound.architecture());
+            List<String> files = new ArrayList<>(REQUIRED);
+            Preprocessing.Text text = preprocessing.text();
+            if (text != null) { // the export reads raw text on its own: it carries the run's tokenizer
+                Path tok = tmp.resolve(Preprocessing.Text.TOKENIZER_FILE);
+                Files.copy(Path.of(text.tokenizer()), tok);
+                if (!sha256(tok).equals(text.sha256())) {
+                    throw new IOException("tokenizer " + text.tokenizer() + " changed while it was copied; export again");
+                }
+                preprocessing = preprocessing.withText(text.withTokenizer(Preprocessing.Text.TOKENIZER_FILE));
+                files.add(Preprocessing.Text.TOKENIZER_FILE);
+            }
             writeJson(tmp.resolve(PREPROCESSING), preprocessing);
             writeJson(tmp.resolve(CLASSES), classNames);
-            List<String> files = new ArrayList<>(REQUIRED);
             if (reference != null) {
                 writeReference(tmp.resolve(REFERENCE), reference, net);
                 files.add(REFERENCE);
@@ -190,7 +203,7 @@ public final class ExportFolder {
                 listed.putObject(f).put("sha256", sha256(tmp.resolve(f))).put("bytes", Files.size(tmp.resolve(f)));
             }
             writeJson(tmp.resolve(MANIFEST), manifest);
-            double diff = selfCheck(tmp, net, reference);
+            double diff = selfCheck(tmp, net, reference, text != null);
             place(tmp, out);
             return new Written(out, SELF_CHECK_SAMPLES + (reference == null ? 0 : reference.count()), diff);
         } finally {
@@ -217,7 +230,7 @@ public final class ExportFolder {
     }
 
     /** The largest |logit difference| between the written folder run alone and the network, on random and reference inputs. */
-    private static double selfCheck(Path dir, Network net, Reference reference) throws IOException {
+    private static double selfCheck(Path dir, Network net, Reference reference, boolean tokens) throws IOException {
         Contents c = read(dir);
         int size = 1;
         for (long d : net.sampleShape()) {
@@ -227,6 +240,14 @@ public final class ExportFolder {
         java.util.Random r = new java.util.Random(7);
         for (int i = 0; i < random.length; i++) {
             random[i] = (float) r.nextGaussian();
+        }
+        if (tokens) { // token ids: random ids, then padding from a random length on (at least 2 tokens)
+            for (int s = 0; s < SELF_CHECK_SAMPLES; s++) {
+                int len = 2 + r.nextInt(Math.max(1, size - 1));
+                for (int i = 0; i < size; i++) {
+                    random[s * size + i] = i < len ? 1 + r.nextInt(TOKEN_IDS) : 0;
+                }
+            }
         }
         double max = 0;
         try (NDManager scope = net.manager().newSubManager();
@@ -385,6 +406,11 @@ public final class ExportFolder {
         if (!preprocessing.inputShape().equals(architecture.inputShape())) {
             throw new IOException(dir.resolve(PREPROCESSING) + " is for inputs of shape " + preprocessing.inputShape()
                     + " but " + dir.resolve(ARCHITECTURE) + " takes " + architecture.inputShape());
+        }
+        if (preprocessing.text() != null && !manifest.path("files").has(preprocessing.text().tokenizer())) {
+            throw new DamagedFileException(dir.resolve(MANIFEST), dir.resolve(MANIFEST) + " lists no "
+                    + preprocessing.text().tokenizer() + ", the tokenizer " + PREPROCESSING + " names; the export is"
+                    + " incomplete: export the model again");
         }
         Path weightsFile = dir.resolve(WEIGHTS);
         Map<String, ExportedNetwork.Tensor> weights = new LinkedHashMap<>();

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import org.distill4j.data.Normalisation;
 import org.distill4j.data.Preprocessing;
+import org.distill4j.data.TextTokenizer;
 import org.distill4j.knowledge.KnowledgeBase;
 import org.distill4j.model.Architecture;
 import org.distill4j.model.ExportedNetwork;
@@ -35,6 +36,15 @@ import org.distill4j.run.TrainedModel;
  * A student prints nothing and changes no global setting (engine threads, system properties);
  * it holds native memory until {@link #close}d.
  *
+ * <p>A text student ({@code text-cnn}, {@code ngram-mlp}) carries its tokenizer: {@link #predict(String)}
+ * and {@link #predict(List)} tokenise as the run did ({@link Preprocessing.Text}) and classify.
+ *
+ * <pre>{@code
+ * try (Student spam = Student.load(Path.of("exports/spam"))) {
+ *     Prediction p = spam.predict("Subject: you have won a prize ...");
+ * }
+ * }</pre>
+ *
  * <p>A ReAugKD student (scheme {@code reaugkd}) carries its knowledge base: each prediction mixes
  * the network's with the soft labels of the k stored teacher embeddings nearest to its embedding
  * ({@link KnowledgeBase#mix}); {@link #retrieves()} says so.
@@ -49,10 +59,13 @@ public final class Student implements AutoCloseable {
     private final ExportedNetwork network;
     private final KnowledgeBase knowledgeBase;
     private final String queryTap;
+    private final TextTokenizer tokenizer;
     private volatile boolean closed;
 
+    /** @param dir the folder a text preprocessing's relative tokenizer path is read against */
     private Student(String name, Architecture arch, java.util.Map<String, ExportedNetwork.Tensor> weights,
-            Preprocessing preprocessing, List<String> classNames, String where, KnowledgeBase knowledgeBase) {
+            Preprocessing preprocessing, List<String> classNames, String where, KnowledgeBase knowledgeBase, Path dir)
+            throws IOException {
         this.name = name;
         this.knowledgeBase = knowledgeBase;
         this.queryTap = knowledgeBase == null ? null : queryTap(arch, knowledgeBase);
@@ -62,7 +75,8 @@ public final class Student implements AutoCloseable {
         this.manager = NDManager.newBaseManager();
         try {
             this.network = ExportedNetwork.of(arch, weights, manager, where);
-        } catch (RuntimeException e) {
+            this.tokenizer = tokenizer(preprocessing.text(), dir);
+        } catch (RuntimeException | IOException e) {
             manager.close();
             if (knowledgeBase != null) {
                 knowledgeBase.close();
@@ -70,6 +84,23 @@ public final class Student implements AutoCloseable {
             throw e;
         }
         this.inputShape = network.sampleShape();
+    }
+
+    /** The tokenizer a text student reads its texts with, checked against its recorded SHA-256; null for other students. */
+    private static TextTokenizer tokenizer(Preprocessing.Text text, Path dir) throws IOException {
+        if (text == null) {
+            return null;
+        }
+        Path file = dir.resolve(text.tokenizer());
+        if (Files.isRegularFile(file) && !org.distill4j.io.Provenance.sha256(file).equals(text.sha256())) {
+            throw new org.distill4j.io.DamagedFileException(file, "tokenizer " + file + " is not the one the model was"
+                    + " trained with (its SHA-256 differs from " + text.sha256().substring(0, 12) + "…)");
+        }
+        try {
+            return TextTokenizer.open(file, text.maxLength());
+        } catch (org.distill4j.data.DataSourceException e) {
+            throw new IOException(e.getMessage(), e);
+        }
     }
 
     /** The stage whose output queries the knowledge base ({@code embedding}: the stage before the logits). */
@@ -105,7 +136,7 @@ public final class Student implements AutoCloseable {
         if (ExportFolder.isExport(dir)) {
             ExportFolder.Contents c = ExportFolder.read(dir);
             return new Student(c.model(), c.architecture(), c.weights(), c.preprocessing(), c.classNames(),
-                    dir.resolve(ExportFolder.WEIGHTS).toString(), open(ExportFolder.knowledgeBase(dir, c.manifest())));
+                    dir.resolve(ExportFolder.WEIGHTS).toString(), open(ExportFolder.knowledgeBase(dir, c.manifest())), dir);
         }
         if (Files.isRegularFile(dir.resolve(Experiment.RECORD))) {
             return load(dir, null);
@@ -130,7 +161,7 @@ public final class Student implements AutoCloseable {
             weights = ExportedNetwork.tensorsOf(bound);
         }
         return new Student(m.name(), bound.architecture(), weights, m.preprocessing(), m.classNames(),
-                m.file().toString(), open(m.knowledgeBase()));
+                m.file().toString(), open(m.knowledgeBase()), runDir);
     }
 
     /**
@@ -165,12 +196,74 @@ public final class Student implements AutoCloseable {
         return predict(preprocessing.imageSample(image));
     }
 
+    /**
+     * Classifies one text, tokenised as the run tokenised its texts ({@link Preprocessing.Text}).
+     *
+     * @throws IllegalArgumentException if the model does not read text, or the text is blank
+     */
+    public Prediction predict(String text) {
+        return predict(List.of(text)).get(0);
+    }
+
+    /**
+     * Classifies texts in one batch, each tokenised as the run tokenised its texts; the answers are in
+     * the order of {@code texts}.
+     *
+     * @throws IllegalArgumentException if the model does not read text, or a text is blank (naming its index)
+     */
+    public List<Prediction> predict(List<String> texts) {
+        float[] ids = tokenIds(texts);
+        if (texts.isEmpty()) {
+            return List.of();
+        }
+        float[] logits = logits(normalisation.apply(ids), texts.size());
+        int k = normalisation.classNames().size();
+        List<Prediction> out = new java.util.ArrayList<>(texts.size());
+        for (int i = 0; i < texts.size(); i++) {
+            out.add(Prediction.of(java.util.Arrays.copyOfRange(logits, i * k, (i + 1) * k), normalisation.classNames()));
+        }
+        return out;
+    }
+
+    /**
+     * The token ids a text student reads for {@code texts} ({@code maxLength} a text, one after another), the raw
+     * values {@link #predict(float[])} takes.
+     *
+     * @throws IllegalArgumentException if the model does not read text, or a text is blank (naming its index)
+     */
+    public float[] tokenIds(List<String> texts) {
+        Objects.requireNonNull(texts, "texts");
+        if (closed) {
+            throw new IllegalStateException("student " + name + " is closed");
+        }
+        if (tokenizer == null) {
+            throw new IllegalArgumentException("student " + name + " takes samples of shape " + normalisation.sampleShape()
+                    + ", not text (it was not trained on a text source)");
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            if (texts.get(i) == null || texts.get(i).isBlank()) {
+                throw new IllegalArgumentException("text " + i + " is " + (texts.get(i) == null ? "null" : "blank")
+                        + "; every text needs a character that is not white space");
+            }
+        }
+        return tokenizer.encode(texts);
+    }
+
+    /** Whether the model classifies text ({@link #predict(String)}). */
+    public boolean readsText() {
+        return tokenizer != null;
+    }
+
     private float[] logits(float[] normalised) {
+        return logits(normalised, 1);
+    }
+
+    private float[] logits(float[] normalised, int count) {
         if (closed) {
             throw new IllegalStateException("student " + name + " is closed");
         }
         long[] dims = new long[inputShape.length + 1];
-        dims[0] = 1;
+        dims[0] = count;
         System.arraycopy(inputShape, 0, dims, 1, inputShape.length);
         try (NDManager scope = manager.newSubManager()) {
             NDArray x = scope.create(normalised, new Shape(dims));
@@ -179,7 +272,7 @@ public final class Student implements AutoCloseable {
             }
             java.util.Map<String, NDArray> taps = network.forwardTaps(x);
             return knowledgeBase.mix(taps.get(org.distill4j.model.Outputs.LOGITS).toFloatArray(),
-                    taps.get(queryTap).toFloatArray(), 1);
+                    taps.get(queryTap).toFloatArray(), count);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -220,6 +313,9 @@ public final class Student implements AutoCloseable {
     public void close() {
         closed = true;
         manager.close();
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
         if (knowledgeBase != null) {
             knowledgeBase.close();
         }

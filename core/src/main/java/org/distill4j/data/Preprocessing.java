@@ -12,16 +12,17 @@ import java.util.Objects;
  * the file and are not interpreted.
  *
  * @param source the data source the model was trained on: {@code fashion-mnist}, {@code idx},
- *     {@code csv} or {@code images}
+ *     {@code csv}, {@code images} or {@code text}
  * @param inputShape the shape of one sample, e.g. {@code [1, 28, 28]} or {@code [4]}
  * @param values what a raw value is, in words
  * @param image how an image becomes a sample, for a model on {@code [C, H, W]} with C 1 or 3
  *     (null for a model on feature vectors)
  * @param csv the CSV layout the model was trained on (null unless the source is {@code csv})
  * @param normalise the statistics applied to raw values
+ * @param text how a text becomes token ids, for a model on a {@code text} source (null otherwise)
  */
 public record Preprocessing(String source, List<Long> inputShape, String values, Image image, Csv csv,
-        Normalise normalise) {
+        Normalise normalise, Text text) {
 
     public Preprocessing {
         Objects.requireNonNull(source, "source");
@@ -45,6 +46,39 @@ public record Preprocessing(String source, List<Long> inputShape, String values,
     }
 
     /**
+     * How a text becomes one sample of {@code [maxLength]} token ids: the Hugging Face
+     * {@code tokenizer.json} the run read (DJL's {@code ai.djl.huggingface:tokenizers}), special tokens
+     * added ({@code [CLS] … [SEP]}), truncated or padded with id 0 ({@code [PAD]}) to {@code maxLength};
+     * the ids as float32 values, not normalised.
+     *
+     * @param tokenizer the tokenizer file: in an export folder {@value #TOKENIZER_FILE}, a file of the
+     *     folder; for a run, the path its config names
+     * @param sha256 the tokenizer file's SHA-256
+     * @param maxLength tokens per text
+     * @param field the text field of a CSV/JSON file of texts (as the run read its data)
+     * @param label the label field of a CSV/JSON file of texts (as the run read its data)
+     */
+    public record Text(String tokenizer, String sha256, int maxLength, String field, String label) {
+        /** The tokenizer's name in an export folder. */
+        public static final String TOKENIZER_FILE = "tokenizer.json";
+
+        /** The text preprocessing of a run on a {@code text} source configured as {@code spec}. */
+        public static Text of(TextSpec spec, String labelField) throws java.io.IOException {
+            java.nio.file.Path file = java.nio.file.Path.of(spec.tokenizer());
+            if (!java.nio.file.Files.isRegularFile(file)) {
+                throw new DataSourceException("tokenizer " + file + " not found (or not a regular file)");
+            }
+            return new Text(spec.tokenizer(), org.distill4j.io.Provenance.sha256(file), spec.maxLength(), spec.field(),
+                    labelField == null ? "label" : labelField);
+        }
+
+        /** The same with the tokenizer at {@code file}. */
+        public Text withTokenizer(String file) {
+            return new Text(file, sha256, maxLength, field, label);
+        }
+    }
+
+    /**
      * {@code x' = (x − mean[k]) / std[k]}, {@code k} the channel (layout {@code PER_CHANNEL}, samples
      * {@code [C, H, W]}) or the feature ({@code PER_FEATURE}, samples {@code [F]}).
      */
@@ -55,12 +89,18 @@ public record Preprocessing(String source, List<Long> inputShape, String values,
         }
     }
 
+    /** The preprocessing of a model trained on data normalised as {@code n}, not on text. */
+    public static Preprocessing of(String source, Normalisation n, String csvLabel) {
+        return of(source, n, csvLabel, null);
+    }
+
     /**
      * The preprocessing of a model trained on data normalised as {@code n}.
      *
      * @param csvLabel the label column of a CSV source as configured (null: the last one, or not CSV)
+     * @param text how texts become token ids, for a {@code text} source (null otherwise)
      */
-    public static Preprocessing of(String source, Normalisation n, String csvLabel) {
+    public static Preprocessing of(String source, Normalisation n, String csvLabel, Text text) {
         List<Long> shape = n.sampleShape();
         boolean vectors = shape.size() == 1;
         Image image = shape.size() == 3 && (shape.get(0) == 1 || shape.get(0) == 3)
@@ -72,10 +112,16 @@ public record Preprocessing(String source, List<Long> inputShape, String values,
         String formula = n.layout() == Normalisation.Layout.PER_CHANNEL
                 ? "x' = (x - mean[c]) / std[c], c the channel of x in [C, H, W]"
                 : "x' = (x - mean[f]) / std[f], f the feature (column) of x";
-        return new Preprocessing(source, shape,
-                vectors ? "numbers as written in the CSV feature columns" : "pixel values scaled to [0, 1] (a byte / 255)",
-                image, "csv".equals(source) ? new Csv(shape.get(0).intValue(), csvLabel) : null,
-                new Normalise(n.layout(), n.mean(), n.std(), formula));
+        String values = text != null ? "token ids of the text (whole numbers as float32, 0 = padding), see text"
+                : vectors ? "numbers as written in the CSV feature columns" : "pixel values scaled to [0, 1] (a byte / 255)";
+        return new Preprocessing(source, shape, values, text != null ? null : image,
+                "csv".equals(source) ? new Csv(shape.get(0).intValue(), csvLabel) : null,
+                new Normalise(n.layout(), n.mean(), n.std(), formula), text);
+    }
+
+    /** The same with {@code text} as its text preprocessing. */
+    public Preprocessing withText(Text text) {
+        return new Preprocessing(source, inputShape, values, image, csv, normalise, text);
     }
 
     /** The normalisation with these class names (as trained). */

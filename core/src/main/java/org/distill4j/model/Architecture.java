@@ -79,9 +79,13 @@ public record Architecture(String format, int version, String model, List<Long> 
         @JsonSubTypes.Type(value = Flatten.class, name = "flatten"),
         @JsonSubTypes.Type(value = Dropout.class, name = "dropout"),
         @JsonSubTypes.Type(value = Residual.class, name = "residual"),
+        @JsonSubTypes.Type(value = TokenEmbedding.class, name = "tokenembedding"),
+        @JsonSubTypes.Type(value = Conv1d.class, name = "conv1d"),
+        @JsonSubTypes.Type(value = MaskedMaxPool1d.class, name = "maskedmaxpool1d"),
+        @JsonSubTypes.Type(value = NgramBag.class, name = "ngrambag"),
     })
     public sealed interface Layer permits Conv2d, BatchNorm, Linear, Relu, MaxPool2d, GlobalAvgPool2d, Flatten,
-            Dropout, Residual {
+            Dropout, Residual, TokenEmbedding, Conv1d, MaskedMaxPool1d, NgramBag {
     }
 
     /**
@@ -130,6 +134,42 @@ public record Architecture(String format, int version, String model, List<Long> 
             main = List.copyOf(main);
             shortcut = List.copyOf(shortcut);
         }
+    }
+
+    /**
+     * Token embeddings of a batch of token ids {@code [N, L]} (floats holding whole numbers, 0 =
+     * padding, as a {@code text} source gives them): each id {@code i} is folded into the table,
+     * row {@code floor-mod(i, rows)} of weight {@code [rows, dim]}, and the rows are laid out
+     * channels first, {@code [N, dim, L]}, for a {@link Conv1d}.
+     */
+    public record TokenEmbedding(Integer rows, Integer dim, String weight) implements Layer {
+    }
+
+    /**
+     * 1-D cross-correlation over {@code [N, in, L]} (PyTorch's {@code Conv1d}, one group): weight
+     * {@code [out, in, kernel]}, optional bias {@code [out]}.
+     */
+    public record Conv1d(Integer in, Integer out, int kernel, int stride, int padding, int dilation, String weight,
+            String bias) implements Layer {
+    }
+
+    /**
+     * The max over positions {@code [N, C, L]} → {@code [N, C]} of the positions whose token id in
+     * the network's input is not 0 (padding): exactly {@code max over l of x[n, c, l] + (m[n, l] − 1) · 10⁴},
+     * {@code m} = 1 for a token and 0 for padding (so padding never wins over a token's value above −10⁴).
+     */
+    public record MaskedMaxPool1d() implements Layer {
+    }
+
+    /**
+     * A hashed bag of n-grams of a batch of token ids {@code [N, L]} (0 = padding; fastText's input
+     * layer, Joulin et al. 2017) → {@code [N, dim]}: every unigram {@code a} is row
+     * {@code floor-mod(a, buckets)} and every bigram of neighbouring tokens {@code (a, b)} is row
+     * {@code floor-mod(multiplier · a + b + 1, buckets)} of weight {@code [buckets, dim]} (int64
+     * arithmetic); the output is the mean of the rows of the n-grams without padding (a bigram
+     * counts when both its tokens do), over at least 1.
+     */
+    public record NgramBag(Integer buckets, Integer dim, long multiplier, String weight) implements Layer {
     }
 
     /** Layers a zoo architecture builds, for its {@link ModelSpec#layers()} plan (sizes and names filled by binding). */
@@ -197,6 +237,23 @@ public record Architecture(String format, int version, String model, List<Long> 
 
         public static Layer residual(List<Layer> main, List<Layer> shortcut) {
             return new Residual(main, shortcut);
+        }
+
+        public static Layer tokenEmbedding() {
+            return new TokenEmbedding(null, null, null);
+        }
+
+        /** A 1-D convolution of stride and dilation 1; bias present when the network has one. */
+        public static Layer conv1d(int kernel, int padding) {
+            return new Conv1d(null, null, kernel, 1, padding, 1, null, null);
+        }
+
+        public static Layer maskedMaxPool1d() {
+            return new MaskedMaxPool1d();
+        }
+
+        public static Layer ngramBag(long multiplier) {
+            return new NgramBag(null, null, multiplier, null);
         }
     }
 
@@ -277,6 +334,23 @@ public record Architecture(String format, int version, String model, List<Long> 
             }
             if (layer instanceof Residual r) {
                 return new Residual(bind(path + ".main", r.main()), bind(path + ".shortcut", r.shortcut()));
+            }
+            if (layer instanceof TokenEmbedding) {
+                long[] w = take(path + ".weight", Parameter.Type.WEIGHT, 2);
+                return new TokenEmbedding((int) w[0], (int) w[1], path + ".weight");
+            }
+            if (layer instanceof Conv1d c) {
+                long[] w = take(path + ".weight", Parameter.Type.WEIGHT, 3);
+                if (w[2] != c.kernel()) {
+                    throw mismatch(path, "a kernel of " + c.kernel(), Arrays.toString(w));
+                }
+                String bias = takeBias(path);
+                return new Conv1d((int) w[1], (int) w[0], c.kernel(), c.stride(), c.padding(), c.dilation(),
+                        path + ".weight", bias);
+            }
+            if (layer instanceof NgramBag b) {
+                long[] w = take(path + ".weight", Parameter.Type.WEIGHT, 2);
+                return new NgramBag((int) w[0], (int) w[1], b.multiplier(), path + ".weight");
             }
             return layer; // no weights
         }

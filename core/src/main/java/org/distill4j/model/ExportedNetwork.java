@@ -14,7 +14,9 @@ import java.util.Map;
 /**
  * A network run from its {@link Architecture} and its tensors alone, layer by layer with the same
  * DJL operators the zoo's blocks call (so it gives the zoo network's logits exactly): how an
- * exported student runs in Java, as {@code bench/interop/rebuild.py} runs it in PyTorch. It holds
+ * exported student runs in Java, as {@code bench/interop/rebuild.py} runs it in PyTorch. The text
+ * layers ({@link Architecture.TokenEmbedding}, {@link Architecture.MaskedMaxPool1d}, {@link Architecture.NgramBag})
+ * call the text students' own functions ({@code TokenBlocks}). It holds
  * its weights in an {@link NDManager} of its own; a forward pass only reads them, so concurrent
  * passes from several threads are safe. Close it to free the weights.
  */
@@ -98,25 +100,26 @@ public final class ExportedNetwork implements AutoCloseable {
         Map<String, NDArray> taps = new LinkedHashMap<>();
         NDArray x = input;
         for (Architecture.Stage s : architecture.stages()) {
-            x = apply(s.layers(), x);
+            x = apply(s.layers(), x, input);
             taps.put(s.name(), x);
         }
         if (heads) {
             for (Architecture.Head h : architecture.heads()) {
-                taps.put(h.name(), apply(h.layers(), taps.get(h.source())));
+                taps.put(h.name(), apply(h.layers(), taps.get(h.source()), input));
             }
         }
         return taps;
     }
 
-    private NDArray apply(List<Architecture.Layer> layers, NDArray x) {
+    /** Applies {@code layers} to {@code x}; {@code input} is the network's input (the token ids a masked pooling reads). */
+    private NDArray apply(List<Architecture.Layer> layers, NDArray x, NDArray input) {
         for (Architecture.Layer l : layers) {
-            x = apply(l, x);
+            x = apply(l, x, input);
         }
         return x;
     }
 
-    private NDArray apply(Architecture.Layer layer, NDArray x) {
+    private NDArray apply(Architecture.Layer layer, NDArray x, NDArray input) {
         if (layer instanceof Architecture.Conv2d c) {
             return ai.djl.nn.convolutional.Conv2d.conv2d(x, weights.get(c.weight()),
                     c.bias() == null ? null : weights.get(c.bias()), shape(c.stride()), shape(c.padding()),
@@ -146,7 +149,21 @@ public final class ExportedNetwork implements AutoCloseable {
             return x; // inference
         }
         if (layer instanceof Architecture.Residual r) {
-            return apply(r.main(), x).add(apply(r.shortcut(), x));
+            return apply(r.main(), x, input).add(apply(r.shortcut(), x, input));
+        }
+        if (layer instanceof Architecture.TokenEmbedding e) {
+            return TokenBlocks.embed(x, weights.get(e.weight()));
+        }
+        if (layer instanceof Architecture.Conv1d c) {
+            return ai.djl.nn.convolutional.Conv1d.conv1d(x, weights.get(c.weight()),
+                    c.bias() == null ? null : weights.get(c.bias()), new Shape(c.stride()), new Shape(c.padding()),
+                    new Shape(c.dilation()), 1).singletonOrThrow();
+        }
+        if (layer instanceof Architecture.MaskedMaxPool1d) {
+            return TokenBlocks.maskedMax(x, input);
+        }
+        if (layer instanceof Architecture.NgramBag b) {
+            return TokenBlocks.bag(x, weights.get(b.weight()), b.buckets(), b.multiplier());
         }
         throw new IllegalStateException("unknown layer " + layer);
     }
@@ -185,6 +202,19 @@ public final class ExportedNetwork implements AutoCloseable {
             } else if (l instanceof Architecture.Residual r) {
                 load(at + ".main", r.main(), tensors, where);
                 load(at + ".shortcut", r.shortcut(), tensors, where);
+            } else if (l instanceof Architecture.TokenEmbedding e) {
+                require(at, e.rows() != null && e.rows() >= 1 && e.dim() != null, "tokenembedding needs rows >= 1 and dim");
+                tensor(tensors, e.weight(), where, e.rows(), e.dim());
+            } else if (l instanceof Architecture.Conv1d c) {
+                require(at, c.in() != null && c.out() != null && c.kernel() >= 1 && c.stride() >= 1 && c.padding() >= 0
+                        && c.dilation() >= 1, "conv1d needs in, out, kernel >= 1, stride >= 1, padding >= 0, dilation >= 1");
+                tensor(tensors, c.weight(), where, c.out(), c.in(), c.kernel());
+                if (c.bias() != null) {
+                    tensor(tensors, c.bias(), where, c.out());
+                }
+            } else if (l instanceof Architecture.NgramBag b) {
+                require(at, b.buckets() != null && b.buckets() >= 1 && b.dim() != null, "ngrambag needs buckets >= 1 and dim");
+                tensor(tensors, b.weight(), where, b.buckets(), b.dim());
             }
         }
     }

@@ -34,7 +34,7 @@ public sealed interface ModelSpec permits MlpSpec, CnnSpec, ResNetSpec, MultiExi
      */
     default Architecture.Plan layers() {
         throw new UnsupportedOperationException(describe() + " cannot be exported: its layers have no description"
-                + " (exportable: mlp, cnn, resnet, multi-exit)");
+                + " (exportable: mlp, cnn, resnet, multi-exit, text-cnn, ngram-mlp)");
     }
 
     /**

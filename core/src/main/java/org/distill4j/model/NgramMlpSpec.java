@@ -39,6 +39,14 @@ public record NgramMlpSpec(Integer buckets, Integer dim, Integer hidden) impleme
     }
 
     @Override
+    public Architecture.Plan layers() {
+        return new Architecture.Plan()
+                .stage("bag", Architecture.Plan.ngramBag(TokenBlocks.NgramBag.BIGRAM_MULTIPLIER))
+                .stage("fc1", Architecture.Plan.linear(), Architecture.Plan.relu())
+                .stage(Outputs.LOGITS, Architecture.Plan.linear());
+    }
+
+    @Override
     public void checkInput(long[] sampleShape) {
         TextCnnSpec.requireTokens(this, sampleShape);
     }

@@ -47,6 +47,15 @@ public record TextCnnSpec(Integer vocab, Integer dim, Integer filters, Integer k
     }
 
     @Override
+    public Architecture.Plan layers() {
+        return new Architecture.Plan()
+                .stage("features", Architecture.Plan.tokenEmbedding(), Architecture.Plan.conv1d(kernel, kernel / 2),
+                        Architecture.Plan.relu(), Architecture.Plan.maskedMaxPool1d())
+                .stage("fc1", Architecture.Plan.linear(), Architecture.Plan.relu())
+                .stage(Outputs.LOGITS, Architecture.Plan.linear());
+    }
+
+    @Override
     public void checkInput(long[] sampleShape) {
         TextCnnSpec.requireTokens(this, sampleShape);
     }

@@ -41,6 +41,42 @@ final class TokenBlocks {
         return idx.getNDArrayInternal().embedding(idx, table, SparseFormat.DENSE).singletonOrThrow();
     }
 
+    /** The bag of {@link NgramBag}: {@code [N, L]} float ids → the mean of their n-grams' rows of {@code table}, {@code [N, D]}. */
+    static NDArray bag(NDArray ids, NDArray table, long buckets, long multiplier) {
+        NDArray[] im = idsAndMask(ids, 0);
+        NDArray idx = im[0];
+        NDArray mask = im[1];
+        long len = ids.getShape().get(1);
+        NDArray uni = idx.mod(Scalars.of(idx, buckets));
+        NDArray grams = uni;
+        NDArray gramMask = mask;
+        if (len > 1) {
+            NDArray a = idx.get(new NDIndex(":, :-1"));
+            NDArray b = idx.get(new NDIndex(":, 1:"));
+            NDArray bi = a.mul(Scalars.of(a, multiplier)).add(b).add(Scalars.of(b, 1)).mod(Scalars.of(a, buckets));
+            NDArray biMask = mask.get(new NDIndex(":, :-1")).mul(mask.get(new NDIndex(":, 1:")));
+            grams = uni.concat(bi, 1);
+            gramMask = mask.concat(biMask, 1);
+        }
+        NDArray rows = lookup(grams, table); // [N, G, D]
+        NDArray sum = rows.mul(gramMask.expandDims(2)).sum(new int[] {1});
+        NDArray count = Scalars.maximum(gramMask.sum(new int[] {1}, true), 1);
+        return sum.div(count);
+    }
+
+    /** Token embeddings of {@code [N, L]} float ids, folded into the {@code [rows, D]} table, channels first: {@code [N, D, L]}. */
+    static NDArray embed(NDArray ids, NDArray table) {
+        return lookup(idsAndMask(ids, table.getShape().get(0))[0], table).transpose(0, 2, 1);
+    }
+
+    /** The max over the positions of {@code y} {@code [N, C, L]} whose id in {@code ids} {@code [N, L]} is not padding. */
+    static NDArray maskedMax(NDArray y, NDArray ids) {
+        NDArray mask = idsAndMask(ids, 0)[1];
+        // padded positions get -1e4 and never win the max (every text has [CLS] and [SEP])
+        NDArray penalty = Scalars.mul(mask.sub(Scalars.of(mask, 1)), 1e4).expandDims(1);
+        return y.add(penalty).max(new int[] {2});
+    }
+
     /**
      * A hashed bag of n-grams: every token (unigram) and every pair of neighbouring tokens (bigram)
      * is hashed into one of {@code buckets} rows, {@code (id mod B)} and {@code (31337·a + b + 1) mod B};
@@ -65,27 +101,7 @@ final class TokenBlocks {
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                 PairList<String, Object> params) {
             NDArray ids = inputs.singletonOrThrow();
-            NDArray w = ps.getValue(table, ids.getDevice(), training);
-            NDArray[] im = idsAndMask(ids, 0);
-            NDArray idx = im[0];
-            NDArray mask = im[1];
-            long len = ids.getShape().get(1);
-            NDArray uni = idx.mod(Scalars.of(idx, buckets));
-            NDArray grams = uni;
-            NDArray gramMask = mask;
-            if (len > 1) {
-                NDArray a = idx.get(new NDIndex(":, :-1"));
-                NDArray b = idx.get(new NDIndex(":, 1:"));
-                NDArray bi = a.mul(Scalars.of(a, BIGRAM_MULTIPLIER)).add(b).add(Scalars.of(b, 1))
-                        .mod(Scalars.of(a, buckets));
-                NDArray biMask = mask.get(new NDIndex(":, :-1")).mul(mask.get(new NDIndex(":, 1:")));
-                grams = uni.concat(bi, 1);
-                gramMask = mask.concat(biMask, 1);
-            }
-            NDArray rows = lookup(grams, w); // [N, G, D]
-            NDArray sum = rows.mul(gramMask.expandDims(2)).sum(new int[] {1});
-            NDArray count = Scalars.maximum(gramMask.sum(new int[] {1}, true), 1);
-            return new NDList(sum.div(count));
+            return new NDList(bag(ids, ps.getValue(table, ids.getDevice(), training), buckets, BIGRAM_MULTIPLIER));
         }
 
         @Override
@@ -99,7 +115,6 @@ final class TokenBlocks {
      * {@code kernel}, same padding, ReLU) and a max over the unpadded positions (Kim 2014).
      */
     static final class ConvPool extends AbstractBlock {
-        private final long vocab;
         private final long dim;
         private final long filters;
         private final Parameter table;
@@ -107,7 +122,6 @@ final class TokenBlocks {
 
         ConvPool(long vocab, long dim, long filters, int kernel) {
             super((byte) 1);
-            this.vocab = vocab;
             this.dim = dim;
             this.filters = filters;
             this.table = addParameter(table("embedding", vocab, dim));
@@ -120,14 +134,10 @@ final class TokenBlocks {
                 PairList<String, Object> params) {
             NDArray ids = inputs.singletonOrThrow();
             NDArray w = ps.getValue(table, ids.getDevice(), training);
-            NDArray[] im = idsAndMask(ids, vocab);
-            NDArray x = lookup(im[0], w).transpose(0, 2, 1); // [N, D, L]
+            NDArray x = embed(ids, w); // [N, D, L]
             NDArray y = conv.forward(ps, new NDList(x), training, params).singletonOrThrow();
             long len = ids.getShape().get(1);
-            y = ai.djl.nn.Activation.relu(y.get(new NDIndex(":, :, :" + len)));
-            // padded positions get -1e4 and never win the max (every text has [CLS] and [SEP])
-            NDArray penalty = Scalars.mul(im[1].sub(Scalars.of(im[1], 1)), 1e4).expandDims(1);
-            return new NDList(y.add(penalty).max(new int[] {2}));
+            return new NDList(maskedMax(ai.djl.nn.Activation.relu(y.get(new NDIndex(":, :, :" + len))), ids));
         }
 
         @Override

@@ -61,13 +61,14 @@ public final class HtmlReport {
     public static List<String[]> rows(RunRecord r) {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"model", "params", "bytes", "test acc", "agree test", "agree train", "KL test",
-            "KL train", "ECE", "ms/sample b1", "ms/sample b256", "train s"});
+            "KL train", "ECE", "ms/sample b1", "ms/sample b256 (b64)", "train s"});
         for (ModelResult m : r.models()) {
             ModelMetrics x = m.metrics();
             rows.add(new String[] {m.name() + " (" + m.architecture() + ")", m.parameters() < 0 ? "—" : String.format(Locale.ROOT, "%,d", m.parameters()),
                 String.format(Locale.ROOT, "%,d", m.sizeBytes()), pct(x.testAccuracy()), pct(x.agreementTest()),
                 pct(x.agreementTrain()), num(x.klTest()), num(x.klTrain()), fmt("%.4f", x.expectedCalibrationError()), fmt("%.3f", x.latencyMsBatch1()),
-                fmt("%.4f", x.latencyMsPerSampleBatch256()), m.loaded() ? "loaded" : fmt("%.0f", m.trainSeconds())});
+                x.latencyMsPerSampleBatch64() != null ? fmt("%.4f", x.latencyMsPerSampleBatch64()) + " (b64)"
+                        : fmt("%.4f", x.latencyMsPerSampleBatch256()), m.loaded() ? "loaded" : fmt("%.0f", m.trainSeconds())});
         }
         return rows;
     }

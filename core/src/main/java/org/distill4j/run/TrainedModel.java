@@ -145,10 +145,12 @@ public record TrainedModel(Path runDir, RunRecord record, ModelResult result, Pa
     }
 
     /** How the run prepared its inputs (the normalisation of its training split) and, as a CSV, its label column. */
-    public Preprocessing preprocessing() {
+    public Preprocessing preprocessing() throws IOException {
         RunRecord.DataInfo data = record.data();
         String source = data == null ? record.config().data().sourceName() : data.source();
-        return Preprocessing.of(source, normalisation(), record.config().data().label());
+        org.distill4j.data.TextSpec text = record.config().data().text();
+        return Preprocessing.of(source, normalisation(), record.config().data().label(),
+                text == null ? null : Preprocessing.Text.of(text, record.config().data().label()));
     }
 
     /** The class names, in class-index order. */

@@ -544,6 +544,7 @@ public final class RunContext {
         int skipped = 0;
         double latency1 = 0;
         double latency256 = 0;
+        Double latency64 = 0.0;
         StringBuilder digests = new StringBuilder();
         for (String member : members) {
             ModelResult g = done(member);
@@ -553,10 +554,13 @@ public final class RunContext {
             skipped += g.skippedBatches();
             latency1 += g.metrics().latencyMsBatch1();
             latency256 += g.metrics().latencyMsPerSampleBatch256();
+            Double l64 = g.metrics().latencyMsPerSampleBatch64();
+            latency64 = latency64 == null || l64 == null ? null : latency64 + l64;
             digests.append(g.weightsDigest()).append('\n');
         }
         ModelMetrics metrics = new ModelMetrics(Metrics.accuracy(p, labels), Metrics.crossEntropy(p, labels),
-                Metrics.expectedCalibrationError(p, labels, ECE_BINS), null, null, null, null, latency1, latency256);
+                Metrics.expectedCalibrationError(p, labels, ECE_BINS), null, null, null, null, latency1, latency256,
+                latency64);
         java.util.Set<String> architectures = new java.util.LinkedHashSet<>();
         members.forEach(m -> architectures.add(done(m).architecture()));
         String architecture = architectures.size() == 1 ? members.size() + " × " + architectures.iterator().next()
@@ -834,7 +838,9 @@ public final class RunContext {
         ModelMetrics metrics = new ModelMetrics(Metrics.accuracy(onTest, test.labels()),
                 Metrics.crossEntropy(onTest, test.labels()),
                 Metrics.expectedCalibrationError(onTest, test.labels(), ECE_BINS), agreeTrain, agreeTest, klTrain,
-                klTest, Latency.millisPerSample(net, root, 1, 200), Latency.millisPerSample(net, root, 256, 10));
+                klTest, Latency.millisPerSample(net, root, 1, 200),
+                net.takesTokens() ? Double.NaN : Latency.millisPerSample(net, root, 256, 10),
+                net.takesTokens() ? Latency.millisPerSample(net, root, 64, 10) : null);
         completed.add(new ModelResult(name, role, method, net.describe(), net.parameterCount(), sizeBytes,
                 net.weightsDigest(), file, loaded, end.seconds(), end.skippedBatches(), end.history(), metrics));
     }

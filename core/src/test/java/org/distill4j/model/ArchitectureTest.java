@@ -39,7 +39,19 @@ class ArchitectureTest {
                 Arguments.of(new ResNetSpec(14, 1), new long[] {3, 9, 9}),
                 Arguments.of(new MultiExitSpec(new ResNetSpec(8, 1)), new long[] {1, 28, 28}),
                 Arguments.of(new BlocksSpec(List.of(new BlocksSpec.Stage(3, 5, 2, 4), new BlocksSpec.Stage(2, 3, 1, 6)),
-                        8), new long[] {1, 28, 28}));
+                        8), new long[] {1, 28, 28}),
+                Arguments.of(new TextCnnSpec(300, 6, 5, 3, 7), new long[] {12}),
+                Arguments.of(new NgramMlpSpec(97, 6, 7), new long[] {12}));
+    }
+
+    /** Token ids for a text student: 5 texts of {@code len} ids, the i-th padded (id 0) from position 2 + 2i on. */
+    static NDArray tokenIds(NDManager m, int len) {
+        java.util.Random r = new java.util.Random(3);
+        float[] ids = new float[5 * len];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = i % len < 2 + 2 * (i / len) ? 1 + r.nextInt(30000) : 0;
+        }
+        return m.create(ids, new Shape(5, len));
     }
 
     @ParameterizedTest
@@ -59,7 +71,7 @@ class ArchitectureTest {
                 System.arraycopy(shape, 0, dims, 1, shape.length);
                 try (ExportedNetwork exported = ExportedNetwork.of(back, ExportedNetwork.tensorsOf(bound), m, "test");
                         NDManager scope = m.newSubManager()) {
-                    NDArray x = scope.randomNormal(new Shape(dims));
+                    NDArray x = net.takesTokens() ? tokenIds(scope, (int) shape[0]) : scope.randomNormal(new Shape(dims));
                     Outputs zoo = net.forward(x, false);
                     Map<String, NDArray> taps = exported.forwardTaps(x);
                     assertFalse(taps.isEmpty());
