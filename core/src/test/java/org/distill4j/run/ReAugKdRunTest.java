@@ -59,9 +59,16 @@ class ReAugKdRunTest {
     static RunRecord whole;
 
     static RunConfig config(TeacherSpec teacher, double validation, boolean baseline) {
-        return new RunConfig("reaugkd", 3L, new DataSpec(validation, null, 100), teacher,
-                new StudentSpec(STUDENT, ONE, METHOD, baseline), null, new ReAugKdScheme());
+        return config(teacher, validation, baseline, METHOD);
     }
+
+    static RunConfig config(TeacherSpec teacher, double validation, boolean baseline, ReAugKd method) {
+        return new RunConfig("reaugkd", 3L, new DataSpec(validation, null, 100), teacher,
+                new StudentSpec(STUDENT, ONE, method, baseline), null, new ReAugKdScheme());
+    }
+
+    /** The method with β left out: chosen on the validation split. */
+    static final ReAugKd CHOOSING = new ReAugKd(2.0, 0.7, 1.0, 4, 0.2, null, 2, 0.2, null, null);
 
     static RunConfig config() {
         return config(new TeacherSpec(TEACHER, ONE, null), 0.2, true);
@@ -117,6 +124,17 @@ class ReAugKdRunTest {
             assertEquals(alone.metrics().testAccuracy(), Metrics.accuracy(plain, test.labels()), 1e-12);
             assertNotEquals(java.util.Arrays.toString(plain.logits()), java.util.Arrays.toString(p.logits()),
                     "retrieval changes the answers");
+            // the check on the validation split, recorded: at the configured β it is the retrieving
+            // student's accuracy there, at β = 0 the network's
+            assertEquals("config", r.path("betaFrom").asText());
+            assertEquals(0.5, r.path("beta").asDouble());
+            Dataset validation = Experiment.trainingSplit(config(), org.distill4j.run.RunData.of(data)).validation();
+            var check = r.path("validation");
+            assertEquals(validation.size(), check.path("samples").asInt());
+            assertEquals(Metrics.accuracy(Predictions.of(new RetrievalModel(net, kb), validation, root),
+                    validation.labels()), check.path("accuracy").get(5).asDouble(), 1e-12);
+            assertEquals(Metrics.accuracy(Predictions.of(net, validation, root), validation.labels()),
+                    check.path("network").asDouble(), 1e-12);
         }
     }
 
@@ -191,8 +209,21 @@ class ReAugKdRunTest {
     @Test
     void theBaseIsReusedForTheSameTeacherAndDataAndRebuiltWhenEitherChanged(@TempDir Path tmp) throws Exception {
         TeacherSpec same = new TeacherSpec(TEACHER, null, first.resolve("teacher.model").toString());
-        Messages reused = runWithCopiedBase(config(same, 0.2, false), tmp.resolve("same"));
+        Messages reused = runWithCopiedBase(config(same, 0.2, false, CHOOSING), tmp.resolve("same"));
         assertTrue(reused.any("knowledge base read from"), reused.seen.toString());
+        // β left out: the best on the validation split, recorded and shipped in the base's manifest
+        var r = RunRecord.read(tmp.resolve("same").resolve(Experiment.RECORD)).schemeResults().path("reaugkd");
+        assertEquals("validation", r.path("betaFrom").asText());
+        var accuracy = r.path("validation").path("accuracy");
+        int best = 0;
+        for (int i = 1; i < accuracy.size(); i++) {
+            best = accuracy.get(i).asDouble() > accuracy.get(best).asDouble() ? i : best;
+        }
+        assertEquals(r.path("validation").path("betas").get(best).asDouble(), r.path("beta").asDouble());
+        try (KnowledgeBase shipped = KnowledgeBase.open(tmp.resolve("same").resolve(ReAugKdScheme.KNOWLEDGE_BASE),
+                null)) {
+            assertEquals(r.path("beta").asDouble(), shipped.settings().beta());
+        }
         assertTrue(!reused.any("rebuilding"), reused.seen.toString());
         assertEquals(key(first), key(tmp.resolve("same")));
 
@@ -248,6 +279,12 @@ class ReAugKdRunTest {
                 0, null, null, null)).getMessage().startsWith("projectionEpochs: "));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new ReAugKd(null, null, null, null, null, null,
                 null, 0.0, null, null)).getMessage().startsWith("projectionTau: "));
+        // β to be chosen on a validation split that the run does not have
+        RunConfig noValidation = config(new TeacherSpec(TEACHER, ONE, null), 0, false, CHOOSING);
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> new Experiment(noValidation,
+                data, first.resolveSibling(first.getFileName() + "-noval"), TrainListener.NONE).run());
+        assertTrue(none.getMessage().startsWith("student.method.beta: reaugkd chooses beta on the validation split"),
+                none.getMessage());
         // the scheme needs the method
         RunConfig kd = new RunConfig("reaugkd", 3L, new DataSpec(0.2, null, 100), new TeacherSpec(TEACHER, ONE, null),
                 new StudentSpec(STUDENT, ONE, new org.distill4j.method.HintonKd(null, null), false), null,
