@@ -329,25 +329,34 @@ public final class KnowledgeBase implements AutoCloseable {
         int[][] nb = search(embeddings, count, k, null);
         double[] out = new double[count * classes];
         for (int q = 0; q < count; q++) {
-            float[] v = normalised(embeddings, q * dim, dim);
-            double[] w = new double[nb[q].length];
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < w.length; j++) {
-                w[j] = dot(v, 0, vectors, nb[q][j] * dim, dim) / tau;
-                max = Math.max(max, w[j]);
-            }
-            double sum = 0;
-            for (int j = 0; j < w.length; j++) {
-                w[j] = Math.exp(w[j] - max);
-                sum += w[j];
-            }
-            for (int j = 0; j < w.length; j++) {
-                for (int c = 0; c < classes; c++) {
-                    out[q * classes + c] += w[j] / sum * soft[nb[q][j] * classes + c];
-                }
-            }
+            System.arraycopy(weighted(normalised(embeddings, q * dim, dim), nb[q], tau), 0, out, q * classes, classes);
         }
         return new Retrieved(nb, out);
+    }
+
+    /**
+     * The soft labels of rows {@code near} averaged with weights {@code softmax_j(cos_j/τ)}, cos_j
+     * the cosine of the normalised query {@code v} with row j's vector.
+     */
+    double[] weighted(float[] v, int[] near, double tau) {
+        double[] w = new double[near.length];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < w.length; j++) {
+            w[j] = dot(v, 0, vectors, near[j] * dim, dim) / tau;
+            max = Math.max(max, w[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j < w.length; j++) {
+            w[j] = Math.exp(w[j] - max);
+            sum += w[j];
+        }
+        double[] out = new double[classes];
+        for (int j = 0; j < w.length; j++) {
+            for (int c = 0; c < classes; c++) {
+                out[c] += w[j] / sum * soft[near[j] * classes + c];
+            }
+        }
+        return out;
     }
 
     /**

@@ -15,7 +15,8 @@ import org.distill4j.model.Outputs;
  * @param temperature softening temperature T of the response KD term (default 4)
  * @param alpha weight of the soft term, in [0, 1] (default 0.9)
  * @param relationWeight weight w of the relational term (default 1)
- * @param k neighbours retrieved per sample, in training and at inference, in [1, 1000] (default 8)
+ * @param k neighbours retrieved per sample at inference, in [1, 1000]; absent (the default): chosen by scheme
+ *     reaugkd as the best of 1, 4, 8, 16, 32, 64 on the validation split, never the test split
  * @param tau temperature of the similarity softmaxes (relational term and retrieval weights), in
  *     (0, 10] (default 0.1)
  * @param beta weight of the retrieved soft labels in the prediction at inference, in [0, 1]; absent (the
@@ -33,8 +34,9 @@ public record ReAugKd(Double temperature, Double alpha, Double relationWeight, I
         alpha = alpha == null ? 0.9 : alpha;
         MethodChecks.require(alpha >= 0 && alpha <= 1, "alpha", "must be in [0, 1]", alpha);
         relationWeight = MethodChecks.weight(relationWeight, 1, "relationWeight");
-        k = k == null ? 8 : k;
-        MethodChecks.require(k >= 1 && k <= 1000, "k", "must be in [1, 1000]", k);
+        if (k != null) {
+            MethodChecks.require(k >= 1 && k <= 1000, "k", "must be in [1, 1000]", k);
+        }
         tau = tau == null ? 0.1 : tau;
         MethodChecks.require(tau > 0 && tau <= 10, "tau", "must be in (0, 10]", tau);
         if (beta != null) {
@@ -61,9 +63,9 @@ public record ReAugKd(Double temperature, Double alpha, Double relationWeight, I
         return 1 - alpha;
     }
 
-    /** How the shipped student retrieves at inference, mixing by {@code chosenBeta}. */
-    public KnowledgeBase.Settings retrieval(double chosenBeta) {
-        return new KnowledgeBase.Settings(studentTap, k, tau, chosenBeta);
+    /** How the shipped student retrieves at inference: {@code chosenK} neighbours mixed by {@code chosenBeta}. */
+    public KnowledgeBase.Settings retrieval(int chosenK, double chosenBeta) {
+        return new KnowledgeBase.Settings(studentTap, chosenK, tau, chosenBeta);
     }
 
     @Override

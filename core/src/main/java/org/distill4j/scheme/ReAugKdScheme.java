@@ -86,9 +86,11 @@ public record ReAugKdScheme() implements SchemeSpec {
             throw new IllegalArgumentException("student.method: scheme reaugkd trains with method reaugkd (got '"
                     + ss.method().name() + "'); e.g. method: {name: reaugkd, k: 8}");
         }
-        if (m.beta() == null && (ctx.validation() == null || ctx.validation().size() == 0)) {
-            throw new IllegalArgumentException("student.method.beta: reaugkd chooses beta on the validation split, and "
-                    + "this run has none (data.validation: 0); give beta, e.g. beta: 0.3, or a validation split");
+        if ((m.beta() == null || m.k() == null) && (ctx.validation() == null || ctx.validation().size() == 0)) {
+            String key = m.beta() == null ? "beta" : "k";
+            throw new IllegalArgumentException("student.method." + key + ": reaugkd chooses " + key + " on the "
+                    + "validation split, and this run has none (data.validation: 0); give k and beta, e.g. k: 8, "
+                    + "beta: 0.3, or a validation split");
         }
         // before the teacher trains: the taps, and the projection's sizes from them
         ReAugKdLoss probe = (ReAugKdLoss) ((WeightedSum) ctx.checkTaps(STUDENT, m, ss.model(), ctx.config().teacher()))
@@ -113,7 +115,7 @@ public record ReAugKdScheme() implements SchemeSpec {
                     ObjectNode out = RunRecord.JSON.createObjectNode();
                     ObjectNode r = out.putObject("reaugkd");
                     // deterministic: a resumed run chooses (and records) the same β again
-                    KnowledgeBase.Settings settings = chooseBeta(ctx, m, net, kb, teacher, r);
+                    KnowledgeBase.Settings settings = chooseRetrieval(ctx, m, net, kb, teacher, r);
                     KnowledgeBase.writeSettings(kbDir, settings);
                     long indexBytes = KnowledgeBase.bytes(kbDir);
                     if (ctx.done(STUDENT) == null) {
@@ -135,34 +137,39 @@ public record ReAugKdScheme() implements SchemeSpec {
     }
 
     /**
-     * The retrieval settings the student ships with: β as configured, or, if the method leaves it
-     * out, the best of {@link RetrievalCheck#BETAS} on the validation split (never the test split).
-     * The check on the validation split is recorded in {@code into} either way: its accuracy at each
-     * β, of the network and of the retrieved soft labels alone, and how often the student's
+     * The retrieval settings the student ships with: k and β as configured, or, for each the method
+     * leaves out, the best on the validation split (never the test split) — k of
+     * {@link RetrievalCheck#KS}, β of {@link RetrievalCheck#BETAS}. The check on the validation split
+     * is recorded in {@code into} either way: the accuracy of the network alone, and for each k tried
+     * of the retrieved soft labels alone and of the mixture at each β, and how often the student's
      * neighbours carry the query's class and the teacher's.
      */
-    static KnowledgeBase.Settings chooseBeta(RunContext ctx, ReAugKd m, InferenceModel net, KnowledgeBase kb,
+    static KnowledgeBase.Settings chooseRetrieval(RunContext ctx, ReAugKd m, InferenceModel net, KnowledgeBase kb,
             InferenceModel teacher, ObjectNode into) throws IOException {
         Dataset validation = ctx.validation();
-        if (validation == null || validation.size() == 0) { // β configured: run() checked
-            into.put("betaFrom", "config");
-            return m.retrieval(m.beta());
+        into.put("kFrom", m.k() == null ? "validation" : "config");
+        into.put("betaFrom", m.beta() == null ? "validation" : "config");
+        if (validation == null || validation.size() == 0) { // k and β configured: run() checked
+            return m.retrieval(m.k(), m.beta());
         }
         Predictions onTeacher = Predictions.of(teacher, validation, ctx.root());
         int[] teacherClasses = new int[validation.size()];
         for (int i = 0; i < teacherClasses.length; i++) {
             teacherClasses[i] = onTeacher.argMax(i);
         }
-        RetrievalCheck check = RetrievalCheck.of(net, kb, validation, ctx.root(), m.k(), m.tau(), teacherClasses);
-        double beta = m.beta() == null ? check.bestBeta() : m.beta();
+        RetrievalCheck check = RetrievalCheck.of(net, kb, validation, ctx.root(),
+                m.k() == null ? RetrievalCheck.KS : new int[] {m.k()}, m.tau(), m.beta(), teacherClasses);
+        RetrievalCheck.Choice best = check.best(m.beta());
+        RetrievalCheck.AtK at = check.at(best.k());
         ctx.message(String.format(java.util.Locale.ROOT, "reaugkd on the validation split (%d samples): network alone "
-                + "%.2f%%, retrieved soft labels alone %.2f%%, %.1f%% of the neighbours of the query's class; beta %s"
-                + " (%s)", check.samples(), 100 * check.network(), 100 * check.retrieved(),
-                100 * check.neighboursOfItsClass(), beta, m.beta() == null ? "best on validation" : "configured"));
-        into.put("betaFrom", m.beta() == null ? "validation" : "config");
+                + "%.2f%%; with k = %d (%s) the retrieved soft labels alone %.2f%%, %.1f%% of the neighbours of the "
+                + "query's class; beta %s (%s): %.2f%%", check.samples(), 100 * check.network(), best.k(),
+                m.k() == null ? "best on validation" : "configured", 100 * at.retrieved(),
+                100 * at.neighboursOfItsClass(), best.beta(), m.beta() == null ? "best on validation" : "configured",
+                100 * best.accuracy()));
         into.set("validation", RunRecord.JSON.valueToTree(check));
-        into.put("knowledgeBaseSelfAgreement", RetrievalCheck.selfAgreement(kb, m.k()));
-        return m.retrieval(beta);
+        into.put("knowledgeBaseSelfAgreement", RetrievalCheck.selfAgreement(kb, best.k()));
+        return m.retrieval(best.k(), best.beta());
     }
 
     /**
@@ -225,9 +232,9 @@ public record ReAugKdScheme() implements SchemeSpec {
                     row += positions.length;
                 }
             }
-            // β is provisional until the student is trained and β chosen on the validation split
-            KnowledgeBase.write(dir, key, m.retrieval(m.beta() == null ? 0 : m.beta()), ids, vectors, dim, soft,
-                    classes);
+            // k and β are provisional until the student is trained and they are chosen on the validation split
+            KnowledgeBase.write(dir, key, m.retrieval(m.k() == null ? 1 : m.k(), m.beta() == null ? 0 : m.beta()),
+                    ids, vectors, dim, soft, classes);
         }
         ctx.message("knowledge base of " + train.size() + " teacher embeddings built into " + dir + " ("
                 + KnowledgeBase.bytes(dir) + " bytes)");

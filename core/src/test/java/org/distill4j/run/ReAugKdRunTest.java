@@ -67,8 +67,8 @@ class ReAugKdRunTest {
                 new StudentSpec(STUDENT, ONE, method, baseline), null, new ReAugKdScheme());
     }
 
-    /** The method with β left out: chosen on the validation split. */
-    static final ReAugKd CHOOSING = new ReAugKd(2.0, 0.7, 1.0, 4, 0.2, null, 2, 0.2, null, null);
+    /** The method with k and β left out: chosen on the validation split. */
+    static final ReAugKd CHOOSING = new ReAugKd(2.0, 0.7, 1.0, null, 0.2, null, 2, 0.2, null, null);
 
     static RunConfig config() {
         return config(new TeacherSpec(TEACHER, ONE, null), 0.2, true);
@@ -127,12 +127,16 @@ class ReAugKdRunTest {
             // the check on the validation split, recorded: at the configured β it is the retrieving
             // student's accuracy there, at β = 0 the network's
             assertEquals("config", r.path("betaFrom").asText());
+            assertEquals("config", r.path("kFrom").asText());
             assertEquals(0.5, r.path("beta").asDouble());
+            assertEquals(4, r.path("k").asInt());
             Dataset validation = Experiment.trainingSplit(config(), org.distill4j.run.RunData.of(data)).validation();
             var check = r.path("validation");
             assertEquals(validation.size(), check.path("samples").asInt());
+            assertEquals(4, check.path("byK").get(0).path("k").asInt());
+            assertEquals(0.5, check.path("betas").get(5).asDouble());
             assertEquals(Metrics.accuracy(Predictions.of(new RetrievalModel(net, kb), validation, root),
-                    validation.labels()), check.path("accuracy").get(5).asDouble(), 1e-12);
+                    validation.labels()), check.path("byK").get(0).path("accuracy").get(5).asDouble(), 1e-12);
             assertEquals(Metrics.accuracy(Predictions.of(net, validation, root), validation.labels()),
                     check.path("network").asDouble(), 1e-12);
         }
@@ -211,18 +215,28 @@ class ReAugKdRunTest {
         TeacherSpec same = new TeacherSpec(TEACHER, null, first.resolve("teacher.model").toString());
         Messages reused = runWithCopiedBase(config(same, 0.2, false, CHOOSING), tmp.resolve("same"));
         assertTrue(reused.any("knowledge base read from"), reused.seen.toString());
-        // β left out: the best on the validation split, recorded and shipped in the base's manifest
+        // k and β left out: the best on the validation split, recorded and shipped in the base's manifest
         var r = RunRecord.read(tmp.resolve("same").resolve(Experiment.RECORD)).schemeResults().path("reaugkd");
         assertEquals("validation", r.path("betaFrom").asText());
-        var accuracy = r.path("validation").path("accuracy");
-        int best = 0;
-        for (int i = 1; i < accuracy.size(); i++) {
-            best = accuracy.get(i).asDouble() > accuracy.get(best).asDouble() ? i : best;
+        assertEquals("validation", r.path("kFrom").asText());
+        var byK = r.path("validation").path("byK");
+        assertEquals(List.of(1, 4, 8, 16, 32, 64), java.util.stream.StreamSupport.stream(byK.spliterator(), false)
+                .map(a -> a.path("k").asInt()).toList());
+        double best = -1;
+        for (var at : byK) {
+            for (var a : at.path("accuracy")) {
+                best = Math.max(best, a.asDouble());
+            }
         }
-        assertEquals(r.path("validation").path("betas").get(best).asDouble(), r.path("beta").asDouble());
+        int k = r.path("k").asInt();
+        int j = java.util.Arrays.binarySearch(org.distill4j.knowledge.RetrievalCheck.BETAS, r.path("beta").asDouble());
+        var chosen = java.util.stream.StreamSupport.stream(byK.spliterator(), false).filter(a -> a.path("k").asInt() == k)
+                .findFirst().orElseThrow();
+        assertEquals(best, chosen.path("accuracy").get(j).asDouble(), "the chosen k and beta are the best on validation");
         try (KnowledgeBase shipped = KnowledgeBase.open(tmp.resolve("same").resolve(ReAugKdScheme.KNOWLEDGE_BASE),
                 null)) {
             assertEquals(r.path("beta").asDouble(), shipped.settings().beta());
+            assertEquals(k, shipped.settings().k());
         }
         assertTrue(!reused.any("rebuilding"), reused.seen.toString());
         assertEquals(key(first), key(tmp.resolve("same")));
@@ -285,6 +299,12 @@ class ReAugKdRunTest {
                 data, first.resolveSibling(first.getFileName() + "-noval"), TrainListener.NONE).run());
         assertTrue(none.getMessage().startsWith("student.method.beta: reaugkd chooses beta on the validation split"),
                 none.getMessage());
+        RunConfig noValidationK = config(new TeacherSpec(TEACHER, ONE, null), 0, false,
+                new ReAugKd(2.0, 0.7, 1.0, null, 0.2, 0.5, 2, 0.2, null, null));
+        IllegalArgumentException noK = assertThrows(IllegalArgumentException.class, () -> new Experiment(noValidationK,
+                data, first.resolveSibling(first.getFileName() + "-novalk"), TrainListener.NONE).run());
+        assertTrue(noK.getMessage().startsWith("student.method.k: reaugkd chooses k on the validation split"),
+                noK.getMessage());
         // the scheme needs the method
         RunConfig kd = new RunConfig("reaugkd", 3L, new DataSpec(0.2, null, 100), new TeacherSpec(TEACHER, ONE, null),
                 new StudentSpec(STUDENT, ONE, new org.distill4j.method.HintonKd(null, null), false), null,
