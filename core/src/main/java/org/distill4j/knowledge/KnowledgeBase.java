@@ -377,9 +377,15 @@ public final class KnowledgeBase implements AutoCloseable {
         return out;
     }
 
-    /** The stored soft labels of row {@code r} (a copy). */
-    public float[] softLabels(int r) {
-        return java.util.Arrays.copyOfRange(soft, r * classes, (r + 1) * classes);
+    /** The teacher's class for row {@code r}: the argmax of its stored soft labels (ties: the lower class). */
+    public int teacherClass(int r) {
+        int best = 0;
+        for (int c = 1; c < classes; c++) {
+            if (soft[r * classes + c] > soft[r * classes + best]) {
+                best = c;
+            }
+        }
+        return best;
     }
 
     /** The stored, normalised vector of row {@code r}. */

@@ -94,7 +94,7 @@ public record RetrievalCheck(int samples, double tau, double network, double[] b
                             correct[i][j] += argMax(p) == label ? 1 : 0;
                         }
                         for (int row : near) {
-                            int c = argMax(kb.softLabels(row));
+                            int c = kb.teacherClass(row);
                             ofItsClass[i] += c == label ? 1 : 0;
                             ofTeacherClass[i] += teacherClasses != null && c == teacherClasses[offset + q] ? 1 : 0;
                             neighbours[i]++;
@@ -133,9 +133,9 @@ public record RetrievalCheck(int samples, double tau, double network, double[] b
         long same = 0;
         long all = 0;
         for (int r = 0; r < n; r++) {
-            int own = argMax(kb.softLabels(r));
+            int own = kb.teacherClass(r);
             for (int row : nb[r]) {
-                same += argMax(kb.softLabels(row)) == own ? 1 : 0;
+                same += kb.teacherClass(row) == own ? 1 : 0;
                 all++;
             }
         }
@@ -168,16 +168,6 @@ public record RetrievalCheck(int samples, double tau, double network, double[] b
     }
 
     private static int argMax(double[] p) {
-        int best = 0;
-        for (int c = 1; c < p.length; c++) {
-            if (p[c] > p[best]) {
-                best = c;
-            }
-        }
-        return best;
-    }
-
-    private static int argMax(float[] p) {
         int best = 0;
         for (int c = 1; c < p.length; c++) {
             if (p[c] > p[best]) {
