@@ -148,6 +148,22 @@ final class EvaluateCommand implements Callable<Integer> {
                     runDir.relativize(m.knowledgeBase()), kb.size(),
                     org.distill4j.knowledge.KnowledgeBase.bytes(m.knowledgeBase()), kb.settings().k(),
                     kb.settings().beta(), kb.settings().tau());
+            // where the student's queries land: the evidence behind the mixing weight (on the test split
+            // here, to diagnose; scheme reaugkd chose beta on the validation split)
+            int k = kb.settings().k();
+            var check = org.distill4j.knowledge.RetrievalCheck.of(net, kb, test, root, new int[] {k},
+                    kb.settings().tau(), kb.settings().beta(), null);
+            var at = check.at(k);
+            main.out.printf(Locale.ROOT, "retrieval on the test split: retrieved soft labels alone %s, network alone "
+                    + "%s; %.1f%% of the student's neighbours carry the query's class, %.1f%% of the teacher "
+                    + "entries' own neighbours their teacher class%n", pct(at.retrieved()), pct(check.network()),
+                    100 * at.neighboursOfItsClass(),
+                    100 * org.distill4j.knowledge.RetrievalCheck.selfAgreement(kb, k));
+            StringBuilder grid = new StringBuilder("accuracy by beta:");
+            for (int i = 0; i < check.betas().length; i++) {
+                grid.append(String.format(Locale.ROOT, " %.1f→%s", check.betas()[i], pct(at.accuracy()[i])));
+            }
+            main.out.println(grid);
         }
         return 0;
     }

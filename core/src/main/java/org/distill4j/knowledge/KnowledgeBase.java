@@ -259,6 +259,17 @@ public final class KnowledgeBase implements AutoCloseable {
         return m;
     }
 
+    /**
+     * Replaces the retrieval settings recorded in the manifest of the knowledge base in {@code dir}
+     * (the entries and their checksums unchanged), as scheme reaugkd does once it has chosen β on
+     * the validation split; the manifest is rewritten atomically.
+     */
+    public static void writeSettings(Path dir, Settings settings) throws IOException {
+        ObjectNode m = (ObjectNode) manifest(dir);
+        m.set("settings", JSON.valueToTree(settings));
+        AtomicFile.write(dir.resolve(MANIFEST), o -> JSON.writeValue(o, m));
+    }
+
     /** The files of the knowledge base in {@code dir}: its manifest and the index files it lists. */
     public static List<Path> files(Path dir) throws IOException {
         List<Path> out = new ArrayList<>();
@@ -307,37 +318,74 @@ public final class KnowledgeBase implements AutoCloseable {
     }
 
     /**
+     * What retrieval hands back for {@code count} queries: each query's neighbours (rows of the base,
+     * most similar first) and {@code soft}, their soft labels averaged with weights
+     * {@code softmax_j(cos_j/τ)} (count × classes, row-major).
+     */
+    public record Retrieved(int[][] neighbours, double[] soft) {}
+
+    /** The k nearest entries to each {@code embeddings} row and their similarity-weighted soft labels. */
+    public Retrieved retrieve(float[] embeddings, int count, int k, double tau) throws IOException {
+        int[][] nb = search(embeddings, count, k, null);
+        double[] out = new double[count * classes];
+        for (int q = 0; q < count; q++) {
+            System.arraycopy(weighted(normalised(embeddings, q * dim, dim), nb[q], tau), 0, out, q * classes, classes);
+        }
+        return new Retrieved(nb, out);
+    }
+
+    /**
+     * The soft labels of rows {@code near} averaged with weights {@code softmax_j(cos_j/τ)}, cos_j
+     * the cosine of the normalised query {@code v} with row j's vector.
+     */
+    double[] weighted(float[] v, int[] near, double tau) {
+        double[] w = new double[near.length];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < w.length; j++) {
+            w[j] = dot(v, 0, vectors, near[j] * dim, dim) / tau;
+            max = Math.max(max, w[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j < w.length; j++) {
+            w[j] = Math.exp(w[j] - max);
+            sum += w[j];
+        }
+        double[] out = new double[classes];
+        for (int j = 0; j < w.length; j++) {
+            for (int c = 0; c < classes; c++) {
+                out[c] += w[j] / sum * soft[near[j] * classes + c];
+            }
+        }
+        return out;
+    }
+
+    /**
      * ReAugKD's prediction for {@code count} samples: {@code β·Σ_j softmax_j(cos_j/τ)·soft_j +
      * (1−β)·softmax(logits)} over each sample's k nearest entries to its {@code embeddings} row;
      * returned as log-probabilities (n × classes), so a softmax of them gives the mixture back.
      */
     public float[] mix(float[] logits, float[] embeddings, int count) throws IOException {
-        int[][] nb = search(embeddings, count, settings.k(), null);
+        double[] retrieved = retrieve(embeddings, count, settings.k(), settings.tau()).soft();
         float[] out = new float[count * classes];
         for (int q = 0; q < count; q++) {
-            float[] v = normalised(embeddings, q * dim, dim);
-            double[] w = new double[nb[q].length];
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < w.length; j++) {
-                w[j] = dot(v, 0, vectors, nb[q][j] * dim, dim) / settings.tau();
-                max = Math.max(max, w[j]);
-            }
-            double sum = 0;
-            for (int j = 0; j < w.length; j++) {
-                w[j] = Math.exp(w[j] - max);
-                sum += w[j];
-            }
             double[] ps = softmax(logits, q * classes, classes);
             for (int c = 0; c < classes; c++) {
-                double retrieved = 0;
-                for (int j = 0; j < w.length; j++) {
-                    retrieved += w[j] / sum * soft[nb[q][j] * classes + c];
-                }
-                double p = settings.beta() * retrieved + (1 - settings.beta()) * ps[c];
+                double p = settings.beta() * retrieved[q * classes + c] + (1 - settings.beta()) * ps[c];
                 out[q * classes + c] = (float) Math.log(Math.max(p, 1e-30));
             }
         }
         return out;
+    }
+
+    /** The teacher's class for row {@code r}: the argmax of its stored soft labels (ties: the lower class). */
+    public int teacherClass(int r) {
+        int best = 0;
+        for (int c = 1; c < classes; c++) {
+            if (soft[r * classes + c] > soft[r * classes + best]) {
+                best = c;
+            }
+        }
+        return best;
     }
 
     /** The stored, normalised vector of row {@code r}. */
@@ -421,7 +469,7 @@ public final class KnowledgeBase implements AutoCloseable {
         return s;
     }
 
-    private static double[] softmax(float[] logits, int from, int n) {
+    static double[] softmax(float[] logits, int from, int n) {
         double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < n; c++) {
             max = Math.max(max, logits[from + c]);

@@ -15,10 +15,12 @@ import org.distill4j.model.Outputs;
  * @param temperature softening temperature T of the response KD term (default 4)
  * @param alpha weight of the soft term, in [0, 1] (default 0.9)
  * @param relationWeight weight w of the relational term (default 1)
- * @param k neighbours retrieved per sample, in training and at inference, in [1, 1000] (default 8)
+ * @param k neighbours retrieved per sample at inference, in [1, 1000]; absent (the default): chosen by scheme
+ *     reaugkd as the best of 1, 4, 8, 16, 32, 64 on the validation split, never the test split
  * @param tau temperature of the similarity softmaxes (relational term and retrieval weights), in
  *     (0, 10] (default 0.1)
- * @param beta weight of the retrieved soft labels in the prediction at inference, in [0, 1] (default 0.5)
+ * @param beta weight of the retrieved soft labels in the prediction at inference, in [0, 1]; absent (the
+ *     default): chosen by scheme reaugkd as the best of 0, 0.1, …, 1 on the validation split, never the test split
  * @param projectionEpochs epochs of the projection's supervised contrastive training, in [1, 1000] (default 3)
  * @param projectionTau temperature of the supervised contrastive loss, in (0, 10] (default 0.1)
  * @param studentTap the student's embedding tap (default embedding)
@@ -32,12 +34,14 @@ public record ReAugKd(Double temperature, Double alpha, Double relationWeight, I
         alpha = alpha == null ? 0.9 : alpha;
         MethodChecks.require(alpha >= 0 && alpha <= 1, "alpha", "must be in [0, 1]", alpha);
         relationWeight = MethodChecks.weight(relationWeight, 1, "relationWeight");
-        k = k == null ? 8 : k;
-        MethodChecks.require(k >= 1 && k <= 1000, "k", "must be in [1, 1000]", k);
+        if (k != null) {
+            MethodChecks.require(k >= 1 && k <= 1000, "k", "must be in [1, 1000]", k);
+        }
         tau = tau == null ? 0.1 : tau;
         MethodChecks.require(tau > 0 && tau <= 10, "tau", "must be in (0, 10]", tau);
-        beta = beta == null ? 0.5 : beta;
-        MethodChecks.require(beta >= 0 && beta <= 1, "beta", "must be in [0, 1]", beta);
+        if (beta != null) {
+            MethodChecks.require(beta >= 0 && beta <= 1, "beta", "must be in [0, 1]", beta);
+        }
         projectionEpochs = projectionEpochs == null ? 3 : projectionEpochs;
         MethodChecks.require(projectionEpochs >= 1 && projectionEpochs <= 1000, "projectionEpochs",
                 "must be in [1, 1000]", projectionEpochs);
@@ -50,7 +54,7 @@ public record ReAugKd(Double temperature, Double alpha, Double relationWeight, I
 
     @Override
     public ReAugKdLoss loss() {
-        return new ReAugKdLoss(studentTap, teacherTap, temperature, alpha, relationWeight, tau, k);
+        return new ReAugKdLoss(studentTap, teacherTap, temperature, alpha, relationWeight, tau);
     }
 
     /** {@code 1 − α}, as Hinton KD. */
@@ -59,9 +63,9 @@ public record ReAugKd(Double temperature, Double alpha, Double relationWeight, I
         return 1 - alpha;
     }
 
-    /** How the shipped student retrieves at inference. */
-    public KnowledgeBase.Settings retrieval() {
-        return new KnowledgeBase.Settings(studentTap, k, tau, beta);
+    /** How the shipped student retrieves at inference: {@code chosenK} neighbours mixed by {@code chosenBeta}. */
+    public KnowledgeBase.Settings retrieval(int chosenK, double chosenBeta) {
+        return new KnowledgeBase.Settings(studentTap, chosenK, tau, chosenBeta);
     }
 
     @Override

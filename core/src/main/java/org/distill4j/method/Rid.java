@@ -14,7 +14,7 @@ import org.distill4j.loss.feature.RidLoss;
  * @param studentTaps the student's taps (default {@code [embedding]})
  * @param teacherTaps the teacher's taps, paired in order (default {@code [embedding]})
  * @param beta weight of the alignment terms (default 10, the paper's)
- * @param initSigma σ at the start (default 1)
+ * @param initSigma σ at the start (default 5, near the authors' α = 5, σ = softplus(5) + 0.001 ≈ 5.008)
  * @param roundSteps steps in a round (default 50; <i>choice</i>, the paper alternates by epochs)
  * @param teacherSteps the round's first steps, which train the teacher filters (default 10)
  * @param ceWeight weight of the student's cross-entropy with labels (default 1)
@@ -26,7 +26,7 @@ public record Rid(List<String> studentTaps, List<String> teacherTaps, Double bet
         studentTaps = MethodChecks.taps(studentTaps, "embedding", "studentTaps");
         teacherTaps = MethodChecks.taps(teacherTaps, "embedding", "teacherTaps");
         beta = beta == null ? 10.0 : beta;
-        initSigma = initSigma == null ? 1.0 : initSigma;
+        initSigma = initSigma == null ? 5.0 : initSigma;
         roundSteps = roundSteps == null ? 50 : roundSteps;
         teacherSteps = teacherSteps == null ? 10 : teacherSteps;
         ceWeight = ceWeight == null ? 1.0 : ceWeight;

@@ -17,6 +17,7 @@ import org.distill4j.io.Provenance;
 import org.distill4j.knowledge.Knowledge;
 import org.distill4j.knowledge.KnowledgeBase;
 import org.distill4j.knowledge.KnowledgeSource;
+import org.distill4j.knowledge.RetrievalCheck;
 import org.distill4j.knowledge.RetrievalModel;
 import org.distill4j.loss.Adapters;
 import org.distill4j.loss.LossValue;
@@ -26,6 +27,7 @@ import org.distill4j.loss.relation.SupConLoss;
 import org.distill4j.method.HintonKd;
 import org.distill4j.method.NoDistillation;
 import org.distill4j.method.ReAugKd;
+import org.distill4j.metric.Predictions;
 import org.distill4j.model.InferenceModel;
 import org.distill4j.model.Network;
 import org.distill4j.report.RunRecord;
@@ -84,6 +86,12 @@ public record ReAugKdScheme() implements SchemeSpec {
             throw new IllegalArgumentException("student.method: scheme reaugkd trains with method reaugkd (got '"
                     + ss.method().name() + "'); e.g. method: {name: reaugkd, k: 8}");
         }
+        if ((m.beta() == null || m.k() == null) && (ctx.validation() == null || ctx.validation().size() == 0)) {
+            String key = m.beta() == null ? "beta" : "k";
+            throw new IllegalArgumentException("student.method." + key + ": reaugkd chooses " + key + " on the "
+                    + "validation split, and this run has none (data.validation: 0); give k and beta, e.g. k: 8, "
+                    + "beta: 0.3, or a validation split");
+        }
         // before the teacher trains: the taps, and the projection's sizes from them
         ReAugKdLoss probe = (ReAugKdLoss) ((WeightedSum) ctx.checkTaps(STUDENT, m, ss.model(), ctx.config().teacher()))
                 .distillation();
@@ -104,22 +112,64 @@ public record ReAugKdScheme() implements SchemeSpec {
                 try (Network net = ctx.train(RunContext.Solo.of(NETWORK, "student", m.name(),
                         new WeightedSum(m.crossEntropyWeight(), loss), ss.model(), ss.train()).taughtBy(source)
                         .withFidelity(true))) {
+                    ObjectNode out = RunRecord.JSON.createObjectNode();
+                    ObjectNode r = out.putObject("reaugkd");
+                    // deterministic: a resumed run chooses (and records) the same β again
+                    KnowledgeBase.Settings settings = chooseRetrieval(ctx, m, net, kb, teacher, r);
+                    KnowledgeBase.writeSettings(kbDir, settings);
                     long indexBytes = KnowledgeBase.bytes(kbDir);
                     if (ctx.done(STUDENT) == null) {
-                        ctx.evaluated(STUDENT, "student", m.name(), new RetrievalModel(net, kb), false,
-                                TrainingProgress.start(), true, net.sizeBytes() + indexBytes, NETWORK + ".model");
+                        try (KnowledgeBase chosen = KnowledgeBase.open(kbDir, null)) {
+                            ctx.evaluated(STUDENT, "student", m.name(), new RetrievalModel(net, chosen), false,
+                                    TrainingProgress.start(), true, net.sizeBytes() + indexBytes, NETWORK + ".model");
+                        }
                     }
-                    ObjectNode out = RunRecord.JSON.createObjectNode();
-                    out.putObject("reaugkd").put("model", STUDENT).put("network", NETWORK)
+                    r.put("model", STUDENT).put("network", NETWORK)
                             .put("knowledgeBase", KNOWLEDGE_BASE).put("entries", kb.size()).put("dim", kb.dim())
-                            .put("indexBytes", indexBytes).put("k", kb.settings().k()).put("tau", kb.settings().tau())
-                            .put("beta", kb.settings().beta());
+                            .put("indexBytes", indexBytes).put("k", settings.k()).put("tau", settings.tau())
+                            .put("beta", settings.beta());
                     return out;
                 }
             }
         } finally {
             teacher.close();
         }
+    }
+
+    /**
+     * The retrieval settings the student ships with: k and β as configured, or, for each the method
+     * leaves out, the best on the validation split (never the test split) — k of
+     * {@link RetrievalCheck#KS}, β of {@link RetrievalCheck#BETAS}. The check on the validation split
+     * is recorded in {@code into} either way: the accuracy of the network alone, and for each k tried
+     * of the retrieved soft labels alone and of the mixture at each β, and how often the student's
+     * neighbours carry the query's class and the teacher's.
+     */
+    static KnowledgeBase.Settings chooseRetrieval(RunContext ctx, ReAugKd m, InferenceModel net, KnowledgeBase kb,
+            InferenceModel teacher, ObjectNode into) throws IOException {
+        Dataset validation = ctx.validation();
+        into.put("kFrom", m.k() == null ? "validation" : "config");
+        into.put("betaFrom", m.beta() == null ? "validation" : "config");
+        if (validation == null || validation.size() == 0) { // k and β configured: run() checked
+            return m.retrieval(m.k(), m.beta());
+        }
+        Predictions onTeacher = Predictions.of(teacher, validation, ctx.root());
+        int[] teacherClasses = new int[validation.size()];
+        for (int i = 0; i < teacherClasses.length; i++) {
+            teacherClasses[i] = onTeacher.argMax(i);
+        }
+        RetrievalCheck check = RetrievalCheck.of(net, kb, validation, ctx.root(),
+                m.k() == null ? RetrievalCheck.KS : new int[] {m.k()}, m.tau(), m.beta(), teacherClasses);
+        RetrievalCheck.Choice best = check.best(m.beta());
+        RetrievalCheck.AtK at = check.at(best.k());
+        ctx.message(String.format(java.util.Locale.ROOT, "reaugkd on the validation split (%d samples): network alone "
+                + "%.2f%%; with k = %d (%s) the retrieved soft labels alone %.2f%%, %.1f%% of the neighbours of the "
+                + "query's class; beta %s (%s): %.2f%%", check.samples(), 100 * check.network(), best.k(),
+                m.k() == null ? "best on validation" : "configured", 100 * at.retrieved(),
+                100 * at.neighboursOfItsClass(), best.beta(), m.beta() == null ? "best on validation" : "configured",
+                100 * best.accuracy()));
+        into.set("validation", RunRecord.JSON.valueToTree(check));
+        into.put("knowledgeBaseSelfAgreement", RetrievalCheck.selfAgreement(kb, best.k()));
+        return m.retrieval(best.k(), best.beta());
     }
 
     /**
@@ -133,7 +183,7 @@ public record ReAugKdScheme() implements SchemeSpec {
                 student.schedule(), student.clipGradNorm(), student.onNonFinite(), student.augment());
         String build = Provenance.sha256("projection " + probe.teacherDim() + "→" + probe.studentDim() + " from tap "
                 + m.teacherTap() + "; supcon tau " + m.projectionTau() + "; " + RunRecord.JSON.valueToTree(spec)
-                + "; seed " + ctx.seed() + "; retrieval " + m.retrieval());
+                + "; seed " + ctx.seed());
         KnowledgeBase.Key key = new KnowledgeBase.Key(teacher.answersDigest(), ctx.train().digest(),
                 ctx.provenance().preprocessing(), build);
         if (Files.exists(dir)) {
@@ -182,7 +232,9 @@ public record ReAugKdScheme() implements SchemeSpec {
                     row += positions.length;
                 }
             }
-            KnowledgeBase.write(dir, key, m.retrieval(), ids, vectors, dim, soft, classes);
+            // k and β are provisional until the student is trained and they are chosen on the validation split
+            KnowledgeBase.write(dir, key, m.retrieval(m.k() == null ? 1 : m.k(), m.beta() == null ? 0 : m.beta()),
+                    ids, vectors, dim, soft, classes);
         }
         ctx.message("knowledge base of " + train.size() + " teacher embeddings built into " + dir + " ("
                 + KnowledgeBase.bytes(dir) + " bytes)");

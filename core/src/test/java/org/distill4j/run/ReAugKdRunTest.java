@@ -59,9 +59,16 @@ class ReAugKdRunTest {
     static RunRecord whole;
 
     static RunConfig config(TeacherSpec teacher, double validation, boolean baseline) {
-        return new RunConfig("reaugkd", 3L, new DataSpec(validation, null, 100), teacher,
-                new StudentSpec(STUDENT, ONE, METHOD, baseline), null, new ReAugKdScheme());
+        return config(teacher, validation, baseline, METHOD);
     }
+
+    static RunConfig config(TeacherSpec teacher, double validation, boolean baseline, ReAugKd method) {
+        return new RunConfig("reaugkd", 3L, new DataSpec(validation, null, 100), teacher,
+                new StudentSpec(STUDENT, ONE, method, baseline), null, new ReAugKdScheme());
+    }
+
+    /** The method with k and β left out: chosen on the validation split. */
+    static final ReAugKd CHOOSING = new ReAugKd(2.0, 0.7, 1.0, null, 0.2, null, 2, 0.2, null, null);
 
     static RunConfig config() {
         return config(new TeacherSpec(TEACHER, ONE, null), 0.2, true);
@@ -117,6 +124,21 @@ class ReAugKdRunTest {
             assertEquals(alone.metrics().testAccuracy(), Metrics.accuracy(plain, test.labels()), 1e-12);
             assertNotEquals(java.util.Arrays.toString(plain.logits()), java.util.Arrays.toString(p.logits()),
                     "retrieval changes the answers");
+            // the check on the validation split, recorded: at the configured β it is the retrieving
+            // student's accuracy there, at β = 0 the network's
+            assertEquals("config", r.path("betaFrom").asText());
+            assertEquals("config", r.path("kFrom").asText());
+            assertEquals(0.5, r.path("beta").asDouble());
+            assertEquals(4, r.path("k").asInt());
+            Dataset validation = Experiment.trainingSplit(config(), org.distill4j.run.RunData.of(data)).validation();
+            var check = r.path("validation");
+            assertEquals(validation.size(), check.path("samples").asInt());
+            assertEquals(4, check.path("byK").get(0).path("k").asInt());
+            assertEquals(0.5, check.path("betas").get(5).asDouble());
+            assertEquals(Metrics.accuracy(Predictions.of(new RetrievalModel(net, kb), validation, root),
+                    validation.labels()), check.path("byK").get(0).path("accuracy").get(5).asDouble(), 1e-12);
+            assertEquals(Metrics.accuracy(Predictions.of(net, validation, root), validation.labels()),
+                    check.path("network").asDouble(), 1e-12);
         }
     }
 
@@ -191,8 +213,31 @@ class ReAugKdRunTest {
     @Test
     void theBaseIsReusedForTheSameTeacherAndDataAndRebuiltWhenEitherChanged(@TempDir Path tmp) throws Exception {
         TeacherSpec same = new TeacherSpec(TEACHER, null, first.resolve("teacher.model").toString());
-        Messages reused = runWithCopiedBase(config(same, 0.2, false), tmp.resolve("same"));
+        Messages reused = runWithCopiedBase(config(same, 0.2, false, CHOOSING), tmp.resolve("same"));
         assertTrue(reused.any("knowledge base read from"), reused.seen.toString());
+        // k and β left out: the best on the validation split, recorded and shipped in the base's manifest
+        var r = RunRecord.read(tmp.resolve("same").resolve(Experiment.RECORD)).schemeResults().path("reaugkd");
+        assertEquals("validation", r.path("betaFrom").asText());
+        assertEquals("validation", r.path("kFrom").asText());
+        var byK = r.path("validation").path("byK");
+        assertEquals(List.of(1, 4, 8, 16, 32, 64), java.util.stream.StreamSupport.stream(byK.spliterator(), false)
+                .map(a -> a.path("k").asInt()).toList());
+        double best = -1;
+        for (var at : byK) {
+            for (var a : at.path("accuracy")) {
+                best = Math.max(best, a.asDouble());
+            }
+        }
+        int k = r.path("k").asInt();
+        int j = java.util.Arrays.binarySearch(org.distill4j.knowledge.RetrievalCheck.BETAS, r.path("beta").asDouble());
+        var chosen = java.util.stream.StreamSupport.stream(byK.spliterator(), false).filter(a -> a.path("k").asInt() == k)
+                .findFirst().orElseThrow();
+        assertEquals(best, chosen.path("accuracy").get(j).asDouble(), "the chosen k and beta are the best on validation");
+        try (KnowledgeBase shipped = KnowledgeBase.open(tmp.resolve("same").resolve(ReAugKdScheme.KNOWLEDGE_BASE),
+                null)) {
+            assertEquals(r.path("beta").asDouble(), shipped.settings().beta());
+            assertEquals(k, shipped.settings().k());
+        }
         assertTrue(!reused.any("rebuilding"), reused.seen.toString());
         assertEquals(key(first), key(tmp.resolve("same")));
 
@@ -248,6 +293,18 @@ class ReAugKdRunTest {
                 0, null, null, null)).getMessage().startsWith("projectionEpochs: "));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new ReAugKd(null, null, null, null, null, null,
                 null, 0.0, null, null)).getMessage().startsWith("projectionTau: "));
+        // β to be chosen on a validation split that the run does not have
+        RunConfig noValidation = config(new TeacherSpec(TEACHER, ONE, null), 0, false, CHOOSING);
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> new Experiment(noValidation,
+                data, first.resolveSibling(first.getFileName() + "-noval"), TrainListener.NONE).run());
+        assertTrue(none.getMessage().startsWith("student.method.beta: reaugkd chooses beta on the validation split"),
+                none.getMessage());
+        RunConfig noValidationK = config(new TeacherSpec(TEACHER, ONE, null), 0, false,
+                new ReAugKd(2.0, 0.7, 1.0, null, 0.2, 0.5, 2, 0.2, null, null));
+        IllegalArgumentException noK = assertThrows(IllegalArgumentException.class, () -> new Experiment(noValidationK,
+                data, first.resolveSibling(first.getFileName() + "-novalk"), TrainListener.NONE).run());
+        assertTrue(noK.getMessage().startsWith("student.method.k: reaugkd chooses k on the validation split"),
+                noK.getMessage());
         // the scheme needs the method
         RunConfig kd = new RunConfig("reaugkd", 3L, new DataSpec(0.2, null, 100), new TeacherSpec(TEACHER, ONE, null),
                 new StudentSpec(STUDENT, ONE, new org.distill4j.method.HintonKd(null, null), false), null,

@@ -8,7 +8,6 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
-import ai.djl.nn.pooling.Pool;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -35,13 +34,18 @@ import org.distill4j.model.TapShapes;
  * channels; for vectors one linear layer) maps the student's tap. Training goes in rounds of
  * {@code roundSteps} steps: in the first {@code teacherSteps} the teacher filters and heads (the
  * {@link Alternating} partner, with an optimizer of its own) minimise
- * <pre>  Σ_k CE(head_k(f_t,k), y) + β·Σ_k align_k     (student side detached)</pre>
+ * <pre>  Σ_k CE(head_k(f_t,k), y) + [from the second round] Σ_k mean((f_s,k − f_t,k)² / σ_c)     (student side detached)</pre>
  * and in the rest the student and its filters and σ minimise {@code ceWeight·CE + β·Σ_k align_k}
  * (teacher side detached), with
- * <pre>  align_k = mean_{batch, channels, positions}( σ_c² + (f_s,k − f_t,k)² / σ_c² ),  σ_c = softplus(α_c) + 1e-3</pre>
- * (β = 10 in the paper). The heads make the filtered teacher task-relevant: a nuisance teacher
- * (random weights) leaves little in its filtered features for the student to copy, where VID
- * (which copies the raw features) is led astray.
+ * <pre>  align_k = mean_{batch, channels, positions}( σ_c² + (f_s,k − f_t,k)² / σ_c ),  σ_c = softplus(α_c) + 1e-3</pre>
+ * (β = 10 in the paper). These follow the authors' implementation (their alternating RED student:
+ * the student's {@code var² + (sf − tf)²/var} with {@code var = softplus(α) + 1e-3}, α starting at
+ * 5; the teacher filter's {@code CE + (sf − tf)²/var} at weight 1, switched on after the first
+ * round; heads flatten, ReLU, linear). An earlier reading divided by σ² and weighted the teacher
+ * filters' alignment by β from the first step: there σ shrinks to √|d| and {@code d²/σ²} jumps
+ * whenever the teacher filters move, which made RID unstable (issue 13). The heads make the filtered
+ * teacher task-relevant: a nuisance teacher (random weights) leaves little in its filtered features
+ * for the student to copy, where VID (which copies the raw features) is led astray.
  */
 public final class RidLoss implements DistillationLoss, Alternating {
     /** The student's term. */
@@ -60,6 +64,7 @@ public final class RidLoss implements DistillationLoss, Alternating {
     private final int teacherSteps;
     private Adapters student;
     private Adapters partner;
+    private long lastStep;
 
     public RidLoss(List<String> studentTaps, List<String> teacherTaps, double beta, double initSigma, int roundSteps,
             int teacherSteps) {
@@ -84,16 +89,25 @@ public final class RidLoss implements DistillationLoss, Alternating {
     }
 
     /**
-     * {@code mean(σ² + (fs − ft)²/σ²)} over every value, σ_c = softplus(α_c) + {@link #EPS} per
+     * {@code mean(σ² + (fs − ft)²/σ)} over every value, σ_c = softplus(α_c) + {@link #EPS} per
      * channel (axis 1); {@code fs}, {@code ft} are (B, C) or (B, C, H, W), {@code alpha} (C).
      */
     public static NDArray align(NDArray fs, NDArray alpha, NDArray ft) {
-        Shape shape = ft.getShape();
+        NDArray sigma = sigma(alpha, ft.getShape());
+        return fs.sub(ft).square().div(sigma).add(sigma.square()).mean();
+    }
+
+    /** {@code mean((fs − ft)²/σ)}: what the teacher filters minimise beside their heads (σ fixed there). */
+    public static NDArray distance(NDArray fs, NDArray alpha, NDArray ft) {
+        return fs.sub(ft).square().div(sigma(alpha, ft.getShape())).mean();
+    }
+
+    /** σ_c = softplus(α_c) + EPS shaped to broadcast over axis 1 of {@code shape}. */
+    private static NDArray sigma(NDArray alpha, Shape shape) {
         long[] broadcast = new long[shape.dimension()];
         java.util.Arrays.fill(broadcast, 1);
         broadcast[1] = shape.get(1);
-        NDArray var = Activation.softPlus(alpha).add((float) EPS).square().reshape(new Shape(broadcast));
-        return fs.sub(ft).square().div(var).add(var).mean();
+        return Activation.softPlus(alpha).add((float) EPS).reshape(new Shape(broadcast));
     }
 
     static String studentFilter(int k) {
@@ -164,8 +178,9 @@ public final class RidLoss implements DistillationLoss, Alternating {
             Block filter = new SequentialBlock().add(layer(map, c)).add(BatchNorm.builder().build())
                     .add(Activation.reluBlock()).add(layer(map, c));
             partner.block(teacherFilter(k + 1), filter, new Shape(2).addAll(t));
-            Block head = map ? new SequentialBlock().add(Pool.globalAvgPool2dBlock())
-                    .add(Linear.builder().setUnits(classes).build()) : Linear.builder().setUnits(classes).build();
+            // as the authors': flatten, ReLU, linear over every value of the filtered map
+            Block head = new SequentialBlock().add(ai.djl.nn.Blocks.batchFlattenBlock()).add(Activation.reluBlock())
+                    .add(Linear.builder().setUnits(classes).build());
             partner.block(head(k + 1), head, new Shape(2).addAll(t));
         }
         this.partner = partner;
@@ -200,6 +215,8 @@ public final class RidLoss implements DistillationLoss, Alternating {
 
     @Override
     public boolean partnerStep(long step) {
+        // the policy asks for every step before it runs (a resumed run too): the partner's loss reads it
+        lastStep = step;
         return step % roundSteps < teacherSteps;
     }
 
@@ -216,11 +233,12 @@ public final class RidLoss implements DistillationLoss, Alternating {
             NDArray ft = partner.forward(teacherFilter(k + 1), teacher.outputs().get(teacherTaps.get(k)).stopGradient());
             NDArray ce = CrossEntropy.of(partner.forward(head(k + 1), ft), batch.labels());
             NDArray fs = student.forward(studentFilter(k + 1), s).stopGradient();
-            NDArray term = align(fs, student.tensor(alpha(k + 1), s.getManager()).stopGradient(), ft);
+            NDArray term = distance(fs, student.tensor(alpha(k + 1), s.getManager()).stopGradient(), ft);
             heads = heads == null ? ce : heads.add(ce);
             aligned = aligned == null ? term : aligned.add(term);
         }
-        return LossValue.of(HEADS, heads, ALIGN, Scalars.mul(aligned, (float) beta));
+        // the first round trains the heads alone, as the authors'
+        return LossValue.of(HEADS, heads, ALIGN, Scalars.mul(aligned, lastStep >= roundSteps ? 1f : 0f));
     }
 
     @Override

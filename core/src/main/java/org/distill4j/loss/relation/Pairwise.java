@@ -50,6 +50,18 @@ final class Pairwise {
         return m.mul(m.getManager().eye(b, b, 0, m.getDataType()).neg().add(1));
     }
 
+    /** Subtracted from a square matrix's diagonal of similarity logits: each row's softmax gives itself exactly 0. */
+    static final double SELF_MASKED = 1e9;
+
+    /**
+     * Square similarity logits with each row's own entry pushed to {@code −1e9}: a softmax over the
+     * row gives it exactly 0 weight and 0 gradient (a sample is not its own neighbour).
+     */
+    static NDArray withoutSelf(NDArray logits) {
+        int b = (int) logits.getShape().get(0);
+        return logits.sub(scaled(logits.getManager().eye(b, b, 0, logits.getDataType()), SELF_MASKED));
+    }
+
     /**
      * {@code x·w} in x's precision. A double scalar would make torch promote a 0-dim float32 loss to
      * float64 (two 0-dim operands promote), which the float32 training step cannot read.

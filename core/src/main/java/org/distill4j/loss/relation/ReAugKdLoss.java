@@ -3,7 +3,6 @@ package org.distill4j.loss.relation;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import java.io.IOException;
 import java.util.Set;
 import org.distill4j.data.Batch;
 import org.distill4j.knowledge.Knowledge;
@@ -19,18 +18,23 @@ import org.distill4j.model.TapException;
  * ReAugKD's training loss (Zhang et al., ACL 2023, "ReAugKD: Retrieval-Augmented Knowledge
  * Distillation for Pre-trained Language Models"): response KD beside a relational term that
  * teaches the student's embedding to sit among the stored teacher embeddings as the teacher's
- * own does. For sample i with stored (projected, normalised) teacher embedding {@code e_t_i},
- * its {@code k} nearest other entries {@code N(i)} of the {@link KnowledgeBase} (the query is
- * excluded from its own neighbours) and the student's normalised embedding {@code e_s_i}:
+ * own does. For sample i of a batch with stored (projected, normalised) teacher embedding
+ * {@code e_t_i} and the student's normalised embedding {@code e_s_i}, over the batch's other
+ * samples j (the query is excluded from its own neighbours):
  *
  * <pre>
- * q_t(i, j) = softmax_{j∈N(i)}(e_t_i·e_t_j / τ)    q_s(i, j) = softmax_{j∈N(i)}(e_s_i·e_t_j / τ)
- * relation  = w·mean_i KL(q_t(i) ‖ q_s(i))         kd = α·T²·KL(p_t^T ‖ p_s^T)
+ * q_t(i, j) = softmax_{j≠i}(e_t_i·e_t_j / τ)    q_s(i, j) = softmax_{j≠i}(e_s_i·e_t_j / τ)
+ * relation  = w·mean_i KL(q_t(i) ‖ q_s(i))       kd = α·T²·KL(p_t^T ‖ p_s^T)
  * </pre>
  *
- * (the method's objective adds {@code (1−α)·CE}). The neighbours depend only on the knowledge
- * base, so they are searched once, when it is {@link #attach}ed; the stored embeddings are
- * constants, so the term has no state of its own and a resumed run continues exactly.
+ * (the method's objective adds {@code (1−α)·CE}). The relations are taken over the batch, as in
+ * the paper, not over each entry's k nearest entries: those are nearly identical (the projection
+ * gathers a class tightly), so {@code q_t} over them is nearly uniform and so is {@code q_s} for a
+ * student embedding anywhere at all — the term then held the student's embedding nowhere near its
+ * class's entries, and retrieval at inference fetched other classes' soft labels (issue 13). A
+ * batch holds other classes too, and matching their relations puts {@code e_s_i} among its own
+ * class's teacher entries. The stored embeddings are constants, so the term has no state of its
+ * own and a resumed run continues exactly; {@code k} is used only by retrieval at inference.
  */
 public final class ReAugKdLoss implements DistillationLoss {
     public static final String TERM = "relation";
@@ -40,24 +44,20 @@ public final class ReAugKdLoss implements DistillationLoss {
     private final KdLoss kd;
     private final double weight;
     private final double tau;
-    private final int k;
     private int studentDim = -1;
     private long teacherDim = -1;
     private KnowledgeBase kb;
-    private int[][] neighbours;
 
     public ReAugKdLoss(String studentTap, String teacherTap, double temperature, double alpha, double weight,
-            double tau, int k) {
-        if (!(weight >= 0) || !(tau > 0) || k < 1) {
-            throw new IllegalArgumentException("reaugkd needs weight ≥ 0, tau > 0, k ≥ 1; got " + weight + ", " + tau
-                    + ", " + k);
+            double tau) {
+        if (!(weight >= 0) || !(tau > 0)) {
+            throw new IllegalArgumentException("reaugkd needs weight ≥ 0, tau > 0; got " + weight + ", " + tau);
         }
         this.studentTap = studentTap;
         this.teacherTap = teacherTap;
         this.kd = new KdLoss(temperature, alpha);
         this.weight = weight;
         this.tau = tau;
-        this.k = k;
     }
 
     @Override
@@ -82,25 +82,14 @@ public final class ReAugKdLoss implements DistillationLoss {
         return teacherDim;
     }
 
-    /** Uses {@code base} for the relational term; searches every entry's k neighbours, itself excluded. */
-    public ReAugKdLoss attach(KnowledgeBase base) throws IOException {
+    /** Uses {@code base}'s stored teacher embeddings for the relational term. */
+    public ReAugKdLoss attach(KnowledgeBase base) {
         if (studentDim >= 0 && base.dim() != studentDim) {
             throw new TapException("reaugkd: the knowledge base holds embeddings of " + base.dim() + " values, student "
                     + "tap '" + studentTap + "' has " + studentDim);
         }
-        int n = base.size();
-        int[] ids = new int[n];
-        for (int r = 0; r < n; r++) {
-            ids[r] = base.id(r);
-        }
-        this.neighbours = base.search(base.vectors(), n, Math.min(k, n - 1), ids);
         this.kb = base;
         return this;
-    }
-
-    /** The neighbours (rows of the knowledge base) of the entry of sample {@code id}, for tests. */
-    public int[] neighboursOf(int id) {
-        return neighbours[kb.rowOf(id)].clone();
     }
 
     @Override
@@ -115,9 +104,7 @@ public final class ReAugKdLoss implements DistillationLoss {
         int[] ids = batch.ids();
         int b = ids.length;
         int d = kb.dim();
-        int kk = neighbours[0].length;
         float[] anchor = new float[b * d];
-        float[] near = new float[b * kk * d];
         for (int i = 0; i < b; i++) {
             int r = kb.rowOf(ids[i]);
             if (r < 0) {
@@ -125,14 +112,14 @@ public final class ReAugKdLoss implements DistillationLoss {
                         + kb.dir() + " (built from the training set)");
             }
             System.arraycopy(kb.vector(r), 0, anchor, i * d, d);
-            for (int j = 0; j < kk; j++) {
-                System.arraycopy(kb.vector(neighbours[r][j]), 0, near, (i * kk + j) * d, d);
-            }
         }
-        NDArray et = scope.create(anchor, new Shape(b, 1, d)).toType(es.getDataType(), false);
-        NDArray en = scope.create(near, new Shape(b, kk, d)).toType(es.getDataType(), false);
-        NDArray logQt = Pairwise.scaled(et.mul(en).sum(new int[] {2}), 1 / tau).logSoftmax(1);
-        NDArray logQs = Pairwise.scaled(es.expandDims(1).mul(en).sum(new int[] {2}), 1 / tau).logSoftmax(1);
+        if (b < 2) { // no other sample to relate to
+            return LossValue.of("kd", kdTerm, TERM, Pairwise.scaled(es.sum(), 0));
+        }
+        NDArray et = scope.create(anchor, new Shape(b, d)).toType(es.getDataType(), false);
+        NDArray logQt = Pairwise.withoutSelf(Pairwise.scaled(et.matMul(et.transpose()), 1 / tau)).logSoftmax(1);
+        NDArray logQs = Pairwise.withoutSelf(Pairwise.scaled(es.matMul(et.transpose()), 1 / tau)).logSoftmax(1);
+        // the diagonal's q_t is exactly 0: its (finite) log difference contributes nothing
         NDArray kl = logQt.exp().mul(logQt.sub(logQs)).sum();
         NDArray relation = Pairwise.scaled(kl, weight / b);
         return LossValue.of("kd", kdTerm, TERM, relation);

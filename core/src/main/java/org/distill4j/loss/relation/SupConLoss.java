@@ -20,9 +20,6 @@ import org.distill4j.loss.Adapters;
  * The projection, {@code x·Wᵀ + b}, is an adapter registered with {@link #registerProjection}.
  */
 public final class SupConLoss {
-    /** Subtracted from the self-similarity: exp underflows to exactly 0 and so does its gradient. */
-    private static final double MASKED = 1e9;
-
     private SupConLoss() {}
 
     /** Registers the linear projection {@code in → out} under {@code name} in {@code adapters}. */
@@ -55,8 +52,7 @@ public final class SupConLoss {
             anchors[i] = n > 0 ? 1 : 0;
             counted += n > 0 ? 1 : 0;
         }
-        NDArray eye = scope.eye(b, b, 0, z.getDataType());
-        NDArray logits = Pairwise.scaled(z.matMul(z.transpose()), 1 / tau).sub(Pairwise.scaled(eye, MASKED));
+        NDArray logits = Pairwise.withoutSelf(Pairwise.scaled(z.matMul(z.transpose()), 1 / tau));
         NDArray logProb = logits.logSoftmax(1);
         NDArray weights = scope.create(pos, new Shape(b, b)).toType(z.getDataType(), false);
         NDArray perAnchor = weights.mul(logProb).sum(new int[] {1}).neg();

@@ -40,15 +40,25 @@ class RidLossTest {
         return Math.log1p(Math.exp(x));
     }
 
-    /** mean over every value of σ_c² + (fs − ft)²/σ_c², by hand; values laid out (B, C, P). */
+    /** mean over every value of σ_c² + (fs − ft)²/σ_c, by hand; values laid out (B, C, P). */
     static double alignByHand(double[] fs, double[] ft, double[] alpha, int batch, int channels, int positions) {
+        return byHand(fs, ft, alpha, batch, channels, positions, true);
+    }
+
+    /** mean over every value of (fs − ft)²/σ_c (the teacher filters' alignment), by hand. */
+    static double distanceByHand(double[] fs, double[] ft, double[] alpha, int batch, int channels, int positions) {
+        return byHand(fs, ft, alpha, batch, channels, positions, false);
+    }
+
+    static double byHand(double[] fs, double[] ft, double[] alpha, int batch, int channels, int positions,
+            boolean withSigma) {
         double sum = 0;
         for (int n = 0; n < batch; n++) {
             for (int c = 0; c < channels; c++) {
                 double s = softplus(alpha[c]) + RidLoss.EPS;
                 for (int p = 0; p < positions; p++) {
                     int i = (n * channels + c) * positions + p;
-                    sum += s * s + (fs[i] - ft[i]) * (fs[i] - ft[i]) / (s * s);
+                    sum += (withSigma ? s * s : 0) + (fs[i] - ft[i]) * (fs[i] - ft[i]) / s;
                 }
             }
         }
@@ -78,6 +88,7 @@ class RidLossTest {
             GradientCheck.assertGradient(x -> RidLoss.align(x, alpha, ft), FS, MAPS); // the student's side
             GradientCheck.assertGradient(x -> RidLoss.align(fs, alpha, x), FT, MAPS); // the teacher filter's side
             GradientCheck.assertGradient(x -> RidLoss.align(fs, x, ft), ALPHA, new Shape(3)); // σ
+            GradientCheck.assertGradient(x -> RidLoss.distance(fs, alpha, x), FT, MAPS); // the teacher filters' own
         }
     }
 
@@ -93,8 +104,8 @@ class RidLossTest {
     /**
      * The student's term is β·align of its filter (one linear layer, computed by hand here) against
      * the teacher filter's output, σ starting at initSigma; the partner's terms are its heads'
-     * cross-entropy and β·align. Each side's gradients reach only its own parameters (and the
-     * student's tap), never the other's: the two participants have their own optimizers.
+     * cross-entropy and, from the second round, mean((f_s − f_t)²/σ) at weight 1. Each side's
+     * gradients reach only its own parameters (and the student's tap), never the other's: the two participants have their own optimizers.
      */
     @Test
     void eachSideIsTheFormulaAndItsGradientsStayOnItsSide() {
@@ -142,6 +153,11 @@ class RidLossTest {
 
             zero(student);
             sTap.getGradient().subi(sTap.getGradient());
+            // the first round trains the heads alone; from the second the filters align too, at weight 1
+            assertTrue(loss.partnerStep(0));
+            LossValue first = loss.partnerLoss(out, k, Batches.withLabels(m, 1, 4));
+            assertEquals(0, Fixtures.scalar(first.terms().get(RidLoss.ALIGN)));
+            assertTrue(loss.partnerStep(5));
             LossValue p;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 p = loss.partnerLoss(out, k, Batches.withLabels(m, 1, 4));
@@ -151,7 +167,9 @@ class RidLossTest {
             double ce = Fixtures.crossEntropy(logits.toType(ai.djl.ndarray.types.DataType.FLOAT64, false)
                     .toDoubleArray(), 10, new int[] {1, 4});
             assertEquals(ce, Fixtures.scalar(p.terms().get(RidLoss.HEADS)), 1e-5);
-            assertEquals(expected, Fixtures.scalar(p.terms().get(RidLoss.ALIGN)), 1e-5 * expected);
+            double distance = distanceByHand(fs, ftv, alpha, 2, 2, 1);
+            assertTrue(distance > 1e-3, "a case where the filters differ: " + distance);
+            assertEquals(distance, Fixtures.scalar(p.terms().get(RidLoss.ALIGN)), 1e-5 * distance);
             assertTrue(gradientNorm(partner) > 0, "the teacher filters and heads learn from theirs");
             assertEquals(0, gradientNorm(student), "the student's filter and σ are not moved by the partner's terms");
             assertEquals(0, Fixtures.scalar(sTap.getGradient().abs().sum()), "nor is the student");
@@ -224,7 +242,7 @@ class RidLossTest {
     void badParametersAreRejectedNamingTheKey() throws ConfigException {
         Rid ok = (Rid) ConfigLoader.parse(CONFIG.formatted("roundSteps: 20, teacherSteps: 4"), "rid.yaml").student()
                 .method();
-        assertEquals(new Rid(List.of("conv2"), List.of("conv2"), 10.0, 1.0, 20, 4, 1.0), ok);
+        assertEquals(new Rid(List.of("conv2"), List.of("conv2"), 10.0, 5.0, 20, 4, 1.0), ok);
         assertTrue(ConfigLoader.parse(CONFIG.formatted("beta: 10"), "rid.yaml").teacher().isRandom());
         String steps = error(CONFIG.formatted("roundSteps: 5, teacherSteps: 5"));
         assertTrue(steps.contains("teacherSteps") && steps.contains("[1, 5)") && steps.contains("got 5"), steps);
