@@ -140,10 +140,14 @@ public record LwfScheme(List<List<Integer>> tasks, Double lambda, Double tempera
         }
         List<String> sequences = baselines ? List.of(LWF, FINETUNE, JOINT) : List.of(LWF);
         Map<String, double[][]> accuracy = new LinkedHashMap<>();
+        Map<String, double[][]> onValidation = new LinkedHashMap<>();
         sequences.forEach(s -> accuracy.put(s, new double[tasks.size()][]));
+        sequences.forEach(s -> onValidation.put(s, new double[tasks.size()][]));
         List<Dataset> testOf = new ArrayList<>();
+        List<Dataset> validationOf = new ArrayList<>();
         for (int t = 0; t < tasks.size(); t++) {
             testOf.add(of(ctx.test(), List.copyOf(tasks.get(t)), "task" + (t + 1)));
+            validationOf.add(of(ctx.validation(), List.copyOf(tasks.get(t)), "task" + (t + 1)));
         }
         List<Network> open = new ArrayList<>();
         try {
@@ -155,6 +159,7 @@ public record LwfScheme(List<List<Integer>> tasks, Double lambda, Double tempera
                     if (t == 0 && !s.equals(LWF)) {
                         previous.put(s, previous.get(LWF)); // task 1 is the same network for every sequence
                         accuracy.get(s)[0] = accuracy.get(LWF)[0];
+                        onValidation.get(s)[0] = onValidation.get(LWF)[0];
                         continue;
                     }
                     List<Integer> own = s.equals(JOINT) ? seenClasses : tasks.get(t);
@@ -177,21 +182,31 @@ public record LwfScheme(List<List<Integer>> tasks, Double lambda, Double tempera
                     Network net = view.train(solo);
                     open.add(net);
                     previous.put(s, net);
-                    double[] row = new double[t + 1];
-                    for (int j = 0; j <= t; j++) {
-                        row[j] = taskAccuracy(net, testOf.get(j), tasks.get(j), ctx);
-                    }
-                    accuracy.get(s)[t] = row;
+                    accuracy.get(s)[t] = taskAccuracies(net, testOf, t, ctx);
+                    onValidation.get(s)[t] = taskAccuracies(net, validationOf, t, ctx);
                 }
             }
         } finally {
             open.forEach(Network::close);
         }
-        return results(ctx, accuracy);
+        return results(ctx, accuracy, onValidation);
     }
 
-    /** The per-task table, its averages and forgetting, and the summary results for the bench. */
-    private JsonNode results(RunContext ctx, Map<String, double[][]> accuracy) {
+    /** The task-aware accuracies of {@code net} on the first {@code t + 1} tasks' samples of {@code perTask}. */
+    private double[] taskAccuracies(Network net, List<Dataset> perTask, int t, RunContext ctx) {
+        double[] row = new double[t + 1];
+        for (int j = 0; j <= t; j++) {
+            row[j] = taskAccuracy(net, perTask.get(j), tasks.get(j), ctx);
+        }
+        return row;
+    }
+
+    /**
+     * The per-task table, its averages and forgetting, and the summary results for the bench; the
+     * same table on the validation samples ({@code validationAccuracy}), for choosing λ without
+     * the test set.
+     */
+    private JsonNode results(RunContext ctx, Map<String, double[][]> accuracy, Map<String, double[][]> onValidation) {
         ObjectNode out = RunRecord.JSON.createObjectNode();
         out.put("scheme", name());
         ArrayNode ts = out.putArray("tasks");
@@ -201,24 +216,32 @@ public record LwfScheme(List<List<Integer>> tasks, Double lambda, Double tempera
         ObjectNode acc = out.putObject("accuracy");
         for (var e : accuracy.entrySet()) {
             double[][] a = e.getValue();
-            ArrayNode rows = acc.putArray(e.getKey());
-            for (int t = 0; t < a.length; t++) {
-                ObjectNode row = rows.addObject();
-                row.put("afterTask", t + 1);
-                ArrayNode per = row.putArray("perTask");
-                for (double v : a[t]) {
-                    per.add(v);
-                }
-                row.put("average", average(a[t]));
-                if (t > 0) {
-                    row.put("forgetting", forgetting(a, t));
-                }
-            }
+            table(acc.putArray(e.getKey()), a);
             int last = a.length - 1;
             summary(ctx, e.getKey() + "-average", e.getKey(), average(a[last]));
             summary(ctx, e.getKey() + "-forgetting", e.getKey(), forgetting(a, last));
         }
+        ObjectNode val = out.putObject("validationAccuracy");
+        for (var e : onValidation.entrySet()) {
+            table(val.putArray(e.getKey()), e.getValue());
+        }
         return out;
+    }
+
+    /** One row per task of {@code a}: the accuracy on every task so far, their average, the forgetting. */
+    private static void table(ArrayNode rows, double[][] a) {
+        for (int t = 0; t < a.length; t++) {
+            ObjectNode row = rows.addObject();
+            row.put("afterTask", t + 1);
+            ArrayNode per = row.putArray("perTask");
+            for (double v : a[t]) {
+                per.add(v);
+            }
+            row.put("average", average(a[t]));
+            if (t > 0) {
+                row.put("forgetting", forgetting(a, t));
+            }
+        }
     }
 
     /** Records a summary of sequence {@code s} (once: a resumed run finds it) with {@code value} as its accuracy. */

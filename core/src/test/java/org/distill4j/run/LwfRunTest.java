@@ -98,7 +98,11 @@ class LwfRunTest {
 
     /** The task-aware accuracy of a saved network on the test samples of {@code task}, counted here. */
     static double taskAccuracy(Path model, List<Integer> task) throws Exception {
-        Dataset test = data.test();
+        return taskAccuracy(model, task, data.test());
+    }
+
+    /** The task-aware accuracy of a saved network on the samples of {@code task} in {@code test}, counted here. */
+    static double taskAccuracy(Path model, List<Integer> task, Dataset test) throws Exception {
         try (NDManager m = NDManager.newBaseManager(); Network n = Network.load(model, null, m)) {
             Predictions p = Predictions.of(n, test, m);
             int right = 0;
@@ -124,6 +128,23 @@ class LwfRunTest {
         for (int j = 0; j < 3; j++) {
             assertEquals(taskAccuracy(first.resolve("lwf-task3.model"), TASKS.get(j)), row.get(j).asDouble(), 1e-12);
         }
+    }
+
+    @Test
+    void theValidationTableIsTheSavedNetworksTaskAwareAccuracyOnTheValidationSamples() throws Exception {
+        Dataset validation = Experiment.trainingSplit(config(), RunData.of(data)).validation();
+        JsonNode val = whole.schemeResults().path("validationAccuracy");
+        for (String s : List.of("lwf", "finetune", "joint")) {
+            JsonNode row = val.path(s).get(2);
+            for (int j = 0; j < 3; j++) {
+                assertEquals(taskAccuracy(first.resolve(s + "-task3.model"), TASKS.get(j), validation),
+                        row.path("perTask").get(j).asDouble(), 1e-12, s + " task " + (j + 1));
+            }
+            assertEquals(3, val.path(s).size());
+        }
+        // not the test table: the validation samples are other images
+        assertNotEquals(whole.schemeResults().path("accuracy").path("lwf").get(2).path("perTask"),
+                val.path("lwf").get(2).path("perTask"));
     }
 
     @Test
