@@ -18,9 +18,15 @@ import org.distill4j.loss.feature.RidLoss;
  * @param roundSteps steps in a round (default 50; <i>choice</i>, the paper alternates by epochs)
  * @param teacherSteps the round's first steps, which train the teacher filters (default 10)
  * @param ceWeight weight of the student's cross-entropy with labels (default 1)
+ * @param divisor what the squared distance is divided by: {@code sigma} (default; the authors' code,
+ *     {@code σ² + d²/σ}) or {@code variance} ({@code σ² + d²/σ²}, the formula of the paper's text and
+ *     of our METHODS.md; it made RID unstable here, bench/results/algorithms-rid.md)
  */
 public record Rid(List<String> studentTaps, List<String> teacherTaps, Double beta, Double initSigma, Integer roundSteps,
-        Integer teacherSteps, Double ceWeight) implements MethodSpec {
+        Integer teacherSteps, Double ceWeight, String divisor) implements MethodSpec {
+    /** The accepted values of {@code divisor}. */
+    public static final List<String> DIVISORS = List.of("sigma", "variance");
+
     public Rid {
         MethodChecks.pairedLists(studentTaps, teacherTaps, 1);
         studentTaps = MethodChecks.taps(studentTaps, "embedding", "studentTaps");
@@ -30,6 +36,8 @@ public record Rid(List<String> studentTaps, List<String> teacherTaps, Double bet
         roundSteps = roundSteps == null ? 50 : roundSteps;
         teacherSteps = teacherSteps == null ? 10 : teacherSteps;
         ceWeight = ceWeight == null ? 1.0 : ceWeight;
+        divisor = divisor == null ? "sigma" : divisor;
+        MethodChecks.require(DIVISORS.contains(divisor), "divisor", "must be one of " + DIVISORS, divisor);
         MethodChecks.require(beta, "beta");
         MethodChecks.require(ceWeight, "ceWeight");
         MethodChecks.require(initSigma > RidLoss.EPS && initSigma <= 1000, "initSigma", "must be in (0.001, 1000]",
@@ -42,7 +50,8 @@ public record Rid(List<String> studentTaps, List<String> teacherTaps, Double bet
 
     @Override
     public DistillationLoss loss() {
-        return new RidLoss(studentTaps, teacherTaps, beta, initSigma, roundSteps, teacherSteps);
+        return new RidLoss(studentTaps, teacherTaps, beta, initSigma, roundSteps, teacherSteps,
+                divisor.equals("variance"));
     }
 
     /** {@code ceWeight}: the objective is {@code ceWeight·CE} plus the loss's terms. */

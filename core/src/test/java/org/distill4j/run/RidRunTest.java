@@ -54,7 +54,7 @@ class RidRunTest {
     static final CnnSpec STUDENT = new CnnSpec(List.of(4, 4), 16, true, null);
     static final TrainSpec TWO = new TrainSpec(2, 16, new OptimizerSpec.Sgd(0.05, 0.9, 0.0), null);
     // 64 training samples: 4 steps an epoch; rounds of 3 steps, the first the teacher filters'
-    static final Rid RID = new Rid(List.of("conv2"), List.of("conv2"), null, null, 3, 1, null);
+    static final Rid RID = new Rid(List.of("conv2"), List.of("conv2"), null, null, 3, 1, null, null);
     static FashionMnist.Splits data;
     static RunRecord whole;
     @TempDir
@@ -99,7 +99,7 @@ class RidRunTest {
             teacher.freeze();
             Dataset train = all.subset("train", java.util.stream.IntStream.range(0, 96).toArray());
             Dataset validation = all.subset("val", java.util.stream.IntStream.range(96, 112).toArray());
-            DistillationLoss objective = new Rid(List.of("conv2"), List.of("conv2"), null, null, 4, 2, null)
+            DistillationLoss objective = new Rid(List.of("conv2"), List.of("conv2"), null, null, 4, 2, null, null)
                     .objective();
             Phase phase = SoloPhase.of("s", student, new TrainSpec(1, 16, null, null), objective,
                     new LiveTeacher(teacher), train, validation, 3, null);

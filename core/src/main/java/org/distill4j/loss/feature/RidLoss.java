@@ -38,6 +38,8 @@ import org.distill4j.model.TapShapes;
  * and in the rest the student and its filters and σ minimise {@code ceWeight·CE + β·Σ_k align_k}
  * (teacher side detached), with
  * <pre>  align_k = mean_{batch, channels, positions}( σ_c² + (f_s,k − f_t,k)² / σ_c ),  σ_c = softplus(α_c) + 1e-3</pre>
+ * (with {@code divisor: variance}, the paper's text and METHODS.md: {@code (f_s,k − f_t,k)² / σ_c²}, in the
+ * teacher filters' distance too)
  * (β = 10 in the paper). These follow the authors' implementation (their alternating RED student:
  * the student's {@code var² + (sf − tf)²/var} with {@code var = softplus(α) + 1e-3}, α starting at
  * 5; the teacher filter's {@code CE + (sf − tf)²/var} at weight 1, switched on after the first
@@ -62,12 +64,21 @@ public final class RidLoss implements DistillationLoss, Alternating {
     private final double initSigma;
     private final int roundSteps;
     private final int teacherSteps;
+    /** Whether the squared distance is divided by σ² (the paper's text) rather than σ (the authors' code). */
+    private final boolean byVariance;
     private Adapters student;
     private Adapters partner;
     private long lastStep;
 
+    /** With the authors' alignment, {@code σ² + d²/σ}. */
     public RidLoss(List<String> studentTaps, List<String> teacherTaps, double beta, double initSigma, int roundSteps,
             int teacherSteps) {
+        this(studentTaps, teacherTaps, beta, initSigma, roundSteps, teacherSteps, false);
+    }
+
+    /** @param byVariance divide the squared distance by σ² ({@code σ² + d²/σ²}) instead of σ */
+    public RidLoss(List<String> studentTaps, List<String> teacherTaps, double beta, double initSigma, int roundSteps,
+            int teacherSteps, boolean byVariance) {
         if (studentTaps.isEmpty() || studentTaps.size() != teacherTaps.size()) {
             throw new IllegalArgumentException("rid: studentTaps and teacherTaps must pair one to one (got "
                     + studentTaps + " and " + teacherTaps + ")");
@@ -86,6 +97,7 @@ public final class RidLoss implements DistillationLoss, Alternating {
         this.initSigma = initSigma;
         this.roundSteps = roundSteps;
         this.teacherSteps = teacherSteps;
+        this.byVariance = byVariance;
     }
 
     /**
@@ -93,13 +105,25 @@ public final class RidLoss implements DistillationLoss, Alternating {
      * channel (axis 1); {@code fs}, {@code ft} are (B, C) or (B, C, H, W), {@code alpha} (C).
      */
     public static NDArray align(NDArray fs, NDArray alpha, NDArray ft) {
+        return align(fs, alpha, ft, false);
+    }
+
+    /** As {@link #align(NDArray, NDArray, NDArray)}; with {@code byVariance}, {@code mean(σ² + (fs − ft)²/σ²)}. */
+    public static NDArray align(NDArray fs, NDArray alpha, NDArray ft, boolean byVariance) {
         NDArray sigma = sigma(alpha, ft.getShape());
-        return fs.sub(ft).square().div(sigma).add(sigma.square()).mean();
+        NDArray sigma2 = sigma.square();
+        return fs.sub(ft).square().div(byVariance ? sigma2 : sigma).add(sigma2).mean();
     }
 
     /** {@code mean((fs − ft)²/σ)}: what the teacher filters minimise beside their heads (σ fixed there). */
     public static NDArray distance(NDArray fs, NDArray alpha, NDArray ft) {
-        return fs.sub(ft).square().div(sigma(alpha, ft.getShape())).mean();
+        return distance(fs, alpha, ft, false);
+    }
+
+    /** As {@link #distance(NDArray, NDArray, NDArray)}; with {@code byVariance}, {@code mean((fs − ft)²/σ²)}. */
+    public static NDArray distance(NDArray fs, NDArray alpha, NDArray ft, boolean byVariance) {
+        NDArray sigma = sigma(alpha, ft.getShape());
+        return fs.sub(ft).square().div(byVariance ? sigma.square() : sigma).mean();
     }
 
     /** σ_c = softplus(α_c) + EPS shaped to broadcast over axis 1 of {@code shape}. */
@@ -202,7 +226,7 @@ public final class RidLoss implements DistillationLoss, Alternating {
             NDArray fs = student.forward(studentFilter(k + 1), s);
             NDArray ft = partner.forward(teacherFilter(k + 1), teacher.outputs().get(teacherTaps.get(k)).stopGradient())
                     .stopGradient();
-            NDArray term = align(fs, student.tensor(alpha(k + 1), s.getManager()), ft);
+            NDArray term = align(fs, student.tensor(alpha(k + 1), s.getManager()), ft, byVariance);
             total = total == null ? term : total.add(term);
         }
         return LossValue.of(TERM, Scalars.mul(total, (float) beta));
@@ -233,7 +257,7 @@ public final class RidLoss implements DistillationLoss, Alternating {
             NDArray ft = partner.forward(teacherFilter(k + 1), teacher.outputs().get(teacherTaps.get(k)).stopGradient());
             NDArray ce = CrossEntropy.of(partner.forward(head(k + 1), ft), batch.labels());
             NDArray fs = student.forward(studentFilter(k + 1), s).stopGradient();
-            NDArray term = distance(fs, student.tensor(alpha(k + 1), s.getManager()).stopGradient(), ft);
+            NDArray term = distance(fs, student.tensor(alpha(k + 1), s.getManager()).stopGradient(), ft, byVariance);
             heads = heads == null ? ce : heads.add(ce);
             aligned = aligned == null ? term : aligned.add(term);
         }

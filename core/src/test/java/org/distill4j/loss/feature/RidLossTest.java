@@ -2,6 +2,7 @@ package org.distill4j.loss.feature;
 
 import static org.distill4j.loss.feature.Fixtures.f32;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -89,6 +90,35 @@ class RidLossTest {
             GradientCheck.assertGradient(x -> RidLoss.align(fs, alpha, x), FT, MAPS); // the teacher filter's side
             GradientCheck.assertGradient(x -> RidLoss.align(fs, x, ft), ALPHA, new Shape(3)); // σ
             GradientCheck.assertGradient(x -> RidLoss.distance(fs, alpha, x), FT, MAPS); // the teacher filters' own
+        }
+    }
+
+    /** {@code divisor: variance}: mean of σ_c² + (fs − ft)²/σ_c², and (fs − ft)²/σ_c² for the teacher filters, by hand. */
+    @Test
+    void theVarianceDivisorMatchesHandComputationAndFiniteDifferences() {
+        double align = 0;
+        double distance = 0;
+        for (int n = 0; n < 2; n++) {
+            for (int c = 0; c < 3; c++) {
+                double sg = softplus(ALPHA[c]) + RidLoss.EPS;
+                for (int p = 0; p < 4; p++) {
+                    int i = (n * 3 + c) * 4 + p;
+                    double d2 = (FS[i] - FT[i]) * (FS[i] - FT[i]);
+                    align += sg * sg + d2 / (sg * sg);
+                    distance += d2 / (sg * sg);
+                }
+            }
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray ft = m.create(FT, MAPS);
+            NDArray alpha = m.create(ALPHA);
+            NDArray fs = m.create(FS, MAPS);
+            assertEquals(align / 24, RidLoss.align(fs, alpha, ft, true).getDouble(), 1e-8);
+            assertEquals(distance / 24, RidLoss.distance(fs, alpha, ft, true).getDouble(), 1e-8);
+            assertNotEquals(RidLoss.align(fs, alpha, ft).getDouble(), RidLoss.align(fs, alpha, ft, true).getDouble(), 1e-6);
+            GradientCheck.assertGradient(x -> RidLoss.align(x, alpha, ft, true), FS, MAPS);
+            GradientCheck.assertGradient(x -> RidLoss.align(fs, x, ft, true), ALPHA, new Shape(3));
+            GradientCheck.assertGradient(x -> RidLoss.distance(fs, alpha, x, true), FT, MAPS);
         }
     }
 
@@ -201,7 +231,7 @@ class RidLossTest {
             assertEquals(expected[s], a.partnerStep(s), "step " + s);
         }
         assertEquals("teacher-filters", a.partner());
-        assertNotNull(Alternating.of(new Rid(null, null, null, null, null, null, null).objective()),
+        assertNotNull(Alternating.of(new Rid(null, null, null, null, null, null, null, null).objective()),
                 "the objective (a weighted sum) exposes its alternating part");
         assertEquals(null, Alternating.of(new org.distill4j.method.HintonKd(null, null).objective()));
     }
@@ -242,7 +272,7 @@ class RidLossTest {
     void badParametersAreRejectedNamingTheKey() throws ConfigException {
         Rid ok = (Rid) ConfigLoader.parse(CONFIG.formatted("roundSteps: 20, teacherSteps: 4"), "rid.yaml").student()
                 .method();
-        assertEquals(new Rid(List.of("conv2"), List.of("conv2"), 10.0, 5.0, 20, 4, 1.0), ok);
+        assertEquals(new Rid(List.of("conv2"), List.of("conv2"), 10.0, 5.0, 20, 4, 1.0, "sigma"), ok);
         assertTrue(ConfigLoader.parse(CONFIG.formatted("beta: 10"), "rid.yaml").teacher().isRandom());
         String steps = error(CONFIG.formatted("roundSteps: 5, teacherSteps: 5"));
         assertTrue(steps.contains("teacherSteps") && steps.contains("[1, 5)") && steps.contains("got 5"), steps);
@@ -250,6 +280,10 @@ class RidLossTest {
         assertTrue(round.contains("roundSteps") && round.contains("got 1"), round);
         String sigma = error(CONFIG.formatted("initSigma: 0"));
         assertTrue(sigma.contains("initSigma") && sigma.contains("got 0"), sigma);
+        String divisor = error(CONFIG.formatted("divisor: sigma2"));
+        assertTrue(divisor.contains("divisor") && divisor.contains("sigma2") && divisor.contains("variance"), divisor);
+        assertEquals("variance", ((Rid) ConfigLoader.parse(CONFIG.formatted("divisor: variance"), "rid.yaml").student()
+                .method()).divisor());
         String beta = error(CONFIG.formatted("beta: -1"));
         assertTrue(beta.contains("beta") && beta.contains("-1"), beta);
         String pairs = error(CONFIG.formatted("beta: 1").replace("teacherTaps: [conv2]", "teacherTaps: [conv1, conv2]"));
