@@ -55,8 +55,12 @@ class ExportPredictCliTest {
                 Stream.of(extra)).toArray(String[]::new);
         Result r = run(args);
         assertEquals(0, r.code(), r.err());
+        // the run's directory, not what sits beside it (a text run's shared text-cache/): listing order is the
+        // file system's, so picking the first entry made this flaky
         try (Stream<Path> s = Files.list(runs)) {
-            return s.findFirst().orElseThrow();
+            List<Path> finished = s.filter(p -> Files.isRegularFile(p.resolve("record.json"))).toList();
+            assertEquals(1, finished.size(), "finished runs in " + runs + ": " + finished);
+            return finished.get(0);
         }
     }
 
