@@ -16,11 +16,7 @@ import java.nio.file.*;
  * intra-op thread: the work runs on it). bench/results/perf-fixes.md, "Counting native calls".
  * From the repository's root, after ./distill has built:
  *
- *   /usr/bin/python3 -c 'import torch
- *   class CL(torch.nn.Module):
- *       def forward(self, x: torch.Tensor) -> torch.Tensor:
- *           return x.contiguous(memory_format=torch.channels_last)
- *   torch.jit.script(CL()).save("/tmp/channels-last.pt")'
+ *   /usr/bin/python3 bench/ab/make_channels_last.py /tmp/channels-last.pt
  *   CP="cli/target/distill4j-cli-0.1.0-SNAPSHOT.jar:cli/target/lib/*"
  *   OPT_OUT_TRACKING=true OMP_NUM_THREADS=1 java -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 \
  *     -Dai.djl.pytorch.num_interop_threads=1 -cp "$CP" bench/ab/ConvLayoutAB.java /tmp/channels-last.pt
