@@ -140,9 +140,13 @@ public record LwfScheme(List<List<Integer>> tasks, Double lambda, Double tempera
         }
         List<String> sequences = baselines ? List.of(LWF, FINETUNE, JOINT) : List.of(LWF);
         Map<String, double[][]> accuracy = new LinkedHashMap<>();
+        // the same table on the validation samples, when the run has a validation split
         Map<String, double[][]> onValidation = new LinkedHashMap<>();
+        boolean validating = ctx.validation().size() > 0;
         sequences.forEach(s -> accuracy.put(s, new double[tasks.size()][]));
-        sequences.forEach(s -> onValidation.put(s, new double[tasks.size()][]));
+        if (validating) {
+            sequences.forEach(s -> onValidation.put(s, new double[tasks.size()][]));
+        }
         List<Dataset> testOf = new ArrayList<>();
         List<Dataset> validationOf = new ArrayList<>();
         for (int t = 0; t < tasks.size(); t++) {
@@ -159,7 +163,9 @@ public record LwfScheme(List<List<Integer>> tasks, Double lambda, Double tempera
                     if (t == 0 && !s.equals(LWF)) {
                         previous.put(s, previous.get(LWF)); // task 1 is the same network for every sequence
                         accuracy.get(s)[0] = accuracy.get(LWF)[0];
-                        onValidation.get(s)[0] = onValidation.get(LWF)[0];
+                        if (validating) {
+                            onValidation.get(s)[0] = onValidation.get(LWF)[0];
+                        }
                         continue;
                     }
                     List<Integer> own = s.equals(JOINT) ? seenClasses : tasks.get(t);
@@ -183,7 +189,9 @@ public record LwfScheme(List<List<Integer>> tasks, Double lambda, Double tempera
                     open.add(net);
                     previous.put(s, net);
                     accuracy.get(s)[t] = taskAccuracies(net, testOf, t, ctx);
-                    onValidation.get(s)[t] = taskAccuracies(net, validationOf, t, ctx);
+                    if (validating) {
+                        onValidation.get(s)[t] = taskAccuracies(net, validationOf, t, ctx);
+                    }
                 }
             }
         } finally {
@@ -203,8 +211,8 @@ public record LwfScheme(List<List<Integer>> tasks, Double lambda, Double tempera
 
     /**
      * The per-task table, its averages and forgetting, and the summary results for the bench; the
-     * same table on the validation samples ({@code validationAccuracy}), for choosing λ without
-     * the test set.
+     * same table on the validation samples ({@code validationAccuracy}, left out when the run has
+     * no validation split), for choosing λ without the test set.
      */
     private JsonNode results(RunContext ctx, Map<String, double[][]> accuracy, Map<String, double[][]> onValidation) {
         ObjectNode out = RunRecord.JSON.createObjectNode();
@@ -221,9 +229,11 @@ public record LwfScheme(List<List<Integer>> tasks, Double lambda, Double tempera
             summary(ctx, e.getKey() + "-average", e.getKey(), average(a[last]));
             summary(ctx, e.getKey() + "-forgetting", e.getKey(), forgetting(a, last));
         }
-        ObjectNode val = out.putObject("validationAccuracy");
-        for (var e : onValidation.entrySet()) {
-            table(val.putArray(e.getKey()), e.getValue());
+        if (!onValidation.isEmpty()) { // none without a validation split: no NaN table
+            ObjectNode val = out.putObject("validationAccuracy");
+            for (var e : onValidation.entrySet()) {
+                table(val.putArray(e.getKey()), e.getValue());
+            }
         }
         return out;
     }

@@ -131,6 +131,16 @@ class LwfRunTest {
     }
 
     @Test
+    void withoutAValidationSplitThereIsNoValidationTable(@TempDir Path dir) throws Exception {
+        RunConfig c = config();
+        RunConfig none = new RunConfig("lwf", 5L, new DataSpec(0.0, null, null), null, c.student(), c.checkpoint(),
+                new LwfScheme(TASKS, 1.0, 2.0, false));
+        JsonNode results = new Experiment(none, data, dir, TrainListener.NONE).run().schemeResults();
+        assertEquals(3, results.path("accuracy").path("lwf").size());
+        assertTrue(results.path("validationAccuracy").isMissingNode(), results.toString());
+    }
+
+    @Test
     void theValidationTableIsTheSavedNetworksTaskAwareAccuracyOnTheValidationSamples() throws Exception {
         Dataset validation = Experiment.trainingSplit(config(), RunData.of(data)).validation();
         JsonNode val = whole.schemeResults().path("validationAccuracy");
