@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: results tables under bench/results.",
         subcommands = {BenchKdCommand.class, BenchPerfCommand.class, BenchMethodsCommand.class, BenchSchemesCommand.class,
             BenchAlgorithmsCommand.class, BenchCooperativeCommand.class, BenchRlCommand.class, BenchSparkCommand.class,
-            BenchTextCommand.class})
+            BenchTextCommand.class, BenchTeacherCommand.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

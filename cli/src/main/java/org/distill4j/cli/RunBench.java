@@ -169,31 +169,21 @@ abstract class RunBench implements Callable<Integer> {
         PrintStream out = bench.main.out;
         Path file = config != null ? config : Path.of("bench", name() + ".yaml");
         Spec spec = ConfigLoader.load(file, Spec.class);
-        Map<org.distill4j.config.DataSpec, RunData> loaded = new java.util.HashMap<>();
         Path work = options.runs.resolve("bench-" + name());
         AtomicFile.createDirectories(outDir); // a bad --out fails now, not after the runs
         AtomicFile.createDirectories(work);
         // one bench at a time in a work directory: its index and its runs are written by one process
         try (org.distill4j.io.RunLock lock = TrainCommand.locked(work, bench.main)) {
-            return runAll(spec, work, loaded, t0, err, out);
+            return runAll(spec, work, t0, err, out);
         } catch (org.distill4j.train.StoppedException e) {
             err.println(e.getMessage() + "; start the same bench again to continue");
             return "SIGINT".equals(e.reason()) ? Main.STOPPED_BY_SIGINT : Main.STOPPED_BY_SIGTERM;
         }
     }
 
-    private int runAll(Spec spec, Path work, Map<org.distill4j.config.DataSpec, RunData> loaded, long t0,
+    private int runAll(Spec spec, Path work, long t0,
             PrintStream err, PrintStream out) throws Exception {
-        Path index = work.resolve("runs.json");
-        ObjectNode dirs;
-        try {
-            dirs = Files.exists(index) ? (ObjectNode) RunRecord.JSON.readTree(index.toFile())
-                    : RunRecord.JSON.createObjectNode();
-        } catch (java.io.IOException | ClassCastException e) {
-            throw new java.io.IOException("cannot read the bench index " + index + " (" + e.getMessage()
-                    + "): repair or delete it (its runs stay where they are)", e);
-        }
-        Runner runner = new Runner(dirs, index, loaded, err);
+        BenchIndex runner = BenchIndex.open(work, options, bench.main, err);
         Map<String, Double> prepared = new LinkedHashMap<>(); // each prepare run's seconds, once
         for (Spec.Prepare p : spec.prepare()) {
             Path target = Path.of(p.file());
@@ -201,13 +191,14 @@ abstract class RunBench implements Callable<Integer> {
             String key = "prepare/" + p.config() + "/" + cfg.digest().substring(0, 16);
             if (Files.exists(target)) {
                 err.println("prepared earlier: " + target + " (delete it to make it again)");
-                if (dirs.has(key) && Files.exists(Path.of(dirs.get(key).asText()).resolve(Experiment.RECORD))) {
-                    prepared.put(key, RunRecord.read(Path.of(dirs.get(key).asText()).resolve(Experiment.RECORD))
-                            .totalSeconds());
+                Path earlier = runner.finished(key);
+                if (earlier != null) {
+                    prepared.put(key, RunRecord.read(earlier.resolve(Experiment.RECORD)).totalSeconds());
                 }
                 continue;
             }
-            Path dir = runner.runOrRead(key, cfg, Path.of(p.config()), cfg.name(), "prepare " + p.config() + " → ");
+            Path dir = runner.runOrRead(key, cfg, Path.of(p.config()).toAbsolutePath().toString(), cfg.name(),
+                    "prepare " + p.config() + " → ");
             prepared.put(key, RunRecord.read(dir.resolve(Experiment.RECORD)).totalSeconds());
             Path made = dir.resolve(RunRecord.read(dir.resolve(Experiment.RECORD)).model(p.model()).file());
             if (target.toAbsolutePath().getParent() != null) {
@@ -227,7 +218,7 @@ abstract class RunBench implements Callable<Integer> {
             for (long s = 1; s <= seeds; s++) {
                 RunConfig cfg = base.withSeed(s);
                 Path dir = runner.runOrRead(run.name() + "/seed" + s + "/" + cfg.digest().substring(0, 16), cfg,
-                        Path.of(run.config()), base.name() + "-seed" + s, run.name() + " seed " + s + "/" + seeds + " → ");
+                        Path.of(run.config()).toAbsolutePath().toString(), base.name() + "-seed" + s, run.name() + " seed " + s + "/" + seeds + " → ");
                 mine.add(RunRecord.read(dir.resolve(Experiment.RECORD)));
             }
             records.put(run.name(), mine);
@@ -247,55 +238,6 @@ abstract class RunBench implements Callable<Integer> {
         out.println(md);
         out.println("written " + outDir.resolve(table() + ".md") + " and " + outDir.resolve(table() + ".json"));
         return 0;
-    }
-
-    /** Runs configs in directories remembered in {@code runs.json}, so a bench started again resumes or reads them. */
-    private final class Runner {
-        private final ObjectNode dirs;
-        private final Path index;
-        private final Map<org.distill4j.config.DataSpec, RunData> loaded;
-        private final PrintStream err;
-
-        Runner(ObjectNode dirs, Path index, Map<org.distill4j.config.DataSpec, RunData> loaded, PrintStream err) {
-            this.dirs = dirs;
-            this.index = index;
-            this.loaded = loaded;
-            this.err = err;
-        }
-
-        /** The directory of the finished run {@code key} of {@code cfg}: read back, resumed, or run now. */
-        Path runOrRead(String key, RunConfig cfg, Path source, String dirName, String what) throws Exception {
-            Path dir = dirs.has(key) ? Path.of(dirs.get(key).asText()) : null;
-            if (dir != null && Files.exists(dir.resolve(Experiment.RECORD))) {
-                err.println(what + dir + ": finished earlier");
-                return dir;
-            }
-            // Each run's config names its data; runs on the same source share one load (limits apply later).
-            RunData data = loaded.get(cfg.data().withLimits(null, null, null));
-            if (data == null) {
-                data = DataLoader.load(cfg, options.data, err);
-                loaded.put(cfg.data().withLimits(null, null, null), data);
-            } else {
-                data.checkModels(cfg);
-            }
-            if (dir == null || !Files.isDirectory(dir)) {
-                dir = options.newRunDir(dirName);
-                org.distill4j.run.RunDirectory.freeze(dir, cfg, source.toAbsolutePath().toString());
-                dirs.put(key, dir.toString());
-                AtomicFile.write(index, o -> RunRecord.JSON.writeValue(o, dirs));
-            }
-            err.println(what + dir);
-            // Experiment resumes from the directory's checkpoints if an earlier bench was interrupted
-            // (or stopped by SIGTERM / SIGINT, which checkpoints it: the bench started again continues).
-            RunData runData = data;
-            Path runDir = dir;
-            try (org.distill4j.io.RunLock runLock = TrainCommand.locked(dir, bench.main);
-                    ProgressListener progress = new ProgressListener(err)) {
-                Main.obeyingStops(() -> new Experiment(cfg, runData, runDir, progress)
-                        .stoppedBy(Main.stopRequest()).run());
-            }
-            return dir;
-        }
     }
 
     static Map<String, Object> summary(Spec spec, Map<String, List<RunRecord>> records) {

@@ -1,0 +1,195 @@
+package org.distill4j.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.distill4j.config.ConfigException;
+import org.distill4j.config.ConfigLoader;
+import org.distill4j.config.RunConfig;
+import org.distill4j.io.AtomicFile;
+import org.distill4j.io.Provenance;
+import org.distill4j.report.ModelResult;
+import org.distill4j.report.RunRecord;
+import org.distill4j.run.Experiment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code distill bench teacher}: the reference teacher the tables load. One run config (default
+ * {@code bench/teacher/reference.yaml}) is trained for seeds 1…N; the table gives each seed's test
+ * accuracy and their mean ± sample std, and the network of one seed ({@code --keep}, default 1) is
+ * copied to {@code --file} (default {@code bench/teacher/reference.model}) with a sidecar
+ * {@code <file>.json}: its SHA-256 and weights digest (the {@code teacherDigest} of every run that
+ * loads it), seed, accuracy, the config's digest and the command that rebuilds it. Tables then
+ * {@code load:} that file rather than train a teacher of their own. Runs are indexed in
+ * {@code <runs>/bench-teacher/runs.json} ({@link BenchIndex}): with {@code --resume} a bench killed
+ * part-way continues where it stopped, so the seeds can be trained over several sittings.
+ */
+@Command(name = "teacher", mixinStandardHelpOptions = true,
+        description = "Train the reference teacher for several seeds (mean ± std) and keep one seed's network for the tables.")
+final class BenchTeacherCommand implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "the teacher's run config (default: ${DEFAULT-VALUE})", defaultValue = "bench/teacher/reference.yaml")
+    Path config;
+
+    @Option(names = "--seeds", defaultValue = "3", description = "seeds 1…N (default: ${DEFAULT-VALUE})")
+    int seeds;
+
+    @Option(names = "--keep", defaultValue = "1", description = "the seed whose network is kept (default: ${DEFAULT-VALUE})")
+    int keep;
+
+    @Option(names = "--model", defaultValue = "teacher", description = "the model of the runs kept (default: ${DEFAULT-VALUE})")
+    String model;
+
+    @Option(names = "--file", paramLabel = "FILE", defaultValue = "bench/teacher/reference.model",
+            description = "where the kept network goes, with FILE.json beside it (default: ${DEFAULT-VALUE})")
+    Path file;
+
+    @Option(names = "--out", defaultValue = "bench/results", paramLabel = "DIR",
+            description = "where <config name>.md/json go (default: ${DEFAULT-VALUE}; bench/teacher/reference.yaml → teacher-reference.md)")
+    Path outDir;
+
+    @Option(names = "--resume", description = "continue the runs of an earlier bench teacher of the same config "
+            + "(finished seeds are read back, an interrupted one resumes from its checkpoints); without it every seed runs anew")
+    boolean resume;
+
+    @Mixin
+    RunOptions options;
+
+    @ParentCommand
+    BenchCommand bench;
+
+    @Override
+    public Integer call() throws Exception {
+        if (seeds < 1) {
+            throw new ConfigException("--seeds: must be ≥ 1 (got " + seeds + ")");
+        }
+        if (keep < 1 || keep > seeds) {
+            throw new ConfigException("--keep: must be one of the seeds 1…" + seeds + " (got " + keep + ")");
+        }
+        PrintStream err = bench.main.err;
+        PrintStream out = bench.main.out;
+        RunConfig base = ConfigLoader.load(config);
+        AtomicFile.createDirectories(outDir); // a bad --out fails now, not after hours of training
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            AtomicFile.createDirectories(parent);
+        }
+        options.setUpThreads(err);
+        Path work = options.runs.resolve("bench-teacher");
+        AtomicFile.createDirectories(work);
+        List<RunRecord> records = new ArrayList<>();
+        List<Path> dirs = new ArrayList<>();
+        try (org.distill4j.io.RunLock lock = TrainCommand.locked(work, bench.main)) {
+            BenchIndex index = BenchIndex.open(work, options, bench.main, err);
+            for (int s = 1; s <= seeds; s++) {
+                RunConfig cfg = base.withSeed(s);
+                String key = "seed" + s + "/" + cfg.digest().substring(0, 16);
+                if (!resume) {
+                    index.forget(key);
+                }
+                Path dir = index.runOrRead(key, cfg, config.toAbsolutePath().toString(), base.name() + "-seed" + s,
+                        "seed " + s + "/" + seeds + " → ");
+                RunRecord r = RunRecord.read(dir.resolve(Experiment.RECORD));
+                if (r.models().stream().noneMatch(m -> m.name().equals(model))) {
+                    throw new ConfigException("--model: '" + model + "' is not a model of " + dir + " (it has "
+                            + r.models().stream().map(ModelResult::name).toList() + ")");
+                }
+                records.add(r);
+                dirs.add(dir);
+            }
+        } catch (org.distill4j.train.StoppedException e) {
+            err.println(e.getMessage() + "; run the same bench teacher with --resume to continue");
+            return "SIGINT".equals(e.reason()) ? Main.STOPPED_BY_SIGINT : Main.STOPPED_BY_SIGTERM;
+        }
+        ai.djl.engine.Engine.getInstance();
+        int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        RunRecord kept = records.get(keep - 1);
+        ModelResult m = kept.model(model);
+        byte[] bytes = Files.readAllBytes(dirs.get(keep - 1).resolve(m.file()));
+        AtomicFile.write(file, o -> o.write(bytes));
+        Map<String, Object> summary = summary(records, model, threads);
+        Map<String, Object> sidecar = new LinkedHashMap<>();
+        sidecar.put("file", file.getFileName().toString());
+        sidecar.put("sha256", Provenance.sha256(file));
+        sidecar.put("bytes", bytes.length);
+        sidecar.put("weightsDigest", m.weightsDigest());
+        sidecar.put("architecture", m.architecture());
+        sidecar.put("parameters", m.parameters());
+        sidecar.put("seed", keep);
+        sidecar.put("testAccuracy", m.metrics().testAccuracy());
+        sidecar.put("seeds", summary.get("testAccuracy"));
+        sidecar.put("config", config.toString());
+        sidecar.put("configDigest", kept.config().digest());
+        sidecar.put("run", kept.runId());
+        sidecar.put("versions", kept.versions());
+        sidecar.put("rebuild", "./distill bench teacher -c " + config + " --seeds " + seeds + " --keep " + keep
+                + " --file " + file + " --resume");
+        AtomicFile.write(Path.of(file + ".json"), o -> RunRecord.JSON.writerWithDefaultPrettyPrinter().writeValue(o, sidecar));
+        String name = table(config);
+        String md = markdown(base, records, model, threads, keep, file);
+        AtomicFile.writeString(outDir.resolve(name + ".md"), md);
+        AtomicFile.write(outDir.resolve(name + ".json"), o -> RunRecord.JSON.writeValue(o, summary));
+        out.println(md);
+        out.println("kept " + file + " (seed " + keep + ", sha256 " + sidecar.get("sha256") + ") and " + file + ".json");
+        out.println("written " + outDir.resolve(name + ".md") + " and " + outDir.resolve(name + ".json"));
+        return 0;
+    }
+
+    /** {@code bench/teacher/reference.yaml} → {@code teacher-reference}. */
+    static String table(Path config) {
+        String f = config.getFileName().toString();
+        return "teacher-" + (f.endsWith(".yaml") ? f.substring(0, f.length() - 5) : f.endsWith(".yml")
+                ? f.substring(0, f.length() - 4) : f);
+    }
+
+    static Map<String, Object> summary(List<RunRecord> records, String model, int threads) {
+        double[] acc = records.stream().mapToDouble(r -> 100 * r.model(model).metrics().testAccuracy()).toArray();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("seeds", records.stream().map(RunRecord::seed).toList());
+        out.put("runs", records.stream().map(RunRecord::runId).toList());
+        out.put("dataSizes", records.get(0).dataSizes());
+        out.put("intraOpThreads", threads);
+        out.put("runSeconds", records.stream().mapToDouble(RunRecord::totalSeconds).sum());
+        out.put("architecture", records.get(0).model(model).architecture());
+        out.put("parameters", records.get(0).model(model).parameters());
+        out.put("testAccuracy", Map.of("values", acc, "mean", BenchKdCommand.mean(acc), "std", BenchKdCommand.std(acc)));
+        return out;
+    }
+
+    static String markdown(RunConfig base, List<RunRecord> records, String model, int threads, int keep, Path file) {
+        RunRecord first = records.get(0);
+        ModelResult m = first.model(model);
+        double[] acc = records.stream().mapToDouble(r -> 100 * r.model(model).metrics().testAccuracy()).toArray();
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT,
+                "Reference teacher: config `%s`, model `%s` (%s, %,d parameters); %d seeds %s; %,d training / %,d "
+                        + "validation / %,d test images; PyTorch intra-op threads: %d; the runs took %.0f s of training "
+                        + "and evaluation (their sittings summed); %s. Seed %d's network is kept as `%s`.%n%n",
+                base.name(), model, m.architecture(), m.parameters(), records.size(),
+                records.stream().map(r -> String.valueOf(r.seed())).toList(), first.dataSizes().get("train"),
+                first.dataSizes().get("validation"), first.dataSizes().get("test"), threads,
+                records.stream().mapToDouble(RunRecord::totalSeconds).sum(), first.versions(), keep, file));
+        b.append("| seed | test accuracy % | best validation accuracy % | ECE | epochs | train s |\n");
+        b.append("|---:|---:|---:|---:|---:|---:|\n");
+        for (RunRecord r : records) {
+            ModelResult x = r.model(model);
+            double bestVal = x.history().stream().mapToDouble(e -> e.validationAccuracy()).filter(v -> !Double.isNaN(v))
+                    .max().orElse(Double.NaN);
+            b.append(String.format(Locale.ROOT, "| %d | %.2f | %s | %.4f | %d | %.0f |%n", r.seed(),
+                    100 * x.metrics().testAccuracy(), Double.isNaN(bestVal) ? "—" : String.format(Locale.ROOT, "%.2f",
+                            100 * bestVal), x.metrics().expectedCalibrationError(), x.history().size(), x.trainSeconds()));
+        }
+        b.append(String.format(Locale.ROOT, "| mean ± std | %.2f ± %.2f | | | | |%n", BenchKdCommand.mean(acc),
+                BenchKdCommand.std(acc)));
+        return b.toString();
+    }
+}
