@@ -214,4 +214,42 @@ class AttentionMaskTest {
             assertEquals(literal, differsFromIdsAlone, "exactly the [PAD] texts are stored under the tokenizer's mask");
         }
     }
+
+    @Test
+    void theTextStudentsPoolOverTheBatchsMaskInTrainingAndInTheExport() throws Exception {
+        Dataset train = loaded.train();
+        try (NDManager root = NDManager.newBaseManager()) {
+            for (org.distill4j.model.ModelSpec spec : List.of(new org.distill4j.model.TextCnnSpec(4000, 8, 16, 3, 16),
+                    new org.distill4j.model.NgramMlpSpec(512, 8, 16))) {
+                org.distill4j.train.Seeds.apply(4);
+                try (org.distill4j.model.Network net = org.distill4j.model.Network.create(spec, new long[] {LEN}, 2,
+                        root); NDManager scope = root.newSubManager()) {
+                    org.distill4j.model.ExportedNetwork exported = org.distill4j.model.ExportedNetwork.of(
+                            org.distill4j.model.Architecture.of(net).architecture(),
+                            org.distill4j.model.ExportedNetwork.tensorsOf(org.distill4j.model.Architecture.of(net)),
+                            scope, "test");
+                    BatchLoader loader = new BatchLoader(train, train.size(), false, 0, false);
+                    Batch b = loader.load(scope, loader.plan(0)[0]);
+                    float[] withMask = net.infer(b).logits().toFloatArray();
+                    float[] training = net.forward(b, true).logits().toFloatArray(); // no dropout in these students
+                    float[] idsAlone = net.infer(b.input()).logits().toFloatArray();
+                    float[] export = exported.forward(b.input(), b.input(Batch.ATTENTION_MASK)).toFloatArray();
+                    assertTrue(maxDiff(withMask, training) <= TOLERANCE, spec.describe());
+                    assertTrue(maxDiff(withMask, export) <= TOLERANCE, spec.describe() + " export "
+                            + maxDiff(withMask, export));
+                    int changed = 0;
+                    for (int i = 0; i < b.size(); i++) {
+                        double d = maxDiff(java.util.Arrays.copyOfRange(withMask, 2 * i, 2 * i + 2),
+                                java.util.Arrays.copyOfRange(idsAlone, 2 * i, 2 * i + 2));
+                        if (texts.get(b.ids()[i]).contains("[PAD]")) {
+                            changed += d > 1e-4 ? 1 : 0;
+                        } else { // the mask is id != 0 there: the same answer
+                            assertTrue(d <= TOLERANCE, spec.describe() + " text " + b.ids()[i] + ": " + d);
+                        }
+                    }
+                    assertTrue(changed >= 1, spec.describe() + ": the literal [PAD] pooled as a real token");
+                }
+            }
+        }
+    }
 }
