@@ -17,6 +17,9 @@ import java.util.Random;
  * Subsets and splits keep the original ids, which is what keeps stored teacher outputs
  * aligned with samples however the data is later shuffled or cut.
  *
+ * <p>Besides its features a dataset may carry further named inputs laid out like them, which
+ * batches carry beside the main input: a text source's attention masks ({@link #withInput}).
+ *
  * <p>Instances never expose their internal arrays publicly; accessors return copies, so a
  * dataset (and its {@link #digest()}) cannot change after construction.
  *
