@@ -176,6 +176,38 @@ class AttentionMaskTest {
                 assertTrue(maxDiff(withFewer, pooled(again.infer(batch(scope, ordinary, n, fewer)))) <= TOLERANCE);
                 assertTrue(maxDiff(withTrue, pooled(again.infer(batch(scope, ordinary, n, trueMask)))) <= TOLERANCE);
             }
+            // a cache of the earlier layout ("d4jtxtc1": rows keyed by ids alone, the mask id != 0), here holding
+            // a marker embedding for every text: read as the answers under the mask id != 0, and no other mask
+            Path old = dir.resolve("old-cache.bin");
+            float[] ids;
+            try (NDManager scope = root.newSubManager()) {
+                ids = batch(scope, ordinary, n, null).input().toFloatArray();
+            }
+            try (var out = new java.io.DataOutputStream(Files.newOutputStream(old))) {
+                out.writeLong(0x6434_6a74_7874_6331L);
+                out.writeUTF(ImportedModel.sha256(TextRunTest.SLICE.resolve("tiny-encoder.onnx")));
+                out.writeInt(LEN);
+                out.writeInt(8);
+                out.writeInt(n);
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j < LEN; j++) {
+                        out.writeInt((int) ids[i * LEN + j]);
+                    }
+                    for (int c = 0; c < 8; c++) {
+                        out.writeFloat(1000 + i);
+                    }
+                }
+            }
+            try (ImportedModel migrated = encoder(); NDManager scope = root.newSubManager()) {
+                migrated.useCache(old);
+                assertEquals(n, migrated.cachedTexts());
+                float[] marked = pooled(migrated.infer(batch(scope, ordinary, n, trueMask)));
+                for (int i = 0; i < n; i++) {
+                    assertEquals(1000 + i, marked[i * 8], "text " + i + " answered from the earlier cache");
+                }
+                assertTrue(maxDiff(withFewer, pooled(migrated.infer(batch(scope, ordinary, n, fewer)))) <= TOLERANCE,
+                        "another mask is not in the earlier cache: computed");
+            }
         }
     }
 
