@@ -85,7 +85,8 @@ def verify(folder):
 
 
 class Chain(nn.Module):
-    """Layers applied in order; a layer that reads the network's input (the token ids) is given it too."""
+    """Layers applied in order; a layer that reads the network's input (the token ids and their attention mask,
+    a pair) is given it too."""
 
     def __init__(self, mods):
         super().__init__()
@@ -110,10 +111,11 @@ class Residual(nn.Module):
         return self.main(x, ids) + self.shortcut(x, ids)
 
 
-def token_ids(x):
-    """Float token ids [N, L] as int64 (0 = padding), and the mask of the tokens that are not padding."""
+def token_ids(x, mask=None):
+    """Float token ids [N, L] as int64, and their attention mask as float (1 a real token, 0 padding): the
+    tokenizer's, as the reference's attention_mask holds it, or without one the ids that are not 0."""
     ids = x.to(torch.int64)
-    return ids, (ids != 0).to(torch.float32)
+    return ids, (ids != 0).to(torch.float32) if mask is None else mask.to(torch.float32)
 
 
 class TokenEmbedding(nn.Module):
@@ -129,24 +131,25 @@ class TokenEmbedding(nn.Module):
 
 
 class MaskedMaxPool1d(nn.Module):
-    """[N, C, L] -> [N, C]: the max over the positions whose input token id is not 0 (padding gets -1e4 added)."""
+    """[N, C, L] -> [N, C]: the max over the positions the attention mask holds (padding gets -1e4 added)."""
     reads_ids = True
 
     def forward(self, x, ids=None):
-        _, mask = token_ids(ids)
+        _, mask = token_ids(*ids)
         return (x + ((mask - 1) * 1e4).unsqueeze(1)).amax(dim=2)
 
 
 class NgramBag(nn.Module):
     """Ids [N, L] -> [N, dim]: the mean of the rows of the hashed unigrams and bigrams without padding."""
+    reads_ids = True
 
     def __init__(self, buckets, dim, multiplier):
         super().__init__()
         self.multiplier = multiplier
         self.weight = nn.Parameter(torch.zeros(buckets, dim))
 
-    def forward(self, x):
-        ids, mask = token_ids(x)
+    def forward(self, x, ids=None):
+        ids, mask = token_ids(x, None if ids is None else ids[1])
         buckets = self.weight.shape[0]
         grams, gram_mask = torch.remainder(ids, buckets), mask
         if ids.shape[1] > 1:
@@ -260,9 +263,9 @@ class Rebuilt(nn.Module):
         self.heads = [(h["name"], h["source"]) for h in arch["heads"]]
         self.head_modules = nn.ModuleList([layers(h["layers"], tensors) for h in arch["heads"]])
 
-    def forward(self, x, taps=False):
+    def forward(self, x, taps=False, mask=None):
         out = {}
-        ids = x
+        ids = (x, mask)  # what a text layer reads: the token ids and their attention mask (None: ids != 0)
         for name, stage in zip(self.names, self.stages):
             x = stage(x, ids)
             out[name] = x
@@ -302,9 +305,10 @@ def load_export(folder):
     return model, preprocessor(pre), classes, manifest
 
 
-def batched(model, x):
+def batched(model, x, mask=None):
     with torch.no_grad():
-        return torch.cat([model(x[i:i + BATCH]) for i in range(0, x.shape[0], BATCH)])
+        return torch.cat([model(x[i:i + BATCH], mask=None if mask is None else mask[i:i + BATCH])
+                          for i in range(0, x.shape[0], BATCH)])
 
 
 def main():
@@ -325,8 +329,9 @@ def main():
         print(f"damaged export: {e}", file=sys.stderr)
         return 2
     want = ref["logits"]
-    from_raw = batched(model, preprocess(ref["raw"]))
-    from_input = batched(model, ref["input"])
+    mask = ref.get("attention_mask")  # a text student's reference: the tokenizer's masks of its texts
+    from_raw = batched(model, preprocess(ref["raw"]), mask)
+    from_input = batched(model, ref["input"], mask)
     diff_raw = (from_raw - want).abs().max().item()
     diff_input = (from_input - want).abs().max().item()
     agree = (from_raw.argmax(1) == want.argmax(1)).float().mean().item()

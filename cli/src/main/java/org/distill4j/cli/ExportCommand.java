@@ -141,11 +141,16 @@ final class ExportCommand implements Callable<Integer> {
         Dataset test = limit > 0 ? splits.test().head(Math.min(limit, splits.test().size())) : splits.test();
         test = test.head(Math.min(n, test.size()));
         float[] input = new float[test.size() * test.featureSize()];
+        boolean text = test.inputNames().contains(org.distill4j.data.Batch.ATTENTION_MASK);
+        float[] mask = text ? new float[input.length] : null; // a text's masks: what its masked pooling read
         for (int i = 0; i < test.size(); i++) {
             test.copyFeatures(i, input, i * test.featureSize());
+            if (text) {
+                test.copyInput(org.distill4j.data.Batch.ATTENTION_MASK, i, mask, i * test.featureSize());
+            }
         }
         Normalisation norm = m.preprocessing().normalisation(m.classNames());
         float[] logits = Predictions.of(net, test, root).logits();
-        return new ExportFolder.Reference(test.size(), norm.invert(input), input, test.labels(), logits);
+        return new ExportFolder.Reference(test.size(), norm.invert(input), input, test.labels(), logits, mask);
     }
 }

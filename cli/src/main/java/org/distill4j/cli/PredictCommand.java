@@ -60,7 +60,7 @@ final class PredictCommand implements Callable<Integer> {
     int top;
 
     @Option(names = "--logits", paramLabel = "FILE",
-            description = "also write the raw inputs, normalised inputs, labels (-1: none) and logits as safetensors "
+            description = "also write the raw inputs, normalised inputs, labels (-1: none), logits (and texts' attention masks) as safetensors "
                     + "(the layout of an export's reference.safetensors)")
     Path logitsFile;
 
@@ -80,10 +80,13 @@ final class PredictCommand implements Callable<Integer> {
             }
             List<Inputs.Input> inputs;
             java.util.function.IntFunction<Prediction> predict;
+            float[] mask = null; // a text's attention masks, for --logits
             if (text != null) {
                 TextSource.Texts texts = TextSource.texts(input, textField != null ? textField : text.field(),
                         text.label(), false);
-                float[] ids = student.tokenIds(texts.texts());
+                org.distill4j.data.TextTokenizer.Tokens tokens = student.tokens(texts.texts());
+                float[] ids = tokens.ids();
+                mask = tokens.attentionMask();
                 inputs = new ArrayList<>();
                 for (int i = 0; i < texts.size(); i++) {
                     inputs.add(new Inputs.Input(texts.entries().get(i), Arrays.copyOfRange(ids, i * text.maxLength(),
@@ -107,7 +110,7 @@ final class PredictCommand implements Callable<Integer> {
             }
             print(student, inputs, predictions, millis);
             if (logitsFile != null) {
-                writeLogits(student, inputs, predictions);
+                writeLogits(student, inputs, predictions, mask);
             }
         }
         return 0;
@@ -211,7 +214,7 @@ final class PredictCommand implements Callable<Integer> {
         return -1;
     }
 
-    private void writeLogits(Student student, List<Inputs.Input> inputs, List<Prediction> predictions)
+    private void writeLogits(Student student, List<Inputs.Input> inputs, List<Prediction> predictions, float[] mask)
             throws java.io.IOException {
         int n = inputs.size();
         int size = inputs.get(0).raw().length;
@@ -234,6 +237,9 @@ final class PredictCommand implements Callable<Integer> {
         tensors.put("input", SafeTensors.Tensor.f32(norm.apply(raw), dims));
         tensors.put("labels", SafeTensors.Tensor.i32(labels, n));
         tensors.put("logits", SafeTensors.Tensor.f32(logits, n, classes));
+        if (mask != null) {
+            tensors.put(org.distill4j.data.Batch.ATTENTION_MASK, SafeTensors.Tensor.f32(mask, dims));
+        }
         SafeTensors.write(logitsFile, tensors, Map.of("format", ExportFolder.FORMAT + "-reference", "model", student.name(),
                         "input", input.toString()));
         main.err.println("wrote raw inputs, inputs, labels and logits of " + n + " inputs to " + logitsFile);

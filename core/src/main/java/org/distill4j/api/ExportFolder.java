@@ -74,9 +74,15 @@ public final class ExportFolder {
     /**
      * Inputs and outputs to ship with an export, so a port can be checked against distill4j: {@code count}
      * samples with their raw values (as the data source reads them), their normalised values (what the
-     * network takes), their labels and the logits distill4j gave, each row-major.
+     * network takes), their labels and the logits distill4j gave, each row-major; for a text student
+     * also the tokenizer's attention masks of the texts ({@code attentionMask}, laid out as {@code
+     * input}, written as the tensor {@code attention_mask}; null otherwise), which its masked pooling read.
      */
-    public record Reference(int count, float[] raw, float[] input, int[] labels, float[] logits) {
+    public record Reference(int count, float[] raw, float[] input, int[] labels, float[] logits, float[] attentionMask) {
+        /** A reference without attention masks (a student that does not read text). */
+        public Reference(int count, float[] raw, float[] input, int[] labels, float[] logits) {
+            this(count, raw, input, labels, logits, null);
+        }
     }
 
     /** What the export self-check found: the reloaded folder's logits against the network's. */
@@ -225,6 +231,9 @@ public final class ExportFolder {
         t.put("input", SafeTensors.Tensor.f32(r.input(), dims));
         t.put("labels", SafeTensors.Tensor.i32(r.labels(), r.count()));
         t.put("logits", SafeTensors.Tensor.f32(r.logits(), r.count(), net.numClasses()));
+        if (r.attentionMask() != null) {
+            t.put(org.distill4j.data.Batch.ATTENTION_MASK, SafeTensors.Tensor.f32(r.attentionMask(), dims));
+        }
         SafeTensors.write(file, t, Map.of("format", FORMAT + "-reference",
                 "note", "raw = input * std + mean (recovered from the normalised test set, float32)"));
     }
@@ -253,11 +262,11 @@ public final class ExportFolder {
         try (NDManager scope = net.manager().newSubManager();
                 ExportedNetwork exported = ExportedNetwork.of(c.architecture(), c.weights(), scope, dir.resolve(WEIGHTS)
                         .toString())) {
-            max = Math.max(max, maxDiff(logits(net, exported, scope, random, SELF_CHECK_SAMPLES, true),
-                    logits(net, exported, scope, random, SELF_CHECK_SAMPLES, false)));
+            max = Math.max(max, maxDiff(logits(net, exported, scope, random, null, SELF_CHECK_SAMPLES, true),
+                    logits(net, exported, scope, random, null, SELF_CHECK_SAMPLES, false)));
             if (reference != null) {
-                max = Math.max(max, maxDiff(reference.logits(),
-                        logits(net, exported, scope, reference.input(), reference.count(), false)));
+                max = Math.max(max, maxDiff(reference.logits(), logits(net, exported, scope, reference.input(),
+                        reference.attentionMask(), reference.count(), false)));
             }
         }
         if (!(max <= 1e-5)) {
@@ -267,8 +276,9 @@ public final class ExportFolder {
         return max;
     }
 
-    private static float[] logits(Network net, ExportedNetwork exported, NDManager parent, float[] inputs, int n,
-            boolean zoo) {
+    /** The logits of {@code n} inputs under their attention masks {@code mask} (null: none), by the zoo network or the export. */
+    private static float[] logits(Network net, ExportedNetwork exported, NDManager parent, float[] inputs, float[] mask,
+            int n, boolean zoo) {
         long[] sample = net.sampleShape();
         int size = inputs.length / n;
         float[] out = new float[n * net.numClasses()];
@@ -280,7 +290,11 @@ public final class ExportFolder {
             try (NDManager scope = parent.newSubManager()) {
                 NDArray x = scope.create(java.util.Arrays.copyOfRange(inputs, from * size, (from + count) * size),
                         new Shape(dims));
-                float[] part = (zoo ? net.forward(x, false).logits() : exported.forward(x)).toFloatArray();
+                NDArray m = mask == null ? null : scope.create(java.util.Arrays.copyOfRange(mask, from * size,
+                        (from + count) * size), new Shape(dims));
+                org.distill4j.data.Batch b = new org.distill4j.data.Batch(x, null, new int[count], null);
+                float[] part = (zoo ? net.forward(m == null ? b : b.with(org.distill4j.data.Batch.ATTENTION_MASK, m),
+                        false).logits() : exported.forward(x, m)).toFloatArray();
                 System.arraycopy(part, 0, out, from * net.numClasses(), part.length);
             }
         }

@@ -167,6 +167,8 @@ public final class Student implements AutoCloseable {
     /**
      * Classifies one input given as raw values, as the training data source read them (image pixels in
      * [0, 1], CSV numbers as written), in the order of {@link #inputShape()}; they are normalised here.
+     * A text student given token ids this way has no attention mask and reads {@code id != 0} as one;
+     * {@link #predict(String)} passes the tokenizer's.
      *
      * @throws IllegalArgumentException if the input has the wrong length or a value that is not finite
      */
@@ -212,11 +214,11 @@ public final class Student implements AutoCloseable {
      * @throws IllegalArgumentException if the model does not read text, or a text is blank (naming its index)
      */
     public List<Prediction> predict(List<String> texts) {
-        float[] ids = tokenIds(texts);
+        TextTokenizer.Tokens tokens = tokens(texts);
         if (texts.isEmpty()) {
             return List.of();
         }
-        float[] logits = logits(normalisation.apply(ids), texts.size());
+        float[] logits = logits(normalisation.apply(tokens.ids()), tokens.attentionMask(), texts.size());
         int k = normalisation.classNames().size();
         List<Prediction> out = new java.util.ArrayList<>(texts.size());
         for (int i = 0; i < texts.size(); i++) {
@@ -232,6 +234,17 @@ public final class Student implements AutoCloseable {
      * @throws IllegalArgumentException if the model does not read text, or a text is blank (naming its index)
      */
     public float[] tokenIds(List<String> texts) {
+        return tokens(texts).ids();
+    }
+
+    /**
+     * The token ids and the tokenizer's attention masks a text student reads for {@code texts}: what
+     * {@link #predict(List)} runs the network on, the mask read by its masked pooling (a raw
+     * {@link #predict(float[])} of ids has none and reads {@code id != 0} instead).
+     *
+     * @throws IllegalArgumentException if the model does not read text, or a text is blank (naming its index)
+     */
+    public TextTokenizer.Tokens tokens(List<String> texts) {
         Objects.requireNonNull(texts, "texts");
         if (closed) {
             throw new IllegalStateException("student " + name + " is closed");
@@ -246,7 +259,7 @@ public final class Student implements AutoCloseable {
                         + "; every text needs a character that is not white space");
             }
         }
-        return tokenizer.encode(texts);
+        return tokenizer.tokens(texts);
     }
 
     /** Whether the model classifies text ({@link #predict(String)}). */
@@ -255,10 +268,11 @@ public final class Student implements AutoCloseable {
     }
 
     private float[] logits(float[] normalised) {
-        return logits(normalised, 1);
+        return logits(normalised, null, 1);
     }
 
-    private float[] logits(float[] normalised, int count) {
+    /** The logits of {@code count} inputs; {@code mask}: token ids' attention masks, or null. */
+    private float[] logits(float[] normalised, float[] mask, int count) {
         if (closed) {
             throw new IllegalStateException("student " + name + " is closed");
         }
@@ -267,10 +281,11 @@ public final class Student implements AutoCloseable {
         System.arraycopy(inputShape, 0, dims, 1, inputShape.length);
         try (NDManager scope = manager.newSubManager()) {
             NDArray x = scope.create(normalised, new Shape(dims));
+            NDArray m = mask == null ? null : scope.create(mask, new Shape(dims));
             if (knowledgeBase == null) {
-                return network.forward(x).toFloatArray();
+                return network.forward(x, m).toFloatArray();
             }
-            java.util.Map<String, NDArray> taps = network.forwardTaps(x);
+            java.util.Map<String, NDArray> taps = network.forwardTaps(x, m);
             return knowledgeBase.mix(taps.get(org.distill4j.model.Outputs.LOGITS).toFloatArray(),
                     taps.get(queryTap).toFloatArray(), count);
         } catch (IOException e) {

@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * One mini-batch ready for a training or evaluation step: named inputs (the sample itself under
  * {@link #INPUT}; a second modality, a generated batch or a feature vector under names of their
- * own), optional labels (an unlabelled transfer set or generated data has none) and the sample
+ * own; a text batch's token ids under {@link #INPUT} and the tokenizer's mask under
+ * {@link #ATTENTION_MASK}), optional labels (an unlabelled transfer set or generated data has none) and the sample
  * ids that keep stored teacher outputs aligned with shuffled data.
  *
  * <p>All NDArrays belong to the {@link ai.djl.ndarray.NDManager} passed to
@@ -23,6 +24,13 @@ import java.util.Map;
 public record Batch(Map<String, NDArray> inputs, NDArray labels, int[] ids, int[] labelValues) {
     /** The name of the main input: what a network's forward pass reads. */
     public static final String INPUT = "input";
+
+    /**
+     * The input of a text batch beside its token ids: the tokenizer's attention mask, float32 of
+     * the ids' shape {@code (B, L)}, 1 for a real token ({@code [CLS]}, {@code [SEP]} included), 0
+     * for padding. A text encoder feeds it to its graph as {@code attention_mask} and pools over it.
+     */
+    public static final String ATTENTION_MASK = "attention_mask";
 
     public Batch {
         if (inputs == null || inputs.isEmpty()) {
@@ -51,6 +59,11 @@ public record Batch(Map<String, NDArray> inputs, NDArray labels, int[] ids, int[
             throw new IllegalArgumentException("the batch has no input '" + name + "' (it has " + inputs.keySet() + ")");
         }
         return a;
+    }
+
+    /** Whether the batch has an input named {@code name}. */
+    public boolean hasInput(String name) {
+        return inputs.containsKey(name);
     }
 
     /** Whether the batch carries labels. */

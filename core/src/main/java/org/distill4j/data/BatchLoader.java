@@ -68,7 +68,7 @@ public final class BatchLoader implements BatchSource {
      * sample ids in the same order.
      */
     public BatchLoader pairedWith(String name, Dataset other) {
-        if (Batch.INPUT.equals(name) || paired.containsKey(name)) {
+        if (Batch.INPUT.equals(name) || paired.containsKey(name) || data.inputNames().contains(name)) {
             throw new IllegalArgumentException("paired input '" + name + "' is already an input of the batch");
         }
         if (!Arrays.equals(data.ids(), other.ids())) {
@@ -152,7 +152,9 @@ public final class BatchLoader implements BatchSource {
      *
      * @param scope manager that will own the NDArrays; the caller closes it after the step
      * @param positions dataset positions, e.g. one entry of {@link #plan(int)}; not empty
-     * @return inputs of shape (B, C, H, W) float32, labels of shape (B) int32, and ids
+     * @return inputs of shape (B, C, H, W) float32 (and the dataset's further inputs, e.g. a text's
+     *     {@link Batch#ATTENTION_MASK}, and the paired ones, under their names), labels of shape (B)
+     *     int32, and ids
      */
     public Batch load(NDManager scope, int[] positions) {
         return load(scope, positions, Augmentation.NONE, 0);
@@ -190,8 +192,8 @@ public final class BatchLoader implements BatchSource {
         java.util.Map<String, NDArray> inputs = new java.util.LinkedHashMap<>();
         inputs.put(Batch.INPUT, scope.create(host.inputs(), new Shape(dims)));
         for (java.util.Map.Entry<String, float[]> view : host.views().entrySet()) {
-            inputs.put(view.getKey(), scope.create(view.getValue(), batchShape(paired.get(view.getKey()),
-                    positions.length)));
+            Dataset from = paired.getOrDefault(view.getKey(), data); // else a further input of data itself
+            inputs.put(view.getKey(), scope.create(view.getValue(), batchShape(from, positions.length)));
         }
         if (!labelled) {
             return new Batch(inputs, null, host.ids(), null);
@@ -235,6 +237,13 @@ public final class BatchLoader implements BatchSource {
             ids[i] = data.id(p);
         }
         java.util.Map<String, float[]> views = new java.util.LinkedHashMap<>();
+        for (String name : data.inputNames()) { // e.g. a text's attention masks, gathered as its ids are
+            float[] values = new float[inputs.length];
+            for (int i = 0; i < positions.length; i++) {
+                data.copyInput(name, positions[i], values, i * featureSize);
+            }
+            views.put(name, values);
+        }
         for (java.util.Map.Entry<String, Dataset> view : paired.entrySet()) {
             Dataset d = view.getValue();
             float[] values = new float[Math.multiplyExact(positions.length, d.featureSize())];

@@ -32,6 +32,9 @@ import java.util.TreeSet;
  *     for {@code label} and {@code header}).</li>
  * <li>{@code images}: samples {@code [C, H, W]} in [0, 1], resized to {@code size}; class names
  *     are the sorted sub-folder names.</li>
+ * <li>{@code text}: samples {@code [L]}, the token ids of the teacher's tokenizer (not normalised),
+ *     and the tokenizer's attention masks as the further input {@link Batch#ATTENTION_MASK}
+ *     (see {@link TextSource}).</li>
  * </ul>
  *
  * <h2>Labels</h2>
@@ -143,7 +146,7 @@ public final class DataSources {
             if (!identity) {
                 norm.applyInPlace(values);
             }
-            Dataset all = Dataset.of(name, values, trainLabels, shape, k);
+            Dataset all = withMask(Dataset.of(name, values, trainLabels, shape, k), train);
             return new Loaded(all.subset(name + "-train", cut[0]), all.subset(name + "-test", cut[1]), norm);
         }
         int[] testLabels = classes.map(test, train);
@@ -155,8 +158,13 @@ public final class DataSources {
             norm.applyInPlace(train.values());
             norm.applyInPlace(test.values());
         }
-        return new Loaded(Dataset.of(name + "-train", train.values(), trainLabels, shape, k),
-                Dataset.of(name + "-test", test.values(), testLabels, shape, k), norm);
+        return new Loaded(withMask(Dataset.of(name + "-train", train.values(), trainLabels, shape, k), train),
+                withMask(Dataset.of(name + "-test", test.values(), testLabels, shape, k), test), norm);
+    }
+
+    /** A text part's dataset carries its attention masks as the further input {@link Batch#ATTENTION_MASK}. */
+    private static Dataset withMask(Dataset d, RawPart part) {
+        return part.attentionMask() == null ? d : d.withInput(Batch.ATTENTION_MASK, part.attentionMask());
     }
 
     private static String shapeMismatch(String source, RawPart train, RawPart test) {

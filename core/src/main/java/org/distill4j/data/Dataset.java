@@ -5,6 +5,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 
@@ -14,6 +16,9 @@ import java.util.Random;
  * <p>Every sample carries a stable <em>id</em>: its position in the original source file.
  * Subsets and splits keep the original ids, which is what keeps stored teacher outputs
  * aligned with samples however the data is later shuffled or cut.
+ *
+ * <p>Besides its features a dataset may carry further named inputs laid out like them, which
+ * batches carry beside the main input: a text source's attention masks ({@link #withInput}).
  *
  * <p>Instances never expose their internal arrays publicly; accessors return copies, so a
  * dataset (and its {@link #digest()}) cannot change after construction.
@@ -48,6 +53,11 @@ public final class Dataset {
     private final long[] sampleShape;
     private final int featureSize;
     private final int numClasses;
+    /**
+     * Further inputs by name, each laid out like {@code features} (one value per feature of every
+     * sample): a text source's attention masks ({@link Batch#ATTENTION_MASK}). Empty for images and tables.
+     */
+    private final Map<String, float[]> more;
 
     /** Lazily computed; volatile so a digest computed by one thread is seen by the others. */
     private volatile String digest;
@@ -58,6 +68,12 @@ public final class Dataset {
     /** Takes ownership of the arrays: callers must pass arrays nobody else holds. */
     private Dataset(String name, float[] features, int[] labels, int[] ids, long[] sampleShape,
             int numClasses, Guard guard) {
+        this(name, features, labels, ids, sampleShape, numClasses, guard, Map.of());
+    }
+
+    private Dataset(String name, float[] features, int[] labels, int[] ids, long[] sampleShape,
+            int numClasses, Guard guard, Map<String, float[]> more) {
+        this.more = more;
         this.guard = guard;
         this.name = name;
         this.features = features;
@@ -219,6 +235,49 @@ public final class Dataset {
     }
 
     /**
+     * The same samples with one more named input {@code values}, laid out like the features (one
+     * value per feature of every sample, e.g. a text's attention mask beside its token ids). Batches
+     * carry it under {@code name} ({@link BatchLoader}); subsets, heads and splits keep it with
+     * their samples; the digest covers it. The array is copied.
+     *
+     * @throws IllegalArgumentException if {@code name} is the main input or taken, or the length differs
+     */
+    public Dataset withInput(String name, float[] values) {
+        Objects.requireNonNull(name, "name");
+        if (Batch.INPUT.equals(name) || more.containsKey(name)) {
+            throw new IllegalArgumentException("dataset " + this.name + ": input '" + name + "' is already an input");
+        }
+        if (values.length != features.length) {
+            throw new IllegalArgumentException("dataset " + this.name + ": input '" + name + "' has " + values.length
+                    + " values but the samples have " + features.length);
+        }
+        Map<String, float[]> m = new LinkedHashMap<>(more);
+        m.put(name, values.clone());
+        return new Dataset(this.name, features, labels, ids, sampleShape, numClasses, guard,
+                java.util.Collections.unmodifiableMap(m));
+    }
+
+    /** The names of the further inputs ({@link #withInput}), in the order they were added; empty for most data. */
+    public java.util.Set<String> inputNames() {
+        return more.keySet();
+    }
+
+    /**
+     * Copies one sample's values of the further input {@code name} into {@code dst}, as
+     * {@link #copyFeatures} copies its features.
+     */
+    public void copyInput(String name, int position, float[] dst, int dstOffset) {
+        requireOpen(name);
+        float[] v = more.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("dataset " + this.name + " has no input '" + name + "' (it has "
+                    + more.keySet() + ")");
+        }
+        Objects.checkIndex(position, labels.length);
+        System.arraycopy(v, position * featureSize, dst, dstOffset, featureSize);
+    }
+
+    /**
      * Returns the samples at the given positions, in that order, keeping their original ids.
      *
      * @param subsetName name of the new dataset
@@ -233,20 +292,26 @@ public final class Dataset {
         float[] subFeatures = new float[Math.multiplyExact(positions.length, featureSize)];
         int[] subLabels = new int[positions.length];
         int[] subIds = new int[positions.length];
+        Map<String, float[]> subMore = new LinkedHashMap<>();
+        more.forEach((k, v) -> subMore.put(k, new float[subFeatures.length]));
         for (int i = 0; i < positions.length; i++) {
             int p = Objects.checkIndex(positions[i], labels.length);
             System.arraycopy(features, p * featureSize, subFeatures, i * featureSize, featureSize);
+            for (Map.Entry<String, float[]> e : more.entrySet()) {
+                System.arraycopy(e.getValue(), p * featureSize, subMore.get(e.getKey()), i * featureSize, featureSize);
+            }
             subLabels[i] = labels[p];
             subIds[i] = ids[p];
         }
         return new Dataset(subsetName, subFeatures, subLabels, subIds, sampleShape.clone(),
-                numClasses, guard);
+                numClasses, guard, java.util.Collections.unmodifiableMap(subMore));
     }
 
     /**
      * The same samples (labels and ids) seen another way: {@code features} of shape
      * {@code sampleShape} per sample, in this dataset's order (e.g. a derived modality, see
-     * {@link Modality}). The array is copied.
+     * {@link Modality}). The array is copied. The further inputs ({@link #withInput}) belong to
+     * the features they were made with and are not carried over.
      */
     public Dataset view(String viewName, float[] viewFeatures, long[] viewShape) {
         Objects.requireNonNull(viewName, "viewName");
@@ -383,7 +448,9 @@ public final class Dataset {
     /**
      * A SHA-256 fingerprint of the content, recorded in run records so a result can be tied
      * to the exact data it was computed on. Hashes, big-endian: all labels (int32), then all
-     * ids (int32), then all features (IEEE-754 float32 bits). Computed once, on first use.
+     * ids (int32), then all features (IEEE-754 float32 bits), then each further input
+     * ({@link #withInput}) in order: its name (UTF-8) and its values (float32 bits). Computed once,
+     * on first use.
      *
      * @return 64 lowercase hex characters
      */
@@ -413,6 +480,14 @@ public final class Dataset {
         }
         for (float f : features) {
             flushIfFull(sha, buffer, Float.BYTES).putFloat(f);
+        }
+        for (Map.Entry<String, float[]> e : more.entrySet()) {
+            for (byte b : e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+                flushIfFull(sha, buffer, 1).put(b);
+            }
+            for (float f : e.getValue()) {
+                flushIfFull(sha, buffer, Float.BYTES).putFloat(f);
+            }
         }
         buffer.flip();
         sha.update(buffer);

@@ -11,8 +11,16 @@ import java.util.Arrays;
  * @param sampleShape shape of one sample
  * @param labels label token of each sample as written (a CSV cell, a folder name, an IDX byte)
  * @param entries where each sample comes from, for messages: {@code line 7}, {@code cat/1.png}
+ * @param attentionMask a text source's attention masks, laid out as {@code values} (1 a real token,
+ *     0 padding); null for every other source
  */
-record RawPart(Path file, float[] values, long[] sampleShape, String[] labels, String[] entries) {
+record RawPart(Path file, float[] values, long[] sampleShape, String[] labels, String[] entries,
+        float[] attentionMask) {
+
+    /** A part without attention masks (every source but text). */
+    RawPart(Path file, float[] values, long[] sampleShape, String[] labels, String[] entries) {
+        this(file, values, sampleShape, labels, entries, null);
+    }
 
     int size() {
         return labels.length;

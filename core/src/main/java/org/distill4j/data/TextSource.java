@@ -49,12 +49,12 @@ public final class TextSource {
         }
     }
 
-    /** Reads and tokenises a training or test part: every text needs a label. */
+    /** Reads and tokenises a training or test part (token ids and the tokenizer's attention masks): every text needs a label. */
     static RawPart read(Path path, TextSpec spec, String labelField, TextTokenizer tokenizer) {
         Texts t = texts(path, spec.field(), labelField == null ? "label" : labelField, true);
-        float[] values = tokenizer.encode(t.texts());
-        return new RawPart(path, values, new long[] {tokenizer.maxLength()}, t.labels().toArray(String[]::new),
-                t.entries().toArray(String[]::new));
+        TextTokenizer.Tokens tokens = tokenizer.tokens(t.texts());
+        return new RawPart(path, tokens.ids(), new long[] {tokenizer.maxLength()}, t.labels().toArray(String[]::new),
+                t.entries().toArray(String[]::new), tokens.attentionMask());
     }
 
     /**

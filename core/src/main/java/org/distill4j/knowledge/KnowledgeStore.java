@@ -175,7 +175,7 @@ public final class KnowledgeStore implements KnowledgeSource {
         for (int[] positions : loader.plan(0)) {
             try (NDManager scope = root.newSubManager()) {
                 Batch batch = loader.load(scope, positions);
-                Outputs out = teacher.infer(batch.input());
+                Outputs out = teacher.infer(batch); // the same named inputs as a live teacher reads
                 for (String tap : names) {
                     NDArray a = out.get(tap);
                     if (!values.containsKey(tap)) {

@@ -17,7 +17,7 @@ public final class LiveTeacher implements KnowledgeSource {
 
     @Override
     public Knowledge lookup(Batch batch) {
-        return new Knowledge(teacher.infer(batch.input()));
+        return new Knowledge(teacher.infer(batch)); // all its named inputs: a text encoder reads the attention mask too
     }
 
     @Override

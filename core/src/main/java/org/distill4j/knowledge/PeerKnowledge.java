@@ -45,7 +45,7 @@ public final class PeerKnowledge implements KnowledgeSource {
         Map<String, NDArray> taps = new LinkedHashMap<>();
         NDList logProbabilities = new NDList();
         for (Map.Entry<String, Network> e : peers.entrySet()) {
-            NDArray logits = forward(e.getValue(), batch.input()).stopGradient();
+            NDArray logits = forward(e.getValue(), batch).stopGradient();
             taps.put(e.getKey(), logits);
             logProbabilities.add(logits.logSoftmax(1));
         }
@@ -59,8 +59,8 @@ public final class PeerKnowledge implements KnowledgeSource {
         return new Knowledge(new Outputs(taps));
     }
 
-    private NDArray forward(Network peer, NDArray inputs) {
-        return training ? peer.forwardKeepingStatistics(inputs).logits() : peer.forward(inputs, false).logits();
+    private NDArray forward(Network peer, Batch batch) {
+        return training ? peer.forwardKeepingStatistics(batch).logits() : peer.forward(batch, false).logits();
     }
 
     @Override

@@ -73,7 +73,7 @@ public record RetrievalCheck(int samples, double tau, double network, double[] b
         for (int[] positions : loader.plan(0)) {
             try (NDManager scope = root.newSubManager()) {
                 Batch batch = loader.load(scope, positions);
-                Outputs o = net.infer(batch.input());
+                Outputs o = net.infer(batch); // every named input (a text batch: its attention mask)
                 int b = positions.length;
                 float[] logits = o.logits().toFloatArray();
                 float[] queries = o.get(kb.settings().tap()).toFloatArray();

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.distill4j.data.Batch;
 import org.distill4j.model.InferenceModel;
 import org.distill4j.model.Outputs;
 import org.distill4j.model.TapShapes;
@@ -36,7 +37,26 @@ public final class RetrievalModel implements InferenceModel {
 
     @Override
     public Outputs infer(NDArray inputs) {
-        Outputs o = net.infer(inputs);
+        return mixed(net.infer(inputs), inputs);
+    }
+
+    /** The network answers from all the batch's named inputs (a text batch: its attention mask too). */
+    @Override
+    public Outputs infer(Batch batch) {
+        return mixed(net.infer(batch), batch.input());
+    }
+
+    @Override
+    public Outputs inferUncached(Batch batch) {
+        return mixed(net.inferUncached(batch), batch.input());
+    }
+
+    @Override
+    public boolean takesTokens() {
+        return net.takesTokens();
+    }
+
+    private Outputs mixed(Outputs o, NDArray inputs) {
         int n = (int) inputs.getShape().get(0);
         float[] mixed;
         try {

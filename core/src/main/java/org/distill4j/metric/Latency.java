@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
+import org.distill4j.data.Batch;
 import org.distill4j.model.InferenceModel;
 
 /**
@@ -16,8 +17,13 @@ public final class Latency {
     /** Time spent timing a model that reads tokens ({@link InferenceModel#takesTokens}) before it stops (≥ 1 pass). */
     static final long TOKEN_BUDGET_NANOS = 5_000_000_000L;
 
+    /**
+     * Per-sample latency of {@link InferenceModel#inferUncached(Batch)}: the batch a model reading
+     * tokens is timed on carries its {@link Batch#ATTENTION_MASK} (all ones: texts without padding),
+     * made inside the timed pass as a service makes it beside the ids.
+     */
     public static double millisPerSample(InferenceModel net, NDManager root, int batchSize, int repeats) {
-        return millisPerSample(net, root, batchSize, repeats, x -> net.inferUncached(x).logits());
+        return timed(net, root, batchSize, repeats, b -> net.inferUncached(b).logits());
     }
 
     /**
@@ -26,6 +32,11 @@ public final class Latency {
      */
     public static double millisPerSample(InferenceModel net, NDManager root, int batchSize, int repeats,
             java.util.function.Function<NDArray, NDArray> forward) {
+        return timed(net, root, batchSize, repeats, b -> forward.apply(b.input()));
+    }
+
+    private static double timed(InferenceModel net, NDManager root, int batchSize, int repeats,
+            java.util.function.Function<Batch, NDArray> forward) {
         long[] sample = net.sampleShape();
         long[] dims = new long[sample.length + 1];
         dims[0] = batchSize;
@@ -39,6 +50,7 @@ public final class Latency {
         // A text encoder takes seconds a batch: one warm-up pass, and timed passes until TOKEN_BUDGET_NANOS.
         int warmup = net.takesTokens() ? 1 : Math.max(3, repeats / 10);
         double[] times = new double[repeats];
+        int[] ids = new int[batchSize];
         long spent = 0;
         for (int i = -warmup; i < repeats; i++) {
             if (net.takesTokens() && i > 0 && spent > TOKEN_BUDGET_NANOS) {
@@ -48,7 +60,11 @@ public final class Latency {
             try (NDManager scope = root.newSubManager()) {
                 long t0 = System.nanoTime();
                 NDArray x = scope.create(input, new Shape(dims));
-                forward.apply(x).toFloatArray();
+                Batch b = new Batch(x, null, ids, null);
+                if (net.takesTokens()) {
+                    b = b.with(Batch.ATTENTION_MASK, scope.ones(x.getShape()));
+                }
+                forward.apply(b).toFloatArray();
                 long t1 = System.nanoTime();
                 if (i >= 0) {
                     times[i] = (t1 - t0) / 1e6 / batchSize;

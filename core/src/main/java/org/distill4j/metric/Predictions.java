@@ -21,7 +21,7 @@ public record Predictions(float[] logits, int classes) {
         for (int[] positions : loader.plan(0)) {
             try (NDManager scope = root.newSubManager()) {
                 Batch batch = loader.load(scope, positions);
-                float[] part = net.infer(batch.input()).logits().toFloatArray();
+                float[] part = net.infer(batch).logits().toFloatArray();
                 System.arraycopy(part, 0, out, offset, part.length);
                 offset += part.length;
             }

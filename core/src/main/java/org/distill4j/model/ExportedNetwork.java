@@ -88,38 +88,55 @@ public final class ExportedNetwork implements AutoCloseable {
 
     /** Logits {@code [N, classes]} of a batch {@code [N, …inputShape]}, in inference mode; in the input's manager. */
     public NDArray forward(NDArray input) {
-        return run(input, false).get(Outputs.LOGITS);
+        return forward(input, null);
+    }
+
+    /**
+     * Logits of token ids {@code input} {@code [N, L]} under their attention mask {@code mask}
+     * {@code [N, L]} (1 a real token, 0 padding), which the text layers read; null: {@code id != 0}.
+     */
+    public NDArray forward(NDArray input, NDArray mask) {
+        return run(input, mask, false).get(Outputs.LOGITS);
     }
 
     /** Every stage's and head's output, in order (logits included); arrays in the input's manager. */
     public Map<String, NDArray> forwardTaps(NDArray input) {
-        return run(input, true);
+        return forwardTaps(input, null);
     }
 
-    private Map<String, NDArray> run(NDArray input, boolean heads) {
+    /** {@link #forwardTaps(NDArray)} of token ids under their attention mask, as {@link #forward(NDArray, NDArray)}. */
+    public Map<String, NDArray> forwardTaps(NDArray input, NDArray mask) {
+        return run(input, mask, true);
+    }
+
+    private Map<String, NDArray> run(NDArray input, NDArray mask, boolean heads) {
+        ai.djl.ndarray.NDList in = mask == null ? new ai.djl.ndarray.NDList(input) : new ai.djl.ndarray.NDList(input, mask);
         Map<String, NDArray> taps = new LinkedHashMap<>();
         NDArray x = input;
         for (Architecture.Stage s : architecture.stages()) {
-            x = apply(s.layers(), x, input);
+            x = apply(s.layers(), x, in);
             taps.put(s.name(), x);
         }
         if (heads) {
             for (Architecture.Head h : architecture.heads()) {
-                taps.put(h.name(), apply(h.layers(), taps.get(h.source()), input));
+                taps.put(h.name(), apply(h.layers(), taps.get(h.source()), in));
             }
         }
         return taps;
     }
 
-    /** Applies {@code layers} to {@code x}; {@code input} is the network's input (the token ids a masked pooling reads). */
-    private NDArray apply(List<Architecture.Layer> layers, NDArray x, NDArray input) {
+    /**
+     * Applies {@code layers} to {@code x}; {@code input} is the network's input: the token ids and,
+     * when given, their attention mask, which a masked pooling and an n-gram bag read.
+     */
+    private NDArray apply(List<Architecture.Layer> layers, NDArray x, ai.djl.ndarray.NDList input) {
         for (Architecture.Layer l : layers) {
             x = apply(l, x, input);
         }
         return x;
     }
 
-    private NDArray apply(Architecture.Layer layer, NDArray x, NDArray input) {
+    private NDArray apply(Architecture.Layer layer, NDArray x, ai.djl.ndarray.NDList input) {
         if (layer instanceof Architecture.Conv2d c) {
             return ai.djl.nn.convolutional.Conv2d.conv2d(x, weights.get(c.weight()),
                     c.bias() == null ? null : weights.get(c.bias()), shape(c.stride()), shape(c.padding()),
@@ -160,10 +177,10 @@ public final class ExportedNetwork implements AutoCloseable {
                     new Shape(c.dilation()), 1).singletonOrThrow();
         }
         if (layer instanceof Architecture.MaskedMaxPool1d) {
-            return TokenBlocks.maskedMax(x, input);
+            return TokenBlocks.maskedMax(x, TokenBlocks.mask(input));
         }
         if (layer instanceof Architecture.NgramBag b) {
-            return TokenBlocks.bag(x, weights.get(b.weight()), b.buckets(), b.multiplier());
+            return TokenBlocks.bag(x, TokenBlocks.mask(input), weights.get(b.weight()), b.buckets(), b.multiplier());
         }
         throw new IllegalStateException("unknown layer " + layer);
     }
@@ -254,7 +271,7 @@ public final class ExportedNetwork implements AutoCloseable {
         dims[0] = 1;
         System.arraycopy(sample, 0, dims, 1, sample.length);
         try (NDManager scope = manager.newSubManager()) {
-            Map<String, NDArray> out = run(scope.zeros(new Shape(dims), DataType.FLOAT32), true);
+            Map<String, NDArray> out = run(scope.zeros(new Shape(dims), DataType.FLOAT32), null, true);
             Shape logits = out.get(Outputs.LOGITS).getShape();
             if (!logits.equals(new Shape(1, architecture.numClasses()))) {
                 throw new IllegalArgumentException("the network of " + where + " gives logits of shape " + logits

@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.distill4j.data.Batch;
 import org.distill4j.data.Normalisation;
 
 /**
@@ -146,7 +147,7 @@ public final class ImportedModel implements InferenceModel {
     private final List<String> textInputs;
     /** A text encoder's classification head over its pooled embedding; fitted by {@link #fitHead}. */
     private TextHead head;
-    /** A text encoder's pooled embeddings by token-id row: the encoder runs once per distinct text. */
+    /** A text encoder's pooled embeddings by text (token ids and mask, {@link #cacheKey}): the encoder runs once per distinct text. */
     private final Map<java.nio.FloatBuffer, float[]> pooledCache = new java.util.HashMap<>();
     private long parameters;
     /** Tap name → graph output, logits first. */
@@ -319,7 +320,7 @@ public final class ImportedModel implements InferenceModel {
      */
     private NDList run(NDArray x) {
         if (textInputs != null) {
-            return runText(x, false);
+            return runText(x, null, false);
         }
         NDManager target = x.getManager();
         if (format == Format.TORCHSCRIPT) {
@@ -345,14 +346,30 @@ public final class ImportedModel implements InferenceModel {
         }
     }
 
+    /** A text encoder without a mask reads {@code id != 0} as its attention mask; prefer {@link #infer(Batch)}. */
     @Override
     public Outputs infer(NDArray inputs) {
-        return answer(textInputs != null ? runText(inputs, true) : run(inputMap.apply(inputs)));
+        return answer(textInputs != null ? runText(inputs, null, true) : run(inputMap.apply(inputs)));
+    }
+
+    /** A text encoder feeds the batch's {@link Batch#ATTENTION_MASK} to its graph (when the batch has none: {@code id != 0}). */
+    @Override
+    public Outputs infer(Batch batch) {
+        return textInputs != null ? answer(runText(batch.input(), mask(batch), true)) : infer(batch.input());
     }
 
     @Override
     public Outputs inferUncached(NDArray inputs) {
-        return textInputs != null ? answer(runText(inputs, false)) : infer(inputs);
+        return textInputs != null ? answer(runText(inputs, null, false)) : infer(inputs);
+    }
+
+    @Override
+    public Outputs inferUncached(Batch batch) {
+        return textInputs != null ? answer(runText(batch.input(), mask(batch), false)) : infer(batch.input());
+    }
+
+    private static NDArray mask(Batch batch) {
+        return batch.hasInput(Batch.ATTENTION_MASK) ? batch.input(Batch.ATTENTION_MASK) : null;
     }
 
     @Override
@@ -499,22 +516,36 @@ public final class ImportedModel implements InferenceModel {
     }
 
     /**
-     * A text encoder's answers to token ids {@code x} ({@code [N, L]} floats, 0 = padding): the
-     * graph gets int64 {@code input_ids}, {@code attention_mask = (id != 0)} and zero
-     * {@code token_type_ids}; its first output, the last hidden states {@code [N, L, H]}, is
-     * mean-pooled over the unmasked tokens (sentence-transformers' pooling) into {@code pooled},
-     * and the head maps that to {@code logits}. With {@code cached}, rows seen before are not run again.
+     * A text encoder's answers to token ids {@code x} ({@code [N, L]} floats) with their attention
+     * mask {@code m} ({@code [N, L]}, 1 = a real token; the batch's {@link Batch#ATTENTION_MASK}, or
+     * when null — a bare array, the import's probe — {@code id != 0}): the graph gets int64
+     * {@code input_ids}, {@code attention_mask} and zero {@code token_type_ids}; its first output,
+     * the last hidden states {@code [N, L, H]}, is mean-pooled over the unmasked tokens
+     * (sentence-transformers' pooling) into {@code pooled}, and the head maps that to
+     * {@code logits}. With {@code cached}, rows (ids and mask) seen before are not run again.
      */
-    private NDList runText(NDArray x, boolean cached) {
+    private NDList runText(NDArray x, NDArray m, boolean cached) {
         NDManager target = x.getManager();
         int n = Math.toIntExact(x.getShape().get(0));
         int len = Math.toIntExact(x.getShape().get(1));
         float[] ids = x.toFloatArray();
+        float[] mask;
+        if (m == null) {
+            mask = new float[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                mask[i] = ids[i] != 0 ? 1 : 0;
+            }
+        } else {
+            if (!m.getShape().equals(x.getShape())) {
+                throw new IllegalArgumentException(key + ": the batch's " + Batch.ATTENTION_MASK + " has shape "
+                        + m.getShape() + " but its token ids " + x.getShape());
+            }
+            mask = m.toType(DataType.FLOAT32, false).toFloatArray();
+        }
         float[][] pooled = new float[n][];
         List<Integer> todo = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            float[] row = Arrays.copyOfRange(ids, i * len, (i + 1) * len);
-            pooled[i] = cached ? pooledCache.get(java.nio.FloatBuffer.wrap(row)) : null;
+            pooled[i] = cached ? pooledCache.get(cacheKey(ids, mask, i * len, len)) : null;
             if (pooled[i] == null) {
                 todo.add(i);
             }
@@ -524,13 +555,13 @@ public final class ImportedModel implements InferenceModel {
             float[][] fresh = new float[todo.size()][];
             for (int from = 0; from < todo.size(); from += ENCODE_CHUNK) {
                 List<Integer> part = todo.subList(from, Math.min(todo.size(), from + ENCODE_CHUNK));
-                System.arraycopy(encode(ids, len, part), 0, fresh, from, part.size());
+                System.arraycopy(encode(ids, mask, len, part), 0, fresh, from, part.size());
             }
             for (int t = 0; t < todo.size(); t++) {
                 int i = todo.get(t);
                 pooled[i] = fresh[t];
                 if (cached) {
-                    pooledCache.put(java.nio.FloatBuffer.wrap(Arrays.copyOfRange(ids, i * len, (i + 1) * len)), fresh[t]);
+                    pooledCache.put(cacheKey(ids, mask, i * len, len), fresh[t]);
                 }
             }
         }
@@ -546,17 +577,29 @@ public final class ImportedModel implements InferenceModel {
         return new NDList(logits, p);
     }
 
-    /** Runs the encoder on rows {@code rows} of {@code ids}; returns their pooled embeddings. */
-    private float[][] encode(float[] ids, int len, List<Integer> rows) {
+    /**
+     * The embedding cache's key of one text: its {@code len} token ids from {@code at}, each id
+     * where the mask attends and {@code −1 − id} where it does not (ids are ≥ 0), so the same ids
+     * under another mask are another text.
+     */
+    private static java.nio.FloatBuffer cacheKey(float[] ids, float[] mask, int at, int len) {
+        float[] k = new float[len];
+        for (int j = 0; j < len; j++) {
+            k[j] = mask[at + j] != 0 ? ids[at + j] : -1 - ids[at + j];
+        }
+        return java.nio.FloatBuffer.wrap(k);
+    }
+
+    /** Runs the encoder on rows {@code rows} of {@code ids} under {@code attention}; returns their pooled embeddings. */
+    private float[][] encode(float[] ids, float[] attention, int len, List<Integer> rows) {
         int n = rows.size();
         long[] in = new long[n * len];
         long[] mask = new long[n * len];
         for (int t = 0; t < n; t++) {
             int base = rows.get(t) * len;
             for (int j = 0; j < len; j++) {
-                long id = (long) ids[base + j];
-                in[t * len + j] = id;
-                mask[t * len + j] = id != 0 ? 1 : 0;
+                in[t * len + j] = (long) ids[base + j];
+                mask[t * len + j] = attention[base + j] != 0 ? 1 : 0;
             }
         }
         Shape shape = new Shape(n, len);
@@ -617,12 +660,12 @@ public final class ImportedModel implements InferenceModel {
             throw new IllegalStateException("not a text encoder");
         }
         int n = train.size();
-        int len = Math.toIntExact(sampleShape[0]);
         float[] x = null;
         int h = -1;
         int batch = 64;
-        float[] row = new float[len];
-        for (int from = 0; from < n; from += batch) {
+        org.distill4j.data.BatchLoader loader = new org.distill4j.data.BatchLoader(train, batch, false, 0, false);
+        for (int[] positions : loader.plan(0)) {
+            int from = positions[0];
             if (from > 0 && from % CACHE_EVERY == 0) {
                 try {
                     saveCache(); // an interrupted first pass keeps what it computed
@@ -630,14 +673,10 @@ public final class ImportedModel implements InferenceModel {
                     throw new java.io.UncheckedIOException(e);
                 }
             }
-            int b = Math.min(batch, n - from);
-            float[] ids = new float[b * len];
-            for (int i = 0; i < b; i++) {
-                train.copyFeatures(from + i, row, 0);
-                System.arraycopy(row, 0, ids, i * len, len);
-            }
+            int b = positions.length;
             try (NDManager scope = root.newSubManager()) {
-                NDArray p = runText(scope.create(ids, new Shape(b, len)), true).get(1);
+                Batch texts = loader.load(scope, positions); // token ids and, from a text source, their masks
+                NDArray p = runText(texts.input(), mask(texts), true).get(1);
                 if (x == null) {
                     h = Math.toIntExact(p.getShape().get(1));
                     x = new float[n * h];
@@ -649,7 +688,9 @@ public final class ImportedModel implements InferenceModel {
         return head.accuracy(x, train.labels(), n, h);
     }
 
-    private static final long CACHE_MAGIC = 0x6434_6a74_7874_6331L; // "d4jtxtc1"
+    /** Rows keyed by token ids alone (the mask was {@code id != 0}): still read, as keys of that mask. */
+    private static final long CACHE_MAGIC_IDS = 0x6434_6a74_7874_6331L; // "d4jtxtc1"
+    private static final long CACHE_MAGIC = 0x6434_6a74_7874_6332L; // "d4jtxtc2"
     private Path cacheFile;
     private int cacheSaved = -1;
 
@@ -657,7 +698,9 @@ public final class ImportedModel implements InferenceModel {
      * Keeps a text encoder's pooled embeddings in {@code file} across runs: reads the rows it
      * holds (when it was written for this graph file and token length; otherwise it is ignored
      * and rewritten) and writes all rows back on {@link #saveCache} and {@link #close}. The file
-     * holds the graph's SHA-256, the token length, the width, then (token ids, embedding) rows.
+     * holds the graph's SHA-256, the token length, the width, then (key, embedding) rows, a key
+     * being a text's ids and mask as {@link #cacheKey} folds them (a file of the previous layout,
+     * keyed by ids alone under the mask {@code id != 0}, is read as such and rewritten).
      */
     public void useCache(Path file) throws IOException {
         cacheFile = file;
@@ -666,7 +709,9 @@ public final class ImportedModel implements InferenceModel {
         }
         int len = Math.toIntExact(sampleShape[0]);
         try (var in = new java.io.DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
-            if (in.readLong() != CACHE_MAGIC || !in.readUTF().equals(sha256) || in.readInt() != len) {
+            long magic = in.readLong();
+            boolean idsOnly = magic == CACHE_MAGIC_IDS;
+            if (magic != CACHE_MAGIC && !idsOnly || !in.readUTF().equals(sha256) || in.readInt() != len) {
                 return;
             }
             int h = in.readInt();
@@ -674,7 +719,8 @@ public final class ImportedModel implements InferenceModel {
             for (int r = 0; r < rows; r++) {
                 float[] ids = new float[len];
                 for (int j = 0; j < len; j++) {
-                    ids[j] = in.readInt();
+                    int v = in.readInt();
+                    ids[j] = idsOnly && v == 0 ? -1 : v; // id 0 was padding, out of the mask
                 }
                 float[] e = new float[h];
                 for (int j = 0; j < h; j++) {
@@ -682,7 +728,7 @@ public final class ImportedModel implements InferenceModel {
                 }
                 pooledCache.put(java.nio.FloatBuffer.wrap(ids), e);
             }
-            cacheSaved = pooledCache.size();
+            cacheSaved = idsOnly ? -1 : pooledCache.size(); // the previous layout is written anew
         } catch (java.io.EOFException e) {
             pooledCache.clear(); // a truncated file: computed again
         }

@@ -2,6 +2,7 @@ package org.distill4j.model;
 
 import ai.djl.ndarray.NDArray;
 import java.util.List;
+import org.distill4j.data.Batch;
 
 /**
  * A model that answers in inference mode: what a teacher is to the rest of a run once it is
@@ -18,11 +19,26 @@ public interface InferenceModel extends AutoCloseable {
     Outputs infer(NDArray inputs);
 
     /**
+     * The same pass over a batch's named inputs: what every path that runs a model on a batch
+     * calls (the live teacher, the knowledge store, predictions, retrieval, latency). By default
+     * {@link #infer(NDArray)} of {@link Batch#input()}; a text encoder ({@link ImportedModel})
+     * also reads {@link Batch#ATTENTION_MASK}, a text student its masked pooling's mask.
+     */
+    default Outputs infer(Batch batch) {
+        return infer(batch.input());
+    }
+
+    /**
      * The same pass as {@link #infer} but never answered from a cache: what a latency measurement
      * times. By default {@link #infer} itself.
      */
     default Outputs inferUncached(NDArray inputs) {
         return infer(inputs);
+    }
+
+    /** {@link #inferUncached(NDArray)} over a batch's named inputs, as {@link #infer(Batch)}. */
+    default Outputs inferUncached(Batch batch) {
+        return inferUncached(batch.input());
     }
 
     /**

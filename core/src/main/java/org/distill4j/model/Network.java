@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import org.distill4j.data.Batch;
 import org.distill4j.io.AtomicFile;
 import org.distill4j.io.DamagedFileException;
 import org.distill4j.io.Provenance;
@@ -74,9 +75,27 @@ public final class Network implements InferenceModel {
         return net.forwardTaps(parameterStore, inputs, training);
     }
 
+    /**
+     * One forward pass over a batch's named inputs: a text student ({@link #takesTokens}) reads the
+     * batch's {@link Batch#ATTENTION_MASK} in its masked pooling (n-gram bag, max over positions);
+     * without one, and for every other network, {@link #forward(NDArray, boolean)} of the input
+     * (a text student then reads {@code id != 0} as the mask).
+     */
+    public Outputs forward(Batch batch, boolean training) {
+        if (takesTokens() && batch.hasInput(Batch.ATTENTION_MASK)) {
+            return net.forwardTaps(parameterStore, batch.input(), batch.input(Batch.ATTENTION_MASK), training);
+        }
+        return forward(batch.input(), training);
+    }
+
     @Override
     public Outputs infer(NDArray inputs) {
         return forward(inputs, false);
+    }
+
+    @Override
+    public Outputs infer(Batch batch) {
+        return forward(batch, false);
     }
 
     @Override
@@ -138,14 +157,23 @@ public final class Network implements InferenceModel {
      * update (a peer's targets, a discriminator's fakes), so that only its own update moves them.
      */
     public Outputs forwardKeepingStatistics(NDArray inputs) {
+        return keepingStatistics(inputs.getManager(), () -> forward(inputs, true));
+    }
+
+    /** {@link #forwardKeepingStatistics(NDArray)} over a batch's named inputs, as {@link #forward(Batch, boolean)}. */
+    public Outputs forwardKeepingStatistics(Batch batch) {
+        return keepingStatistics(batch.input().getManager(), () -> forward(batch, true));
+    }
+
+    private Outputs keepingStatistics(NDManager scope, java.util.function.Supplier<Outputs> pass) {
         List<NDArray> stats = runningStatistics();
         List<NDArray> saved = new ArrayList<>();
         for (NDArray s : stats) {
             NDArray copy = s.duplicate();
-            copy.attach(inputs.getManager()); // dies with the step
+            copy.attach(scope); // dies with the step
             saved.add(copy);
         }
-        Outputs out = forward(inputs, true);
+        Outputs out = pass.get();
         for (int i = 0; i < stats.size(); i++) {
             assign(stats.get(i), saved.get(i)); // in place: the statistics keep their own memory
         }

@@ -112,7 +112,15 @@ public final class TappedNet extends AbstractBlock {
 
     /** One forward pass returning every tap together with the logits. */
     public Outputs forwardTaps(ParameterStore ps, NDArray input, boolean training) {
-        return new Outputs(forwardUntil(ps, input, training, (tap, value) -> false));
+        return new Outputs(forwardUntil(ps, new NDList(input), training, (tap, value) -> false, null));
+    }
+
+    /**
+     * The same pass over token ids and their attention mask: the first stage receives both (a
+     * text student's token block reads the mask, see {@code TokenBlocks}), the later ones its output.
+     */
+    public Outputs forwardTaps(ParameterStore ps, NDArray ids, NDArray mask, boolean training) {
+        return new Outputs(forwardUntil(ps, new NDList(ids, mask), training, (tap, value) -> false, null));
     }
 
     /**
@@ -122,7 +130,7 @@ public final class TappedNet extends AbstractBlock {
      */
     public Map<String, NDArray> forwardUntil(ParameterStore ps, NDArray input, boolean training,
             BiPredicate<String, NDArray> stop) {
-        return forwardUntil(ps, input, training, stop, null);
+        return forwardUntil(ps, new NDList(input), training, stop, null);
     }
 
     /**
@@ -131,7 +139,7 @@ public final class TappedNet extends AbstractBlock {
      * {@link #forwardTaps}.
      */
     Outputs forwardObserving(ParameterStore ps, NDArray input, boolean training, BatchNormProbe.Observer observer) {
-        return new Outputs(forwardUntil(ps, input, training, (tap, value) -> false, observer));
+        return new Outputs(forwardUntil(ps, new NDList(input), training, (tap, value) -> false, observer));
     }
 
     /** Batch-norm layers in the network. */
@@ -144,10 +152,10 @@ public final class TappedNet extends AbstractBlock {
                 observer);
     }
 
-    private Map<String, NDArray> forwardUntil(ParameterStore ps, NDArray input, boolean training,
+    private Map<String, NDArray> forwardUntil(ParameterStore ps, NDList input, boolean training,
             BiPredicate<String, NDArray> stop, BatchNormProbe.Observer observer) {
         Map<String, NDArray> taps = new LinkedHashMap<>();
-        NDList x = new NDList(input);
+        NDList x = input;
         for (int i = 0; i < stages.size(); i++) {
             if (i == stages.size() - 1 && i > 0) {
                 taps.put(Outputs.EMBEDDING, x.singletonOrThrow());

@@ -16,8 +16,14 @@ import ai.djl.util.PairList;
 
 /**
  * The first stages of the text students: blocks that read token ids ({@code [N, L]} floats from a
- * text source, 0 = padding) and give one vector per text. Ids are folded into the table
- * ({@code id mod rows}), so any tokenizer's ids are accepted.
+ * text source) and give one vector per text. Ids are folded into the table ({@code id mod rows}),
+ * so any tokenizer's ids are accepted.
+ *
+ * <p>What counts as padding is the attention mask: the blocks take {@code (ids, mask)} — the
+ * batch's {@link org.distill4j.data.Batch#ATTENTION_MASK}, the tokenizer's own, which
+ * {@link Network#forward(org.distill4j.data.Batch, boolean)} and the exported student pass — or
+ * the ids alone, and then (a bare array: a probe, a generated batch, a path that has no mask)
+ * read {@code id != 0} as the mask ({@link #mask}).
  */
 final class TokenBlocks {
     private TokenBlocks() {}
@@ -30,22 +36,31 @@ final class TokenBlocks {
                 .optInitializer(new NormalInitializer(EMBEDDING_STD)).build();
     }
 
-    /** Int64 ids folded into {@code rows} (not folded: {@code rows <= 0}), and the float mask {@code id != 0}, of {@code [N, L]} float ids. */
-    static NDArray[] idsAndMask(NDArray ids, long rows) {
-        NDArray mask = ids.neq(Scalars.of(ids, 0)).toType(DataType.FLOAT32, false);
+    /** Int64 ids of {@code [N, L]} float ids, folded into {@code rows} (not folded: {@code rows <= 0}). */
+    static NDArray folded(NDArray ids, long rows) {
         NDArray idx = ids.toType(DataType.INT64, false);
-        return new NDArray[] {rows > 0 ? idx.mod(Scalars.of(idx, rows)) : idx, mask};
+        return rows > 0 ? idx.mod(Scalars.of(idx, rows)) : idx;
+    }
+
+    /**
+     * The float attention mask of a block's inputs: the second input when there is one (the
+     * batch's {@code attention_mask}), else the fallback {@code id != 0} of the ids (the first).
+     */
+    static NDArray mask(NDList inputs) {
+        NDArray ids = inputs.get(0);
+        if (inputs.size() > 1) {
+            return inputs.get(1).toType(DataType.FLOAT32, false);
+        }
+        return ids.neq(Scalars.of(ids, 0)).toType(DataType.FLOAT32, false);
     }
 
     static NDArray lookup(NDArray idx, NDArray table) {
         return idx.getNDArrayInternal().embedding(idx, table, SparseFormat.DENSE).singletonOrThrow();
     }
 
-    /** The bag of {@link NgramBag}: {@code [N, L]} float ids → the mean of their n-grams' rows of {@code table}, {@code [N, D]}. */
-    static NDArray bag(NDArray ids, NDArray table, long buckets, long multiplier) {
-        NDArray[] im = idsAndMask(ids, 0);
-        NDArray idx = im[0];
-        NDArray mask = im[1];
+    /** The bag of {@link NgramBag}: {@code [N, L]} float ids under {@code mask} → the mean of their n-grams' rows of {@code table}, {@code [N, D]}. */
+    static NDArray bag(NDArray ids, NDArray mask, NDArray table, long buckets, long multiplier) {
+        NDArray idx = folded(ids, 0);
         long len = ids.getShape().get(1);
         NDArray uni = idx.mod(Scalars.of(idx, buckets));
         NDArray grams = uni;
@@ -66,13 +81,12 @@ final class TokenBlocks {
 
     /** Token embeddings of {@code [N, L]} float ids, folded into the {@code [rows, D]} table, channels first: {@code [N, D, L]}. */
     static NDArray embed(NDArray ids, NDArray table) {
-        return lookup(idsAndMask(ids, table.getShape().get(0))[0], table).transpose(0, 2, 1);
+        return lookup(folded(ids, table.getShape().get(0)), table).transpose(0, 2, 1);
     }
 
-    /** The max over the positions of {@code y} {@code [N, C, L]} whose id in {@code ids} {@code [N, L]} is not padding. */
-    static NDArray maskedMax(NDArray y, NDArray ids) {
-        NDArray mask = idsAndMask(ids, 0)[1];
-        // padded positions get -1e4 and never win the max (every text has [CLS] and [SEP])
+    /** The max over the positions of {@code y} {@code [N, C, L]} that {@code mask} {@code [N, L]} attends. */
+    static NDArray maskedMax(NDArray y, NDArray mask) {
+        // masked positions get -1e4 and never win the max (every text has [CLS] and [SEP] in its mask)
         NDArray penalty = Scalars.mul(mask.sub(Scalars.of(mask, 1)), 1e4).expandDims(1);
         return y.add(penalty).max(new int[] {2});
     }
@@ -100,8 +114,9 @@ final class TokenBlocks {
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                 PairList<String, Object> params) {
-            NDArray ids = inputs.singletonOrThrow();
-            return new NDList(bag(ids, ps.getValue(table, ids.getDevice(), training), buckets, BIGRAM_MULTIPLIER));
+            NDArray ids = inputs.get(0);
+            return new NDList(bag(ids, mask(inputs), ps.getValue(table, ids.getDevice(), training), buckets,
+                    BIGRAM_MULTIPLIER));
         }
 
         @Override
@@ -132,12 +147,12 @@ final class TokenBlocks {
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                 PairList<String, Object> params) {
-            NDArray ids = inputs.singletonOrThrow();
+            NDArray ids = inputs.get(0);
             NDArray w = ps.getValue(table, ids.getDevice(), training);
             NDArray x = embed(ids, w); // [N, D, L]
             NDArray y = conv.forward(ps, new NDList(x), training, params).singletonOrThrow();
             long len = ids.getShape().get(1);
-            return new NDList(maskedMax(ai.djl.nn.Activation.relu(y.get(new NDIndex(":, :, :" + len))), ids));
+            return new NDList(maskedMax(ai.djl.nn.Activation.relu(y.get(new NDIndex(":, :, :" + len))), mask(inputs)));
         }
 
         @Override

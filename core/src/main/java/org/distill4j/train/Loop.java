@@ -235,16 +235,21 @@ public final class Loop {
 
         @Override
         public Outputs forward(String participant, boolean training) {
-            return forward(participant, batch.input(), training);
+            return forward(participant, net -> net.forward(batch, training), training); // every named input: a text's mask
         }
 
         @Override
         public Outputs forward(String participant, NDArray input, boolean training) {
+            return forward(participant, net -> net.forward(input, training), training);
+        }
+
+        private Outputs forward(String participant, java.util.function.Function<org.distill4j.model.Network, Outputs> pass,
+                boolean training) {
             Participant p = phase.participant(participant);
             if (p.network() == null) {
                 throw new IllegalArgumentException(participant + " has no network to run");
             }
-            Outputs out = p.network().forward(input, training);
+            Outputs out = pass.apply(p.network());
             if (p == self && training && ownLogits == null) {
                 ownLogits = out.logits();
             }
