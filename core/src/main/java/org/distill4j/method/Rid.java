@@ -20,7 +20,7 @@ import org.distill4j.loss.feature.RidLoss;
  * @param ceWeight weight of the student's cross-entropy with labels (default 1)
  * @param divisor what the squared distance is divided by: {@code sigma} (default; the authors' code,
  *     {@code σ² + d²/σ}) or {@code variance} ({@code σ² + d²/σ²}, the formula of the paper's text and
- *     of our METHODS.md; it made RID unstable here, bench/results/algorithms-rid.md)
+ *     of our METHODS.md; it made RID unstable in the first RID bench, README)
  */
 public record Rid(List<String> studentTaps, List<String> teacherTaps, Double beta, Double initSigma, Integer roundSteps,
         Integer teacherSteps, Double ceWeight, String divisor) implements MethodSpec {
