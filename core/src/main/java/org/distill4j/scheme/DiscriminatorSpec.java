@@ -1,5 +1,6 @@
 package org.distill4j.scheme;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
@@ -14,17 +15,42 @@ import org.distill4j.train.TrainSpec;
 /**
  * A discriminator of an adversarial scheme ({@code adversarial}, {@code afd}) and how it trains:
  * an MLP on the flattened features it judges, {@code Linear(h₁) → LeakyReLU(0.2) → … →
- * Linear(1)}, whose one output is a raw score (no sigmoid: the loss applies what it needs).
- * Every key may be left out; the scheme supplies its defaults ({@link #or}).
+ * Linear(1)}, whose one output is a raw score {@code d}. What a loss reads is {@link #score}:
+ * {@code sigmoid} gives {@code σ(d)} in (0, 1), {@code linear} the raw {@code d}. Every key may be
+ * left out; the scheme supplies its defaults ({@link #or}).
+ *
+ * <p><em>Why the score matters to {@code afd}.</em> Its least-squares loss (Mao et al. 2017) asks
+ * for 1 on real and 0 on fake; a constant guess of 0.5 scores 0.5. On the raw score the loss is
+ * unbounded: a network can grow its features (its transfer layer's output) until the score's
+ * scale, not the real/fake difference, dominates; in the issue 11 bench the discriminators' losses
+ * were 65–670 and they never learned. With {@code σ(d)} each term is in [0, 1], as in the LSGAN
+ * codes that end the discriminator with a sigmoid (and as the paper's D(·), a probability that the
+ * map is real, reads); {@code afd}'s default is {@code sigmoid}. {@code adversarial}'s loss already
+ * reads the raw score through {@code log σ(d)} ({@code GanLoss}), so it takes only {@code linear}.
  *
  * @param hidden the hidden widths, each in [1, 65536] (may be empty: a linear discriminator)
  * @param optimizer its optimizer (default: Adam, lr 2e-4, β₁ 0.5, the usual GAN setting)
  * @param schedule its learning-rate schedule (absent: the student's)
  * @param clipGradNorm rescale its gradient above this global norm (0: off)
  * @param steps its updates per training step, before the student's, in [1, 100]
+ * @param score what the loss reads: {@code sigmoid} ({@code σ(d)}) or {@code linear} (the raw
+ *     {@code d}); the default is the scheme's ({@code afd}: sigmoid; {@code adversarial}: linear, the only one)
  */
 public record DiscriminatorSpec(List<Integer> hidden, OptimizerSpec optimizer, ScheduleSpec schedule,
-        Double clipGradNorm, Integer steps) {
+        Double clipGradNorm, Integer steps, Score score) {
+    /** What a loss reads of the discriminator's raw output {@code d}. */
+    public enum Score {
+        /** {@code σ(d)}, in (0, 1). */
+        @com.fasterxml.jackson.annotation.JsonProperty("sigmoid") SIGMOID,
+        /** The raw {@code d}. */
+        @com.fasterxml.jackson.annotation.JsonProperty("linear") LINEAR;
+
+        /** The score of raw outputs {@code d}. */
+        public NDArray apply(NDArray d) {
+            return this == SIGMOID ? Activation.sigmoid(d) : d;
+        }
+    }
+
     /** Adam with lr 2e-4 and β₁ 0.5 (Radford et al. 2016), the usual GAN setting. */
     static final OptimizerSpec GAN_ADAM = new OptimizerSpec.Adam(2e-4, 0.5, 0.999, null, null);
 
@@ -44,16 +70,26 @@ public record DiscriminatorSpec(List<Integer> hidden, OptimizerSpec optimizer, S
         }
     }
 
-    /** The defaults: one hidden layer of 64, Adam 2e-4/0.5, the student's schedule, no clipping, one step. */
-    static DiscriminatorSpec defaults() {
-        return new DiscriminatorSpec(List.of(64), GAN_ADAM, null, 0.0, 1);
+    /** Without {@code score} (the scheme's default). */
+    public DiscriminatorSpec(List<Integer> hidden, OptimizerSpec optimizer, ScheduleSpec schedule, Double clipGradNorm,
+            Integer steps) {
+        this(hidden, optimizer, schedule, clipGradNorm, steps, null);
+    }
+
+    /**
+     * The defaults: one hidden layer of 64, Adam 2e-4/0.5, the student's schedule, no clipping, one
+     * step, and {@code score} (the scheme's).
+     */
+    static DiscriminatorSpec defaults(Score score) {
+        return new DiscriminatorSpec(List.of(64), GAN_ADAM, null, 0.0, 1, score);
     }
 
     /** This spec with each absent key taken from {@code defaults}. */
     DiscriminatorSpec or(DiscriminatorSpec defaults) {
         return new DiscriminatorSpec(hidden != null ? hidden : defaults.hidden,
                 optimizer != null ? optimizer : defaults.optimizer, schedule != null ? schedule : defaults.schedule,
-                clipGradNorm != null ? clipGradNorm : defaults.clipGradNorm, steps != null ? steps : defaults.steps);
+                clipGradNorm != null ? clipGradNorm : defaults.clipGradNorm, steps != null ? steps : defaults.steps,
+                score != null ? score : defaults.score);
     }
 
     /** Its schedule: the student's epochs and batch size, its own optimizer, clipping and schedule (or the student's). */
