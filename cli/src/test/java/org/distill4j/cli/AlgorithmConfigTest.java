@@ -121,6 +121,13 @@ class AlgorithmConfigTest {
                 assertEquals(mine.student().method(), theirs.student().method(), r.label());
             }
         }
+        // the adversarial and afd rows again, after the discriminator fix: the same runs and prepare step
+        RunBench.Spec again = ConfigLoader.load(Path.of("../bench/algorithms-afd-adversarial.yaml"), RunBench.Spec.class);
+        assertEquals(List.of("adversarial", "afd"), again.runs().stream().map(RunBench.Spec.Run::name).toList());
+        for (RunBench.Spec.Run run : again.runs()) {
+            assertTrue(spec.runs().contains(run), run.name());
+        }
+        assertEquals(spec.prepare(), again.prepare());
         // the runs with a teacher share the prepared one (the DiSK bench's, trained on all 54,000 images)
         assertEquals(List.of("runs/bench-algorithms/disk-teacher.model"),
                 spec.prepare().stream().map(RunBench.Spec.Prepare::file).toList());
