@@ -77,6 +77,17 @@ class AlgorithmConfigTest {
                 """, "e.yaml");
         assertEquals(null, afd.teacher(), "afd needs no teacher");
         assertEquals(3.0, ((AfdScheme) afd.scheme()).temperature());
+        assertEquals(org.distill4j.scheme.DiscriminatorSpec.Score.LINEAR, ((AfdScheme) afd.scheme()).discriminator()
+                .score());
+        assertEquals(true, ((AfdScheme) afd.scheme()).discriminator().normalize());
+        RunConfig raw = ConfigLoader.parse("""
+                student: {train: {epochs: 1}}
+                scheme: {name: afd, discriminator: {score: sigmoid, normalize: false},
+                         peers: [{type: cnn, channels: [8]}, {type: mlp, hidden: [16]}]}
+                """, "f.yaml");
+        assertEquals(org.distill4j.scheme.DiscriminatorSpec.Score.SIGMOID, ((AfdScheme) raw.scheme()).discriminator()
+                .score());
+        assertEquals(false, ((AfdScheme) raw.scheme()).discriminator().normalize());
     }
 
     @Test
@@ -110,6 +121,13 @@ class AlgorithmConfigTest {
                 assertEquals(mine.student().method(), theirs.student().method(), r.label());
             }
         }
+        // the adversarial and afd rows again, after the discriminator fix: the same runs and prepare step
+        RunBench.Spec again = ConfigLoader.load(Path.of("../bench/algorithms-afd-adversarial.yaml"), RunBench.Spec.class);
+        assertEquals(List.of("adversarial", "afd"), again.runs().stream().map(RunBench.Spec.Run::name).toList());
+        for (RunBench.Spec.Run run : again.runs()) {
+            assertTrue(spec.runs().contains(run), run.name());
+        }
+        assertEquals(spec.prepare(), again.prepare());
         // the runs with a teacher share the prepared one (the DiSK bench's, trained on all 54,000 images)
         assertEquals(List.of("runs/bench-algorithms/disk-teacher.model"),
                 spec.prepare().stream().map(RunBench.Spec.Prepare::file).toList());
@@ -166,6 +184,10 @@ class AlgorithmConfigTest {
                 "balanced", "random");
         assertContains(error(TEACHER + "scheme: {name: adversarial, discriminator: {steps: 0}}\n"),
                 "scheme.discriminator", "steps: must be in [1, 100] (got 0)");
+        assertContains(error(TEACHER + "scheme: {name: adversarial, discriminator: {score: sigmoid}}\n"),
+                "discriminator.score: adversarial takes only linear");
+        assertContains(error("student: {train: {epochs: 1}}\nscheme: {name: afd, discriminator: {score: tanh}}\n"),
+                "scheme.discriminator.score", "sigmoid", "linear");
         assertContains(error(TEACHER + "scheme: {name: adversarial, form: saturating}\n"), "scheme.form",
                 "non-saturating", "minimax");
         assertContains(error(TEACHER + "scheme: {name: adversarial, weight: -1}\n"), "weight: must be a finite number ≥ 0");

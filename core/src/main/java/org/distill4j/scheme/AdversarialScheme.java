@@ -55,7 +55,8 @@ import org.distill4j.model.Scalars;
  * {@code student.method} alone (no discriminator), from the same initial weights and batch
  * order: the table's fair comparison. <em>Choices the papers leave open (options):</em> the
  * tap, the form, λ ({@code weight}, default 1), the discriminator's size and optimizer (default
- * one hidden layer of 64, Adam 2e-4/β₁ 0.5). Not implemented: Xu et al.'s class prediction by the
+ * one hidden layer of 64, Adam 2e-4/β₁ 0.5, inputs not normalised; {@code score} only
+ * {@code linear}: the loss takes {@code log σ} of the raw score itself). Not implemented: Xu et al.'s class prediction by the
  * discriminator, and KDGAN's three-player game (Wang et al. 2018), where the teacher learns too.
  *
  * @param on the tap D judges (default {@code logits})
@@ -71,8 +72,13 @@ public record AdversarialScheme(String on, Double weight, GanLoss.Form form, Dis
         on = on == null ? Outputs.LOGITS : on;
         weight = Algorithms.weight(weight, 1, "weight");
         form = form == null ? GanLoss.Form.NON_SATURATING : form;
-        discriminator = (discriminator == null ? DiscriminatorSpec.defaults() : discriminator)
-                .or(DiscriminatorSpec.defaults());
+        DiscriminatorSpec linear = DiscriminatorSpec.defaults(DiscriminatorSpec.Score.LINEAR, false);
+        discriminator = (discriminator == null ? linear : discriminator).or(linear);
+        if (discriminator.score() != DiscriminatorSpec.Score.LINEAR) {
+            throw new IllegalArgumentException("discriminator.score: adversarial takes only linear (its loss reads "
+                    + "the raw score through log σ already; got " + discriminator.score().name().toLowerCase(
+                    java.util.Locale.ROOT) + ")");
+        }
     }
 
     @Override

@@ -49,7 +49,9 @@ import org.distill4j.model.Scalars;
  * <ol>
  *   <li>D₁, then D₂, each descending on the least-squares loss
  *       {@code mean (1 − D_k(F_other))² + mean D_k(F_k)²} (both networks in training mode, features
- *       detached, running statistics left as they were; {@link LeastSquaresGan});
+ *       detached, running statistics left as they were; {@link LeastSquaresGan}), {@code D_k} the
+ *       MLP's raw output ({@code discriminator.score}, default {@code linear}; {@code sigmoid}: σ of
+ *       it) on the map standardised per sample ({@code discriminator.normalize}, default true);
  *   <li>network 1, then network 2 (DML's order: network 2 is taught by network 1 as updated),
  *       each descending on {@code CE(z_k, y) + kdWeight·τ²·KL(p_other^τ ‖ p_k^τ) + λ·mean (1 −
  *       D_k(F_k))²}.
@@ -65,7 +67,11 @@ import org.distill4j.model.Scalars;
  *
  * <p><em>Choices (options):</em> τ (default 3), λ ({@code weight}, default 1), the KD weight
  * (default 1), the discriminator (an MLP on the flattened map here, one hidden layer of 64, Adam
- * 2e-4/β₁ 0.5; the paper's is convolutional) and the order within a step (discriminators first).
+ * 2e-4/β₁ 0.5; the paper's is convolutional), its input and score (default {@code normalize: true},
+ * each sample's map standardised, and {@code score: linear}: on the raw map the least-squares loss
+ * is unbounded, and in the issue 11 bench the discriminators' losses were 65–670 against a constant
+ * guess's 0.5 — they did not learn; see {@link DiscriminatorSpec}) and the order within a step
+ * (discriminators first).
  * The paper's cyclic learning for more than two networks is not implemented.
  *
  * @param peers the two networks (absent: two copies of {@code student.model})
@@ -90,8 +96,8 @@ public record AfdScheme(List<ModelSpec> peers, String tap, Double weight, Double
         weight = Algorithms.weight(weight, 1, "weight");
         temperature = Algorithms.temperature(temperature, 3);
         kdWeight = Algorithms.weight(kdWeight, 1, "kdWeight");
-        discriminator = (discriminator == null ? DiscriminatorSpec.defaults() : discriminator)
-                .or(DiscriminatorSpec.defaults());
+        DiscriminatorSpec standardised = DiscriminatorSpec.defaults(DiscriminatorSpec.Score.LINEAR, true);
+        discriminator = (discriminator == null ? standardised : discriminator).or(standardised);
         if (transfer != null && !(transfer >= 1 && transfer <= 65536)) {
             throw new IllegalArgumentException("transfer: must be in [1, 65536] (got " + transfer + ")");
         }
@@ -240,12 +246,13 @@ public record AfdScheme(List<ModelSpec> peers, String tap, Double weight, Double
             String d = "discriminator" + (i + 1);
             participants.add(Participant.adapters(d, discriminators.get(i), discriminator.train(spec)));
             int self = i;
+            DiscriminatorSpec.Score score = discriminator.score();
             Objective judge = step -> {
                 NDArray own = features(step, nets.get(self), names.get(self), taps, self).stopGradient();
                 NDArray other = features(step, nets.get(1 - self), names.get(1 - self), taps, 1 - self).stopGradient();
                 Adapters disc = step.adapters(d);
-                return LossValue.of("gan", LeastSquaresGan.discriminator(disc.forward("discriminator", other),
-                        disc.forward("discriminator", own)));
+                return LossValue.of("gan", LeastSquaresGan.discriminator(score.apply(disc.forward("discriminator",
+                        other)), score.apply(disc.forward("discriminator", own))));
             };
             for (int s = 0; s < discriminator.steps(); s++) {
                 updates.add(new Update(d, names.get(i), null, judge, 1));
@@ -265,8 +272,8 @@ public record AfdScheme(List<ModelSpec> peers, String tap, Double weight, Double
                 }
                 if (kind == Kind.ADVERSARIAL) {
                     NDArray fake = transferred(step, out.get(taps.taps().get(self)), names.get(self), taps);
-                    terms.put("adversarial", Scalars.mul(LeastSquaresGan.fool(step.adapters(d).forward(
-                            "discriminator", fake)), weight));
+                    terms.put("adversarial", Scalars.mul(LeastSquaresGan.fool(discriminator.score().apply(
+                            step.adapters(d).forward("discriminator", fake))), weight));
                 }
                 return LossValue.sum(terms);
             };

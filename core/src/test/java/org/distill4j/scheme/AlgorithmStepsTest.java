@@ -175,8 +175,8 @@ class AlgorithmStepsTest {
         DistillationLoss kd = new HintonKd(2.0, 0.5).objective();
         Network s = net(STUDENT, 2);
         Network sTwin = net(STUDENT, 2);
-        Adapters d = block("discriminator", spec.or(DiscriminatorSpec.defaults()).build(), new Shape(2, 2), 3);
-        Adapters dTwin = block("discriminator", spec.or(DiscriminatorSpec.defaults()).build(), new Shape(2, 2), 3);
+        Adapters d = block("discriminator", spec.or(DiscriminatorSpec.defaults(DiscriminatorSpec.Score.LINEAR, false)).build(), new Shape(2, 2), 3);
+        Adapters dTwin = block("discriminator", spec.or(DiscriminatorSpec.defaults(DiscriminatorSpec.Score.LINEAR, false)).build(), new Shape(2, 2), 3);
         Feed feed = Feed.shuffled(AdversarialScheme.STUDENT, data, 4, 1, Augmentation.NONE, 1, "", false);
         try (Adapters extras = new Adapters(m)) {
             Phase phase = scheme.phase(s, extras, d, kd, new LiveTeacher(teacher), feed, sgd(), null);
@@ -264,11 +264,23 @@ class AlgorithmStepsTest {
         assertSameParameters(s.trainableParameters(), sTwin.trainableParameters(), "student");
     }
 
-    @Test
-    void afdDiscriminatorsThenEachNetworkOnItsPeerAndItsDiscriminator() throws Exception {
+    /**
+     * The default discriminator ({@code score} and {@code normalize} absent: the raw score of the
+     * standardised map), the sigmoid-scored one on the standardised map, and the raw one of before
+     * ({@code score: linear}, {@code normalize: false}).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"default", "sigmoid", "raw"})
+    void afdDiscriminatorsThenEachNetworkOnItsPeerAndItsDiscriminator(String form) throws Exception {
         ModelSpec large = new CnnSpec(List.of(3), 3, false, null);
-        DiscriminatorSpec spec = new DiscriminatorSpec(List.of(2), new OptimizerSpec.Sgd(LR, 0.0, 0.0), null, 0.0, 1);
+        DiscriminatorSpec spec = new DiscriminatorSpec(List.of(2), new OptimizerSpec.Sgd(LR, 0.0, 0.0), null, 0.0, 1,
+                form.equals("sigmoid") ? DiscriminatorSpec.Score.SIGMOID : form.equals("raw")
+                        ? DiscriminatorSpec.Score.LINEAR : null, form.equals("raw") ? false : null);
         AfdScheme scheme = new AfdScheme(List.of(large, STUDENT), null, 0.5, 2.0, 0.7, spec, null);
+        assertEquals(form.equals("sigmoid") ? DiscriminatorSpec.Score.SIGMOID : DiscriminatorSpec.Score.LINEAR,
+                scheme.discriminator().score());
+        assertEquals(!form.equals("raw"), scheme.discriminator().normalize());
+        DiscriminatorSpec.Score score = scheme.discriminator().score();
         // conv1 is (3, 2, 2) and (2, 2, 2): transfer layers to the smaller size, 8
         AfdScheme.Taps taps = new AfdScheme.Taps(List.of("conv1", "conv1"), 8, List.of(12L, 8L));
         List<Network> nets = List.of(net(large, 2), net(STUDENT, 3));
@@ -299,8 +311,8 @@ class AlgorithmStepsTest {
         for (int k = 0; k < 2; k++) {
             int self = k;
             step(1, discTwins.get(k).trainableParameters(), every, () -> LeastSquaresGan.discriminator(
-                    discTwins.get(self).forward("discriminator", judged.apply(1 - self).stopGradient()),
-                    discTwins.get(self).forward("discriminator", judged.apply(self).stopGradient())));
+                    score.apply(discTwins.get(self).forward("discriminator", judged.apply(1 - self).stopGradient())),
+                    score.apply(discTwins.get(self).forward("discriminator", judged.apply(self).stopGradient()))));
         }
         // 3, 4. network k (and its transfer layer): CE + 0.7·4·KL(p_other^τ ‖ p_k^τ) + 0.5·mean (1 − D_k(F_k))²,
         // network 2 taught by network 1 as updated
@@ -313,8 +325,8 @@ class AlgorithmStepsTest {
                 NDArray fake = transferTwins.get(self).forward("transfer", out.get("conv1"));
                 return CrossEntropy.of(out.logits(), b.labels())
                         .add(Scalars.mul(KdLoss.klDivergence(target, out.logits(), 2.0), 0.7 * 4))
-                        .add(Scalars.mul(LeastSquaresGan.fool(discTwins.get(self).forward("discriminator", fake)),
-                                0.5));
+                        .add(Scalars.mul(LeastSquaresGan.fool(score.apply(discTwins.get(self).forward(
+                                "discriminator", fake))), 0.5));
             });
         }
         for (int k = 0; k < 2; k++) {
