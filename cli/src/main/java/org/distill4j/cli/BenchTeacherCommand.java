@@ -25,13 +25,18 @@ import picocli.CommandLine.ParentCommand;
 /**
  * {@code distill bench teacher}: the reference teacher the tables load. One run config (default
  * {@code bench/teacher/reference.yaml}) is trained for seeds 1…N; the table gives each seed's test
- * accuracy and their mean ± sample std, and the network of one seed ({@code --keep}, default 1) is
- * copied to {@code --file} (default {@code bench/teacher/reference.model}) with a sidecar
- * {@code <file>.json}: its SHA-256 and weights digest (the {@code teacherDigest} of every run that
- * loads it), seed, accuracy, the config's digest and the command that rebuilds it. Tables then
- * {@code load:} that file rather than train a teacher of their own. Runs are indexed in
- * {@code <runs>/bench-teacher/runs.json} ({@link BenchIndex}): with {@code --resume} a bench killed
- * part-way continues where it stopped, so the seeds can be trained over several sittings.
+ * accuracy and their mean ± sample std. As soon as seed {@code --keep} (default 1) has finished,
+ * its network is copied to {@code --file} (default {@code bench/teacher/reference.model}) with a
+ * sidecar {@code <file>.json}: its SHA-256 and weights digest (the {@code teacherDigest} of every
+ * run that loads it), seed, accuracy, the config's digest and the command that rebuilds it. Tables
+ * then {@code load:} that file rather than train a teacher of their own.
+ *
+ * <p>Across sittings: every finished seed's record is copied to {@code <file stem>-seeds/seed<N>.json}
+ * (files to commit beside the kept network) and the table is rewritten after each seed. With
+ * {@code --resume}, a seed whose committed record was made from the same config is read from it
+ * (in a fresh checkout too, where {@code runs/} is empty), an interrupted one resumes from its
+ * checkpoints through {@code <runs>/bench-teacher/runs.json} ({@link BenchIndex}), and only the
+ * missing seeds train.
  */
 @Command(name = "teacher", mixinStandardHelpOptions = true,
         description = "Train the reference teacher for several seeds (mean ± std) and keep one seed's network for the tables.")
@@ -86,37 +91,102 @@ final class BenchTeacherCommand implements Callable<Integer> {
         options.setUpThreads(err);
         Path work = options.runs.resolve("bench-teacher");
         AtomicFile.createDirectories(work);
+        Path seedRecords = seedRecords(file);
+        AtomicFile.createDirectories(seedRecords);
+        ai.djl.engine.Engine.getInstance();
+        int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        String name = table(config);
         List<RunRecord> records = new ArrayList<>();
-        List<Path> dirs = new ArrayList<>();
         try (org.distill4j.io.RunLock lock = TrainCommand.locked(work, bench.main)) {
             BenchIndex index = BenchIndex.open(work, options, bench.main, err);
             for (int s = 1; s <= seeds; s++) {
                 RunConfig cfg = base.withSeed(s);
-                String key = "seed" + s + "/" + cfg.digest().substring(0, 16);
-                if (!resume) {
-                    index.forget(key);
-                }
-                Path dir = index.runOrRead(key, cfg, config.toAbsolutePath().toString(), base.name() + "-seed" + s,
-                        "seed " + s + "/" + seeds + " → ");
-                RunRecord r = RunRecord.read(dir.resolve(Experiment.RECORD));
-                if (r.models().stream().noneMatch(m -> m.name().equals(model))) {
-                    throw new ConfigException("--model: '" + model + "' is not a model of " + dir + " (it has "
-                            + r.models().stream().map(ModelResult::name).toList() + ")");
+                Path committed = seedRecords.resolve("seed" + s + ".json");
+                RunRecord r = resume ? committedRecord(committed, cfg) : null;
+                Path dir = null;
+                if (r != null) {
+                    err.println("seed " + s + "/" + seeds + " → " + committed + ": finished earlier");
+                } else {
+                    String key = "seed" + s + "/" + cfg.digest().substring(0, 16);
+                    if (!resume) {
+                        index.forget(key);
+                    }
+                    dir = index.runOrRead(key, cfg, config.toAbsolutePath().toString(), base.name() + "-seed" + s,
+                            "seed " + s + "/" + seeds + " → ");
+                    r = RunRecord.read(dir.resolve(Experiment.RECORD));
+                    if (r.models().stream().noneMatch(m -> m.name().equals(model))) {
+                        throw new ConfigException("--model: '" + model + "' is not a model of " + dir + " (it has "
+                                + r.models().stream().map(ModelResult::name).toList() + ")");
+                    }
+                    byte[] record = Files.readAllBytes(dir.resolve(Experiment.RECORD));
+                    AtomicFile.write(committed, o -> o.write(record));
                 }
                 records.add(r);
-                dirs.add(dir);
+                if (s == keep) {
+                    keep(r, dir, err);
+                }
+                // the table so far: a bench stopped later still leaves the seeds it finished tabulated
+                String md = markdown(base, records, model, threads, keep, file, seeds);
+                Map<String, Object> summary = summary(records, model, threads);
+                AtomicFile.writeString(outDir.resolve(name + ".md"), md);
+                AtomicFile.write(outDir.resolve(name + ".json"), o -> RunRecord.JSON.writeValue(o, summary));
             }
         } catch (org.distill4j.train.StoppedException e) {
             err.println(e.getMessage() + "; run the same bench teacher with --resume to continue");
             return "SIGINT".equals(e.reason()) ? Main.STOPPED_BY_SIGINT : Main.STOPPED_BY_SIGTERM;
         }
-        ai.djl.engine.Engine.getInstance();
-        int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
-        RunRecord kept = records.get(keep - 1);
+        out.println(markdown(base, records, model, threads, keep, file, seeds));
+        out.println("kept " + file + " (seed " + keep + ") and " + file + ".json; seed records in " + seedRecords);
+        out.println("written " + outDir.resolve(name + ".md") + " and " + outDir.resolve(name + ".json"));
+        return 0;
+    }
+
+    /**
+     * Where each finished seed's record is copied ({@code bench/teacher/reference-seeds/seed<N>.json}
+     * for {@code reference.model}): files to commit, so that {@code --resume} in a fresh checkout,
+     * whose {@code runs/} is empty, trains only the seeds still missing.
+     */
+    static Path seedRecords(Path file) {
+        String f = file.getFileName().toString();
+        String stem = f.endsWith(".model") ? f.substring(0, f.length() - 6) : f;
+        Path parent = file.getParent();
+        return parent == null ? Path.of(stem + "-seeds") : parent.resolve(stem + "-seeds");
+    }
+
+    /** The committed record of a finished seed, if there is one made from this very config; else null. */
+    private RunRecord committedRecord(Path committed, RunConfig cfg) throws java.io.IOException, ConfigException {
+        if (!Files.exists(committed)) {
+            return null;
+        }
+        RunRecord r = RunRecord.read(committed);
+        if (!cfg.digest().equals(r.config().digest())) {
+            bench.main.err.println("seed record " + committed + " was made from another config: that seed runs again");
+            return null;
+        }
+        if (r.models().stream().noneMatch(m -> m.name().equals(model))) {
+            throw new ConfigException("--model: '" + model + "' is not a model of " + committed);
+        }
+        return r;
+    }
+
+    /**
+     * Copies the kept seed's network to {@code --file} with its sidecar; a seed read back from its
+     * committed record (no run directory) keeps the file already there, which must be that network.
+     */
+    private void keep(RunRecord kept, Path dir, PrintStream err) throws Exception {
         ModelResult m = kept.model(model);
-        byte[] bytes = Files.readAllBytes(dirs.get(keep - 1).resolve(m.file()));
+        Path sidecarFile = Path.of(file + ".json");
+        if (dir == null) {
+            if (!Files.exists(file) || !Files.exists(sidecarFile) || !m.weightsDigest().equals(
+                    RunRecord.JSON.readTree(sidecarFile.toFile()).path("weightsDigest").asText())
+                    || !Provenance.sha256(file).equals(RunRecord.JSON.readTree(sidecarFile.toFile()).path("sha256").asText())) {
+                throw new ConfigException("--resume: seed " + keep + "'s record is committed but " + file
+                        + " is missing or is not its network; run bench teacher without --resume to train it again");
+            }
+            return;
+        }
+        byte[] bytes = Files.readAllBytes(dir.resolve(m.file()));
         AtomicFile.write(file, o -> o.write(bytes));
-        Map<String, Object> summary = summary(records, model, threads);
         Map<String, Object> sidecar = new LinkedHashMap<>();
         sidecar.put("file", file.getFileName().toString());
         sidecar.put("sha256", Provenance.sha256(file));
@@ -126,22 +196,14 @@ final class BenchTeacherCommand implements Callable<Integer> {
         sidecar.put("parameters", m.parameters());
         sidecar.put("seed", keep);
         sidecar.put("testAccuracy", m.metrics().testAccuracy());
-        sidecar.put("seeds", summary.get("testAccuracy"));
         sidecar.put("config", config.toString());
         sidecar.put("configDigest", kept.config().digest());
         sidecar.put("run", kept.runId());
         sidecar.put("versions", kept.versions());
         sidecar.put("rebuild", "./distill bench teacher -c " + config + " --seeds " + seeds + " --keep " + keep
-                + " --file " + file + " --resume");
-        AtomicFile.write(Path.of(file + ".json"), o -> RunRecord.JSON.writerWithDefaultPrettyPrinter().writeValue(o, sidecar));
-        String name = table(config);
-        String md = markdown(base, records, model, threads, keep, file);
-        AtomicFile.writeString(outDir.resolve(name + ".md"), md);
-        AtomicFile.write(outDir.resolve(name + ".json"), o -> RunRecord.JSON.writeValue(o, summary));
-        out.println(md);
-        out.println("kept " + file + " (seed " + keep + ", sha256 " + sidecar.get("sha256") + ") and " + file + ".json");
-        out.println("written " + outDir.resolve(name + ".md") + " and " + outDir.resolve(name + ".json"));
-        return 0;
+                + " --file " + file);
+        AtomicFile.write(sidecarFile, o -> RunRecord.JSON.writerWithDefaultPrettyPrinter().writeValue(o, sidecar));
+        err.println("kept " + file + " (seed " + keep + " of " + dir + ")");
     }
 
     /** {@code bench/teacher/reference.yaml} → {@code teacher-reference}. */
@@ -165,7 +227,8 @@ final class BenchTeacherCommand implements Callable<Integer> {
         return out;
     }
 
-    static String markdown(RunConfig base, List<RunRecord> records, String model, int threads, int keep, Path file) {
+    static String markdown(RunConfig base, List<RunRecord> records, String model, int threads, int keep, Path file,
+            int seeds) {
         RunRecord first = records.get(0);
         ModelResult m = first.model(model);
         double[] acc = records.stream().mapToDouble(r -> 100 * r.model(model).metrics().testAccuracy()).toArray();
@@ -173,11 +236,13 @@ final class BenchTeacherCommand implements Callable<Integer> {
         b.append(String.format(Locale.ROOT,
                 "Reference teacher: config `%s`, model `%s` (%s, %,d parameters); %d seeds %s; %,d training / %,d "
                         + "validation / %,d test images; PyTorch intra-op threads: %d; the runs took %.0f s of training "
-                        + "and evaluation (their sittings summed); %s. Seed %d's network is kept as `%s`.%n%n",
+                        + "and evaluation (their sittings summed); %s. Seed %d's network is kept as `%s`.%s%n%n",
                 base.name(), model, m.architecture(), m.parameters(), records.size(),
                 records.stream().map(r -> String.valueOf(r.seed())).toList(), first.dataSizes().get("train"),
                 first.dataSizes().get("validation"), first.dataSizes().get("test"), threads,
-                records.stream().mapToDouble(RunRecord::totalSeconds).sum(), first.versions(), keep, file));
+                records.stream().mapToDouble(RunRecord::totalSeconds).sum(), first.versions(), keep, file,
+                records.size() < seeds ? String.format(Locale.ROOT, " **%d of %d seeds finished**: the rest run with "
+                        + "`--resume`.", records.size(), seeds) : ""));
         b.append("| seed | test accuracy % | best validation accuracy % | ECE | epochs | train s |\n");
         b.append("|---:|---:|---:|---:|---:|---:|\n");
         for (RunRecord r : records) {

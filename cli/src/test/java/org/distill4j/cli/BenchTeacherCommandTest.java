@@ -49,7 +49,9 @@ class BenchTeacherCommandTest {
         }
         RunRecord rec = RunRecord.read(seed2.resolve("record.json"));
         assertEquals(rec.model("teacher").weightsDigest(), side.get("weightsDigest").asText());
-        assertEquals(100 * rec.model("teacher").metrics().testAccuracy(), side.at("/seeds/values/1").asDouble(), 1e-9);
+        assertEquals(rec.model("teacher").metrics().testAccuracy(), side.get("testAccuracy").asDouble(), 1e-12);
+        Path seedRecords = dir.resolve("teacher").resolve("ref-seeds");
+        assertEquals(Files.readString(seed2.resolve("record.json")), Files.readString(seedRecords.resolve("seed2.json")));
         String md = Files.readString(out.resolve("teacher-ref.md"));
         assertTrue(md.contains("2 seeds [1, 2]") && md.contains("| mean ± std |") && md.contains("PyTorch intra-op threads: 1"),
                 md);
@@ -75,13 +77,55 @@ class BenchTeacherCommandTest {
             assertTrue(used.model("teacher").loaded(), "loaded, not trained");
         }
 
-        // started again with --resume, every seed is read back and the kept file is the same bytes
-        String[] resume = java.util.Arrays.copyOf(args, args.length + 1);
-        resume[args.length] = "--resume";
+        // a fresh checkout: no runs/ folder, only the committed seed records and the kept network.
+        // With --resume a third seed trains and the two committed ones are read, not retrained.
+        try (var walk = Files.walk(runs)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        String[] more = args.clone();
+        more[java.util.Arrays.asList(args).indexOf("--seeds") + 1] = "3";
+        String[] resume = java.util.Arrays.copyOf(more, more.length + 1);
+        resume[more.length] = "--resume";
         r = ReliabilityCliTest.cli(resume);
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.err().contains("seed 1/2 → ") && r.err().contains(": finished earlier"), r.err());
-        assertEquals(side.get("sha256").asText(), Provenance.sha256(kept));
+        assertTrue(r.err().contains("seed 1/3 → " + seedRecords.resolve("seed1.json") + ": finished earlier"), r.err());
+        assertTrue(r.err().contains("seed 2/3 → " + seedRecords.resolve("seed2.json") + ": finished earlier"), r.err());
+        assertTrue(Files.exists(seedRecords.resolve("seed3.json")), "seed 3 trained and recorded");
+        assertEquals(side.get("sha256").asText(), Provenance.sha256(kept), "the kept network is untouched");
+        assertTrue(Files.readString(out.resolve("teacher-ref.md")).contains("3 seeds [1, 2, 3]"));
+
+        // a bench stopped after seed 1 of 3 leaves the table of what finished, saying so
+        assertTrue(BenchTeacherCommand.markdown(org.distill4j.config.ConfigLoader.load(cfg), java.util.List.of(rec),
+                "teacher", 1, 2, kept, 3).contains("**1 of 3 seeds finished**"));
+    }
+
+    /** --resume with a committed record of the kept seed but without its network refuses, naming the file. */
+    @Test
+    void aCommittedKeptSeedWithoutItsNetworkIsRefused(@TempDir Path dir) throws Exception {
+        Path cfg = Files.writeString(dir.resolve("ref.yaml"), """
+                name: ref
+                teacher:
+                  model: {type: mlp, hidden: [8]}
+                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.05}}
+                student:
+                  model: {type: mlp, hidden: [4]}
+                  train: {epochs: 1, batchSize: 64}
+                  method: {name: none}
+                  baseline: false
+                """);
+        Path kept = dir.resolve("ref.model");
+        String[] args = {"bench", "teacher", "-c", cfg.toString(), "--seeds", "1", "--file", kept.toString(),
+            "--threads", "1", "--data", CliEndToEndTest.SLICE.toString(), "--runs", dir.resolve("runs").toString(),
+            "--out", dir.resolve("out").toString()};
+        assertEquals(0, ReliabilityCliTest.cli(args).code());
+        Files.delete(kept);
+        String[] resume = java.util.Arrays.copyOf(args, args.length + 1);
+        resume[args.length] = "--resume";
+        ReliabilityCliTest.Result r = ReliabilityCliTest.cli(resume);
+        assertEquals(Main.CONFIG_ERROR, r.code(), r.err());
+        assertTrue(r.err().contains(kept + " is missing or is not its network"), r.err());
     }
 
     @Test
