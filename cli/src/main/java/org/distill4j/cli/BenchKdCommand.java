@@ -135,13 +135,19 @@ final class BenchKdCommand implements Callable<Integer> {
         return r.models().stream().anyMatch(m -> m.name().equals(name));
     }
 
-    static Map<String, Object> summary(List<RunRecord> records, int threads) {
+    /** What every seed bench's JSON starts with: seeds, runs, data sizes, threads and the runs' seconds. */
+    static Map<String, Object> runFacts(List<RunRecord> records, int threads) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("seeds", records.stream().map(RunRecord::seed).toList());
         out.put("runs", records.stream().map(RunRecord::runId).toList());
         out.put("dataSizes", records.get(0).dataSizes());
         out.put("intraOpThreads", threads);
         out.put("runSeconds", records.stream().mapToDouble(RunRecord::totalSeconds).sum());
+        return out;
+    }
+
+    static Map<String, Object> summary(List<RunRecord> records, int threads) {
+        Map<String, Object> out = runFacts(records, threads);
         Map<String, Object> models = new LinkedHashMap<>();
         for (ModelResult m : records.get(0).models()) {
             Map<String, Object> cols = new LinkedHashMap<>();

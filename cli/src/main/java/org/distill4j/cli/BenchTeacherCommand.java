@@ -177,9 +177,10 @@ final class BenchTeacherCommand implements Callable<Integer> {
         ModelResult m = kept.model(model);
         Path sidecarFile = Path.of(file + ".json");
         if (dir == null) {
-            if (!Files.exists(file) || !Files.exists(sidecarFile) || !m.weightsDigest().equals(
-                    RunRecord.JSON.readTree(sidecarFile.toFile()).path("weightsDigest").asText())
-                    || !Provenance.sha256(file).equals(RunRecord.JSON.readTree(sidecarFile.toFile()).path("sha256").asText())) {
+            com.fasterxml.jackson.databind.JsonNode side = Files.exists(file) && Files.exists(sidecarFile)
+                    ? RunRecord.JSON.readTree(sidecarFile.toFile()) : null;
+            if (side == null || !m.weightsDigest().equals(side.path("weightsDigest").asText())
+                    || !Provenance.sha256(file).equals(side.path("sha256").asText())) {
                 throw new ConfigException("--resume: seed " + keep + "'s record is committed but " + file
                         + " is missing or is not its network; run bench teacher without --resume to train it again");
             }
@@ -215,12 +216,7 @@ final class BenchTeacherCommand implements Callable<Integer> {
 
     static Map<String, Object> summary(List<RunRecord> records, String model, int threads) {
         double[] acc = records.stream().mapToDouble(r -> 100 * r.model(model).metrics().testAccuracy()).toArray();
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("seeds", records.stream().map(RunRecord::seed).toList());
-        out.put("runs", records.stream().map(RunRecord::runId).toList());
-        out.put("dataSizes", records.get(0).dataSizes());
-        out.put("intraOpThreads", threads);
-        out.put("runSeconds", records.stream().mapToDouble(RunRecord::totalSeconds).sum());
+        Map<String, Object> out = BenchKdCommand.runFacts(records, threads);
         out.put("architecture", records.get(0).model(model).architecture());
         out.put("parameters", records.get(0).model(model).parameters());
         out.put("testAccuracy", Map.of("values", acc, "mean", BenchKdCommand.mean(acc), "std", BenchKdCommand.std(acc)));
@@ -234,10 +230,10 @@ final class BenchTeacherCommand implements Callable<Integer> {
         double[] acc = records.stream().mapToDouble(r -> 100 * r.model(model).metrics().testAccuracy()).toArray();
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT,
-                "Reference teacher: config `%s`, model `%s` (%s, %,d parameters); %d seeds %s; %,d training / %,d "
+                "Reference teacher: config `%s`, model `%s` (%s, %,d parameters); %d seed%s %s; %,d training / %,d "
                         + "validation / %,d test images; PyTorch intra-op threads: %d; the runs took %.0f s of training "
                         + "and evaluation (their sittings summed); %s. Seed %d's network is kept as `%s`.%s%n%n",
-                base.name(), model, m.architecture(), m.parameters(), records.size(),
+                base.name(), model, m.architecture(), m.parameters(), records.size(), records.size() == 1 ? "" : "s",
                 records.stream().map(r -> String.valueOf(r.seed())).toList(), first.dataSizes().get("train"),
                 first.dataSizes().get("validation"), first.dataSizes().get("test"), threads,
                 records.stream().mapToDouble(RunRecord::totalSeconds).sum(), first.versions(), keep, file,
