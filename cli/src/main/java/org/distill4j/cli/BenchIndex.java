@@ -102,4 +102,21 @@ final class BenchIndex {
         }
         return dir;
     }
+
+    /**
+     * The copy of a finished run's record at {@code copy} (a file a bench commits, so that a resume in
+     * a fresh checkout, whose {@code runs/} is empty, trains only what is missing), if there is one
+     * made from this very config; else null (a copy from another config is said and ignored).
+     */
+    static RunRecord committedRecord(Path copy, RunConfig cfg, PrintStream err) throws IOException {
+        if (!Files.exists(copy)) {
+            return null;
+        }
+        RunRecord r = RunRecord.read(copy);
+        if (!cfg.digest().equals(r.config().digest())) {
+            err.println("run record " + copy + " was made from another config: that run trains again");
+            return null;
+        }
+        return r;
+    }
 }

@@ -155,15 +155,8 @@ final class BenchTeacherCommand implements Callable<Integer> {
 
     /** The committed record of a finished seed, if there is one made from this very config; else null. */
     private RunRecord committedRecord(Path committed, RunConfig cfg) throws java.io.IOException, ConfigException {
-        if (!Files.exists(committed)) {
-            return null;
-        }
-        RunRecord r = RunRecord.read(committed);
-        if (!cfg.digest().equals(r.config().digest())) {
-            bench.main.err.println("seed record " + committed + " was made from another config: that seed runs again");
-            return null;
-        }
-        if (r.models().stream().noneMatch(m -> m.name().equals(model))) {
+        RunRecord r = BenchIndex.committedRecord(committed, cfg, bench.main.err);
+        if (r != null && r.models().stream().noneMatch(m -> m.name().equals(model))) {
             throw new ConfigException("--model: '" + model + "' is not a model of " + committed);
         }
         return r;

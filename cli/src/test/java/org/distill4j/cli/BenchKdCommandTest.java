@@ -30,15 +30,21 @@ class BenchKdCommandTest {
         assertArrayEquals(new double[] {50, 70}, BenchKdCommand.gapClosed(records, "student-kd"), 1e-9);
         assertNull(BenchKdCommand.gapClosed(records, "teacher"));
         assertNull(BenchKdCommand.gapClosed(records, "student-none"));
-        String md = BenchKdCommand.markdown(ConfigLoader.parse("""
+        String md = BenchKdCommand.markdown(List.of(ConfigLoader.parse("""
                 name: k
                 teacher: {model: {type: mlp, hidden: [8]}, train: {epochs: 1}}
                 student: {model: {type: mlp, hidden: [4]}}
-                """, "test"), records, 2);
+                """, "test")), records, 2, 2);
         assertTrue(md.contains("| gap closed % |"), md);
         assertTrue(md.contains(" 60.0 ± 14.1 |"), md);
         assertTrue(md.contains("PyTorch intra-op threads: 2; the runs took 20 s"), md);
         assertTrue(md.contains("2 seeds [1, 2]; 5,400 training / 600 validation / 10,000 test images"), md);
+        assertTrue(!md.contains("seeds finished"), md);
+        assertTrue(BenchKdCommand.markdown(List.of(ConfigLoader.parse("""
+                name: k
+                teacher: {model: {type: mlp, hidden: [8]}, train: {epochs: 1}}
+                student: {model: {type: mlp, hidden: [4]}}
+                """, "test")), records, 2, 3).contains("**2 of 3 seeds finished**"), "a table of a bench not finished says so");
         // teacher and scratch rows have no gap of their own
         String teacherRow = md.lines().filter(l -> l.startsWith("| teacher")).findFirst().orElseThrow();
         assertTrue(teacherRow.endsWith("| — |"), teacherRow);
@@ -50,7 +56,7 @@ class BenchKdCommandTest {
 
     /**
      * A bench stopped after its first seed (seed 2's run never finished: its record is gone) is
-     * finished with {@code --resume}: seed 1 is read back from its directory, seed 2 completed in
+     * finished with {@code --resume}: seed 1 is read back from its copied record, seed 2 completed in
      * its own; without {@code --resume} both run anew in new directories.
      */
     @Test
@@ -76,14 +82,17 @@ class BenchKdCommandTest {
         List<String> dirs = iterable(index).stream().map(k -> index.get(k).asText()).toList();
         assertTrue(iterable(index).get(0).startsWith("seed1/") && iterable(index).get(1).startsWith("seed2/"), index.toString());
         String seed1Record = Files.readString(Path.of(dirs.get(0)).resolve("record.json"));
-        Files.delete(Path.of(dirs.get(1)).resolve("record.json")); // seed 2 as if killed before it finished
+        Files.delete(Path.of(dirs.get(1)).resolve("record.json")); // seed 2 as if killed before it finished:
+        Files.delete(out.resolve("kd-seeds").resolve("kdres-seed2.json")); // its record never copied either
         Files.delete(out.resolve("kd.md"));
 
         String[] resume = java.util.Arrays.copyOf(args, args.length + 1);
         resume[args.length] = "--resume";
         ReliabilityCliTest.Result second = ReliabilityCliTest.cli(resume);
         assertEquals(0, second.code(), second.err());
-        assertTrue(second.err().contains("seed 1/2 → " + dirs.get(0) + ": finished earlier"), second.err());
+        // seed 1 is read from the copy of its record beside the table (what a fresh checkout has too)
+        assertTrue(second.err().contains("seed 1/2 → " + out.resolve("kd-seeds").resolve("kdres-seed1.json")
+                + ": finished earlier"), second.err());
         assertTrue(second.err().contains("seed 2/2 → " + dirs.get(1)), second.err());
         assertEquals(seed1Record, Files.readString(Path.of(dirs.get(0)).resolve("record.json")), "read back, not rerun");
         assertTrue(Files.exists(Path.of(dirs.get(1)).resolve("record.json")), "seed 2 finished in its own directory");
@@ -97,6 +106,129 @@ class BenchKdCommandTest {
             assertTrue(!dirs.contains(again.get(key).asText()), "without --resume every seed runs anew: " + again);
         }
         assertNotEquals(index, again);
+    }
+
+    /**
+     * Two configs, one table: the second run's distilled student joins the first's teacher and
+     * scratch student per seed (its own gap closed), under the config's name where its name is
+     * taken; a run of another teacher is refused.
+     */
+    @Test
+    void furtherConfigsAddTheirDistilledStudentToTheFirstsBaseline() throws Exception {
+        List<Path> files = List.of(Path.of("kd.yaml"), Path.of("best.yaml"));
+        RunRecord kd = record("r1", 1, "t", model("teacher", 0.90, 800), model("student-none", 0.80, 100),
+                model("student-kd", 0.85, 100));
+        RunRecord kd2 = withConfig(record("r2", 1, "t", model("teacher", 0.90, 800), model("student-kd", 0.88, 100)),
+                "kd-t8");
+        RunRecord merged = BenchKdCommand.merged(List.of(kd, kd2), files);
+        assertEquals(List.of("teacher", "student-none", "student-kd", "student-kd (kd-t8)"),
+                merged.models().stream().map(org.distill4j.report.ModelResult::name).toList());
+        assertEquals("r1 + r2", merged.runId());
+        assertArrayEquals(new double[] {80}, BenchKdCommand.gapClosed(List.of(merged), "student-kd (kd-t8)"), 1e-9,
+                "(88 − 80) / (90 − 80)");
+        assertEquals(20, merged.totalSeconds(), 1e-9, "both runs' seconds");
+        RunRecord other = withConfig(record("r3", 1, "u", model("teacher", 0.91, 800), model("student-dkd", 0.86, 100)),
+                "dkd");
+        org.distill4j.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.distill4j.config.ConfigException.class, () -> BenchKdCommand.merged(List.of(kd, other), files));
+        assertTrue(e.getMessage().startsWith("best.yaml: seed 1's teacher (digest u) is not the first config's (t)"),
+                e.getMessage());
+    }
+
+    /** A further config that changes more than the method is refused, naming the section. */
+    @Test
+    void aFurtherConfigMayDifferInItsMethodOnly() throws Exception {
+        String first = """
+                name: a
+                teacher: {model: {type: mlp, hidden: [8]}, train: {epochs: 1}}
+                student: {model: {type: mlp, hidden: [4]}, train: {epochs: 2}, method: {name: kd}}
+                """;
+        org.distill4j.config.RunConfig a = ConfigLoader.parse(first, "a");
+        BenchKdCommand.sameStudy(a, ConfigLoader.parse(first.replace("name: a", "name: b")
+                .replace("{name: kd}", "{name: dkd}"), "b"), Path.of("b.yaml"));
+        org.distill4j.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.distill4j.config.ConfigException.class, () -> BenchKdCommand.sameStudy(a, ConfigLoader.parse(
+                        first.replace("name: a", "name: c").replace("epochs: 2", "epochs: 3"), "c"), Path.of("c.yaml")));
+        assertTrue(e.getMessage().startsWith("c.yaml: its student.train differs from the first config's ('a')"),
+                e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(org.distill4j.config.ConfigException.class,
+                () -> BenchKdCommand.sameStudy(a, ConfigLoader.parse(first.replace("name: a", "name: d")
+                        .replace("hidden: [8]", "hidden: [9]"), "d"), Path.of("d.yaml")));
+        assertTrue(e.getMessage().startsWith("d.yaml: its teacher differs"), e.getMessage());
+    }
+
+    /**
+     * The headline table across sittings: two configs (KD, then KD at another temperature) over one
+     * seed; every run's record is copied beside the table, so after {@code runs/} is gone (a fresh
+     * checkout) {@code --resume} reads both back and trains nothing; the table has both rows on the
+     * first config's scratch baseline. A further config of another student is refused before any run.
+     */
+    @Test
+    void twoConfigsMakeOneTableThatResumesFromItsCopiedRecords(@TempDir Path dir) throws Exception {
+        String yaml = """
+                name: %s
+                data: {validation: 0.1}
+                teacher:
+                  model: {type: mlp, hidden: [8]}
+                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.05}}
+                student:
+                  model: {type: mlp, hidden: [4]}
+                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.05}}
+                  method: {name: kd, temperature: %s}
+                """;
+        Path a = Files.writeString(dir.resolve("a.yaml"), yaml.formatted("kda", "4"));
+        Path b = Files.writeString(dir.resolve("b.yaml"), yaml.formatted("kdb", "8"));
+        Path out = dir.resolve("out");
+        String[] args = {"bench", "kd", "-c", a.toString(), "-c", b.toString(), "--seeds", "1", "--threads", "1",
+            "--data", CliEndToEndTest.SLICE.toString(), "--runs", dir.resolve("runs").toString(), "--out",
+            out.toString(), "--table", "head"};
+        ReliabilityCliTest.Result first = ReliabilityCliTest.cli(args);
+        assertEquals(0, first.code(), first.err());
+        String md = Files.readString(out.resolve("head.md"));
+        assertTrue(md.startsWith("Configs `kda`, `kdb`, 1 seed [1];"), md);
+        for (String row : List.of("| teacher (", "| student-none (", "| student-kd (", "| student-kd (kdb) (")) {
+            assertTrue(md.contains(row), row + " in\n" + md);
+        }
+        assertTrue(md.contains("`kdb` HintonKd[temperature=8.0"), md);
+        assertTrue(Files.exists(out.resolve("head-seeds").resolve("kda-seed1.json")));
+        RunRecord copied = RunRecord.read(out.resolve("head-seeds").resolve("kdb-seed1.json"));
+        assertEquals(List.of("teacher", "student-kd"), copied.models().stream()
+                .map(org.distill4j.report.ModelResult::name).toList(), "the further config trains no scratch student");
+
+        try (var walk = Files.walk(dir.resolve("runs"))) { // a fresh checkout: runs/ is not committed
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        String[] resume = java.util.Arrays.copyOf(args, args.length + 1);
+        resume[args.length] = "--resume";
+        ReliabilityCliTest.Result again = ReliabilityCliTest.cli(resume);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.err().contains("seed 1/1 kda → " + out.resolve("head-seeds").resolve("kda-seed1.json")
+                + ": finished earlier"), again.err());
+        assertTrue(again.err().contains("seed 1/1 kdb → " + out.resolve("head-seeds").resolve("kdb-seed1.json")
+                + ": finished earlier"), again.err());
+        assertTrue(!Files.exists(dir.resolve("runs").resolve("bench-kd").resolve("runs.json")), "nothing trained again");
+        assertEquals(md.substring(md.indexOf("| model")), Files.readString(out.resolve("head.md"))
+                .substring(md.indexOf("| model")), "the same table, read back");
+
+        Path c = Files.writeString(dir.resolve("c.yaml"), yaml.formatted("kdc", "4").replace("hidden: [4]", "hidden: [5]"));
+        ReliabilityCliTest.Result bad = ReliabilityCliTest.cli("bench", "kd", "-c", a.toString(), "-c", c.toString(),
+                "--seeds", "1", "--threads", "1", "--data", CliEndToEndTest.SLICE.toString(), "--runs",
+                dir.resolve("runs2").toString(), "--out", out.toString(), "--table", "bad");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains(c + ": its student.model differs from the first config's ('kda')"), bad.err());
+        assertTrue(!Files.exists(out.resolve("bad.md")) && !Files.exists(dir.resolve("runs2")), "refused before any run");
+    }
+
+    private static RunRecord withConfig(RunRecord r, String name) throws Exception {
+        org.distill4j.config.RunConfig c = ConfigLoader.parse("name: " + name + """
+
+                teacher: {model: {type: mlp, hidden: [8]}, train: {epochs: 1}}
+                student: {model: {type: mlp, hidden: [4]}}
+                """, "test");
+        return new RunRecord(r.formatVersion(), r.runId(), r.createdAt(), r.versions(), r.seed(), c, r.dataDigests(),
+                r.dataSizes(), r.teacherDigest(), r.models(), r.totalSeconds(), r.schemeResults());
     }
 
     private static List<String> iterable(JsonNode node) {
