@@ -33,7 +33,9 @@ import picocli.CommandLine.ParentCommand;
  * share (teachers) can be made once first ({@code prepare}: a run config trained once, with its
  * own seed, and the named model copied where the run configs {@code load:} it). A run that was
  * interrupted resumes from its checkpoints when the bench is started again; a finished one is
- * read back. The table goes to {@code bench/results/<name>.md} and {@code .json}, its header
+ * read back, from the copy of its record in {@code <out>/<name>-seeds/<run>-seed<N>.json} (a file to
+ * commit, so that a bench is finished in a later sitting's fresh checkout, whose {@code runs/} is
+ * empty) when that copy was made from the same config. The table goes to {@code bench/results/<name>.md} and {@code .json}, its header
  * stating the seeds, PyTorch's intra-op threads, the data sizes and the time the runs took.
  */
 abstract class RunBench implements Callable<Integer> {
@@ -209,6 +211,8 @@ abstract class RunBench implements Callable<Integer> {
             err.println("prepared " + target + " (" + p.model() + " of " + dir + ")");
         }
         Map<String, List<RunRecord>> records = new LinkedHashMap<>();
+        Path seedRecords = outDir.resolve(table() + "-seeds");
+        AtomicFile.createDirectories(seedRecords);
         for (Spec.Run run : spec.runs()) {
             if (only != null && !only.contains(run.name())) {
                 continue;
@@ -217,9 +221,20 @@ abstract class RunBench implements Callable<Integer> {
             List<RunRecord> mine = new ArrayList<>();
             for (long s = 1; s <= seeds; s++) {
                 RunConfig cfg = base.withSeed(s);
-                Path dir = runner.runOrRead(run.name() + "/seed" + s + "/" + cfg.digest().substring(0, 16), cfg,
-                        Path.of(run.config()).toAbsolutePath().toString(), base.name() + "-seed" + s, run.name() + " seed " + s + "/" + seeds + " → ");
-                mine.add(RunRecord.read(dir.resolve(Experiment.RECORD)));
+                String what = run.name() + " seed " + s + "/" + seeds + " → ";
+                // a run finished in an earlier sitting, perhaps in another checkout: its copied record
+                Path copy = seedRecords.resolve(run.name() + "-seed" + s + ".json");
+                RunRecord r = BenchIndex.committedRecord(copy, cfg, err);
+                if (r != null) {
+                    err.println(what + copy + ": finished earlier");
+                } else {
+                    Path dir = runner.runOrRead(run.name() + "/seed" + s + "/" + cfg.digest().substring(0, 16), cfg,
+                            Path.of(run.config()).toAbsolutePath().toString(), base.name() + "-seed" + s, what);
+                    byte[] bytes = Files.readAllBytes(dir.resolve(Experiment.RECORD));
+                    AtomicFile.write(copy, o -> o.write(bytes));
+                    r = RunRecord.read(dir.resolve(Experiment.RECORD));
+                }
+                mine.add(r);
             }
             records.put(run.name(), mine);
         }

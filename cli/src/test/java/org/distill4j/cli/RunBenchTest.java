@@ -169,4 +169,57 @@ class RunBenchTest {
         return new ModelResult(name, "student", "none", "text-cnn", 100, 400, "d-" + name, name + ".model", false, 1,
                 0, List.of(), new ModelMetrics(accuracy, 0, 0, null, null, null, null, msBatch1, Double.NaN, msBatch64));
     }
+
+    /**
+     * A bench of run configs is finished across sittings in fresh checkouts: each finished run's
+     * record is copied beside the table, so with {@code runs/} gone the bench trains nothing and
+     * writes the same table; a copy made from another config is said and that run trains again.
+     */
+    @Test
+    void aBenchIsReadBackFromItsCopiedRecordsInAFreshCheckout(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path run = java.nio.file.Files.writeString(dir.resolve("kd.yaml"), """
+                name: tiny
+                data: {validation: 0.1}
+                teacher:
+                  model: {type: mlp, hidden: [8]}
+                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.05}}
+                student:
+                  model: {type: mlp, hidden: [4]}
+                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.05}}
+                """);
+        java.nio.file.Path spec = java.nio.file.Files.writeString(dir.resolve("b.yaml"), """
+                runs:
+                  - {name: kd, config: %s}
+                rows:
+                  - {run: kd, label: "kd vs alone", model: student-kd, baseline: student-none, literature: "Hinton"}
+                """.formatted(run));
+        java.nio.file.Path out = dir.resolve("out");
+        String[] args = {"bench", "schemes", "-c", spec.toString(), "--seeds", "1", "--threads", "1", "--data",
+            CliEndToEndTest.SLICE.toString(), "--runs", dir.resolve("runs").toString(), "--out", out.toString()};
+        ReliabilityCliTest.Result first = ReliabilityCliTest.cli(args);
+        assertEquals(0, first.code(), first.err());
+        java.nio.file.Path copy = out.resolve("b-seeds").resolve("kd-seed1.json");
+        assertTrue(java.nio.file.Files.exists(copy), first.err());
+        String md = java.nio.file.Files.readString(out.resolve("b.md"));
+        try (var walk = java.nio.file.Files.walk(dir.resolve("runs"))) {
+            for (java.nio.file.Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        }
+        ReliabilityCliTest.Result again = ReliabilityCliTest.cli(args);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.err().contains("kd seed 1/1 → " + copy + ": finished earlier"), again.err());
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("runs").resolve("bench-schemes").resolve("runs.json")),
+                "nothing trained again");
+        String table = java.nio.file.Files.readString(out.resolve("b.md"));
+        assertEquals(md.substring(md.indexOf("| ")), table.substring(table.indexOf("| ")), "the same rows");
+
+        java.nio.file.Files.writeString(run, java.nio.file.Files.readString(run).replace("hidden: [4]", "hidden: [5]"));
+        ReliabilityCliTest.Result changed = ReliabilityCliTest.cli(args);
+        assertEquals(0, changed.code(), changed.err());
+        assertTrue(changed.err().contains("run record " + copy + " was made from another config: that run trains again"),
+                changed.err());
+        assertTrue(java.nio.file.Files.exists(dir.resolve("runs").resolve("bench-schemes").resolve("runs.json")));
+    }
 }
