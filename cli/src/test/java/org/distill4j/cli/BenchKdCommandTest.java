@@ -61,16 +61,7 @@ class BenchKdCommandTest {
      */
     @Test
     void aBenchKilledPartWayIsFinishedWithResume(@TempDir Path dir) throws Exception {
-        Path cfg = Files.writeString(dir.resolve("k.yaml"), """
-                name: kdres
-                data: {validation: 0.1}
-                teacher:
-                  model: {type: mlp, hidden: [8]}
-                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.05}}
-                student:
-                  model: {type: mlp, hidden: [4]}
-                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.05}}
-                """);
+        Path cfg = Files.writeString(dir.resolve("k.yaml"), tiny("kdres", "{name: kd}"));
         Path runs = dir.resolve("runs");
         Path out = dir.resolve("out");
         String[] args = {"bench", "kd", "-c", cfg.toString(), "--seeds", "2", "--threads", "1", "--data",
@@ -165,19 +156,8 @@ class BenchKdCommandTest {
      */
     @Test
     void twoConfigsMakeOneTableThatResumesFromItsCopiedRecords(@TempDir Path dir) throws Exception {
-        String yaml = """
-                name: %s
-                data: {validation: 0.1}
-                teacher:
-                  model: {type: mlp, hidden: [8]}
-                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.05}}
-                student:
-                  model: {type: mlp, hidden: [4]}
-                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.05}}
-                  method: {name: kd, temperature: %s}
-                """;
-        Path a = Files.writeString(dir.resolve("a.yaml"), yaml.formatted("kda", "4"));
-        Path b = Files.writeString(dir.resolve("b.yaml"), yaml.formatted("kdb", "8"));
+        Path a = Files.writeString(dir.resolve("a.yaml"), tiny("kda", "{name: kd, temperature: 4}"));
+        Path b = Files.writeString(dir.resolve("b.yaml"), tiny("kdb", "{name: kd, temperature: 8}"));
         Path out = dir.resolve("out");
         String[] args = {"bench", "kd", "-c", a.toString(), "-c", b.toString(), "--seeds", "1", "--threads", "1",
             "--data", CliEndToEndTest.SLICE.toString(), "--runs", dir.resolve("runs").toString(), "--out",
@@ -195,11 +175,7 @@ class BenchKdCommandTest {
         assertEquals(List.of("teacher", "student-kd"), copied.models().stream()
                 .map(org.distill4j.report.ModelResult::name).toList(), "the further config trains no scratch student");
 
-        try (var walk = Files.walk(dir.resolve("runs"))) { // a fresh checkout: runs/ is not committed
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
+        deleteTree(dir.resolve("runs")); // a fresh checkout: runs/ is not committed
         String[] resume = java.util.Arrays.copyOf(args, args.length + 1);
         resume[args.length] = "--resume";
         ReliabilityCliTest.Result again = ReliabilityCliTest.cli(resume);
@@ -212,13 +188,37 @@ class BenchKdCommandTest {
         assertEquals(md.substring(md.indexOf("| model")), Files.readString(out.resolve("head.md"))
                 .substring(md.indexOf("| model")), "the same table, read back");
 
-        Path c = Files.writeString(dir.resolve("c.yaml"), yaml.formatted("kdc", "4").replace("hidden: [4]", "hidden: [5]"));
+        Path c = Files.writeString(dir.resolve("c.yaml"), tiny("kdc", "{name: kd}").replace("hidden: [4]", "hidden: [5]"));
         ReliabilityCliTest.Result bad = ReliabilityCliTest.cli("bench", "kd", "-c", a.toString(), "-c", c.toString(),
                 "--seeds", "1", "--threads", "1", "--data", CliEndToEndTest.SLICE.toString(), "--runs",
                 dir.resolve("runs2").toString(), "--out", out.toString(), "--table", "bad");
         assertEquals(2, bad.code(), bad.err());
         assertTrue(bad.err().contains(c + ": its student.model differs from the first config's ('kda')"), bad.err());
         assertTrue(!Files.exists(out.resolve("bad.md")) && !Files.exists(dir.resolve("runs2")), "refused before any run");
+    }
+
+    /** A run config of a tiny MLP teacher and student (one epoch each) with the given student method. */
+    static String tiny(String name, String method) {
+        return """
+                name: %s
+                data: {validation: 0.1}
+                teacher:
+                  model: {type: mlp, hidden: [8]}
+                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.05}}
+                student:
+                  model: {type: mlp, hidden: [4]}
+                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.05}}
+                  method: %s
+                """.formatted(name, method);
+    }
+
+    /** Deletes a directory and everything in it (what a fresh checkout lacks: {@code runs/}). */
+    static void deleteTree(Path dir) throws java.io.IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     private static RunRecord withConfig(RunRecord r, String name) throws Exception {

@@ -178,16 +178,8 @@ class RunBenchTest {
     @Test
     void aBenchIsReadBackFromItsCopiedRecordsInAFreshCheckout(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
-        java.nio.file.Path run = java.nio.file.Files.writeString(dir.resolve("kd.yaml"), """
-                name: tiny
-                data: {validation: 0.1}
-                teacher:
-                  model: {type: mlp, hidden: [8]}
-                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.05}}
-                student:
-                  model: {type: mlp, hidden: [4]}
-                  train: {epochs: 1, batchSize: 64, optimizer: {type: sgd, lr: 0.05}}
-                """);
+        java.nio.file.Path run = java.nio.file.Files.writeString(dir.resolve("kd.yaml"),
+                BenchKdCommandTest.tiny("tiny", "{name: kd}"));
         java.nio.file.Path spec = java.nio.file.Files.writeString(dir.resolve("b.yaml"), """
                 runs:
                   - {name: kd, config: %s}
@@ -202,11 +194,7 @@ class RunBenchTest {
         java.nio.file.Path copy = out.resolve("b-seeds").resolve("kd-seed1.json");
         assertTrue(java.nio.file.Files.exists(copy), first.err());
         String md = java.nio.file.Files.readString(out.resolve("b.md"));
-        try (var walk = java.nio.file.Files.walk(dir.resolve("runs"))) {
-            for (java.nio.file.Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                java.nio.file.Files.delete(p);
-            }
-        }
+        BenchKdCommandTest.deleteTree(dir.resolve("runs")); // a fresh checkout: runs/ is not committed
         ReliabilityCliTest.Result again = ReliabilityCliTest.cli(args);
         assertEquals(0, again.code(), again.err());
         assertTrue(again.err().contains("kd seed 1/1 → " + copy + ": finished earlier"), again.err());
