@@ -40,12 +40,12 @@ import picocli.CommandLine.Option;
         description = "Teacher, scratch student and distilled students over several seeds: mean ± std table "
                 + "with the share of the scratch-to-teacher gap each closes.")
 final class BenchKdCommand implements Callable<Integer> {
-    /** The headline table's configs: the reference teacher, vanilla KD, then the best method. */
-    static final List<Path> DEFAULT_CONFIGS = List.of(Path.of("bench/kd/kd.yaml"), Path.of("bench/kd/best.yaml"));
+    /** The headline table's configs: the reference teacher with vanilla KD, then DKD (bench/kd/TUNING.md). */
+    static final List<Path> DEFAULT_CONFIGS = List.of(Path.of("bench/kd/kd.yaml"), Path.of("bench/kd/dkd.yaml"));
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "run config; repeat it for more rows: the "
             + "first gives the teacher, the scratch student and its method, each further one (same teacher, data, "
-            + "student and schedule) only its distilled student (default: " + "bench/kd/kd.yaml and bench/kd/best.yaml)")
+            + "student and schedule) only its distilled student (default: " + "bench/kd/kd.yaml and bench/kd/dkd.yaml)")
     List<Path> configs;
 
     @Option(names = "--seeds", defaultValue = "3", description = "number of seeds, 1…N (default: ${DEFAULT-VALUE})")
