@@ -119,4 +119,11 @@ final class BenchIndex {
         }
         return r;
     }
+
+    /** Copies finished run {@code dir}'s record to {@code copy} (the file a bench commits) and returns it. */
+    static RunRecord copyRecord(Path dir, Path copy) throws IOException {
+        byte[] bytes = Files.readAllBytes(dir.resolve(Experiment.RECORD));
+        AtomicFile.write(copy, o -> o.write(bytes));
+        return RunRecord.read(copy);
+    }
 }

@@ -15,7 +15,6 @@ import org.distill4j.config.RunConfig;
 import org.distill4j.io.AtomicFile;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
-import org.distill4j.run.Experiment;
 import org.distill4j.run.RunDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -124,9 +123,7 @@ final class BenchKdCommand implements Callable<Integer> {
                         }
                         Path dir = index.runOrRead(key, cfg, files.get(i).toAbsolutePath().toString(),
                                 cfg.name() + "-seed" + s, what);
-                        byte[] bytes = Files.readAllBytes(dir.resolve(Experiment.RECORD));
-                        AtomicFile.write(copy, o -> o.write(bytes));
-                        r = RunRecord.read(dir.resolve(Experiment.RECORD));
+                        r = BenchIndex.copyRecord(dir, copy);
                         RunPrinter.print(r, dir, out);
                     }
                     ofSeed.add(r);
@@ -342,12 +339,10 @@ final class BenchKdCommand implements Callable<Integer> {
         b.append(String.format(Locale.ROOT, "%n%s: 100·(acc − acc_%s) / (acc_%s − acc_%s) on the test set, per seed, "
                 + "then mean ± std. Validation accuracy: after the last epoch, on the validation split.%n",
                 GAP, SCRATCH, TEACHER, SCRATCH));
-        if (bases.size() > 1 || base.student().method() != null) {
-            b.append("\nMethods:");
-            methods(bases).forEach((k, v) -> b.append(" `").append(k).append("` ").append(v).append(';'));
-            b.setLength(b.length() - 1);
-            b.append(".\n");
-        }
+        b.append("\nMethods:");
+        methods(bases).forEach((k, v) -> b.append(" `").append(k).append("` ").append(v).append(';'));
+        b.setLength(b.length() - 1);
+        b.append(".\n");
         return b.toString();
     }
 

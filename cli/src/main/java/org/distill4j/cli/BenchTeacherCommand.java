@@ -16,7 +16,6 @@ import org.distill4j.io.AtomicFile;
 import org.distill4j.io.Provenance;
 import org.distill4j.report.ModelResult;
 import org.distill4j.report.RunRecord;
-import org.distill4j.run.Experiment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -113,13 +112,11 @@ final class BenchTeacherCommand implements Callable<Integer> {
                     }
                     dir = index.runOrRead(key, cfg, config.toAbsolutePath().toString(), base.name() + "-seed" + s,
                             "seed " + s + "/" + seeds + " → ");
-                    r = RunRecord.read(dir.resolve(Experiment.RECORD));
+                    r = BenchIndex.copyRecord(dir, committed);
                     if (r.models().stream().noneMatch(m -> m.name().equals(model))) {
                         throw new ConfigException("--model: '" + model + "' is not a model of " + dir + " (it has "
                                 + r.models().stream().map(ModelResult::name).toList() + ")");
                     }
-                    byte[] record = Files.readAllBytes(dir.resolve(Experiment.RECORD));
-                    AtomicFile.write(committed, o -> o.write(record));
                 }
                 records.add(r);
                 if (s == keep) {

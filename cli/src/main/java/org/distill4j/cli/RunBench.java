@@ -230,9 +230,7 @@ abstract class RunBench implements Callable<Integer> {
                 } else {
                     Path dir = runner.runOrRead(run.name() + "/seed" + s + "/" + cfg.digest().substring(0, 16), cfg,
                             Path.of(run.config()).toAbsolutePath().toString(), base.name() + "-seed" + s, what);
-                    byte[] bytes = Files.readAllBytes(dir.resolve(Experiment.RECORD));
-                    AtomicFile.write(copy, o -> o.write(bytes));
-                    r = RunRecord.read(dir.resolve(Experiment.RECORD));
+                    r = BenchIndex.copyRecord(dir, copy);
                 }
                 mine.add(r);
             }
