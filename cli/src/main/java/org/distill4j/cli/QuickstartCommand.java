@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 final class QuickstartCommand implements Callable<Integer> {
     static final String RESOURCE = "quickstart.yaml";
 
-    @Option(names = "--fast", description = "a subset and fewer epochs: a check that everything works, in about 1.5 minutes")
+    @Option(names = "--fast", description = "a subset and fewer epochs: a check that everything works, in about 2 minutes")
     boolean fast;
 
     @Mixin

@@ -124,8 +124,13 @@ public record EngineThreads(int intraOp, int interOp, String chosenBy, Map<Strin
     /**
      * Times a probe shaped like a training step (a batch of 128 through a 1200-wide layer forward
      * and backward, and an elementwise update) at 1 and at {@code max} intra-op threads, alternating,
-     * and keeps the faster — the larger count only if it saves at least 10%, since on a busy machine
-     * a second thread mostly waits. About half a second.
+     * and keeps the faster. On a machine the launcher found busy at start (or when nobody measured it)
+     * the larger count must save at least 10%, since there a second thread mostly waits; on a machine
+     * it found idle ({@code DISTILL4J_BUSY_PERCENT} below {@value #BUSY_PERCENT}) the larger count is
+     * kept unless it is slower: the probe is small, and on idle cores the real work gains more than it
+     * does (a quickstart --fast whose probe gave 1 → 16.4 ms, 2 → 15.1 ms chose 1 thread under the 10%
+     * rule and trained its teacher at 15–22 s an epoch, where 2 threads took 10–11 s). About half a
+     * second.
      */
     public static EngineThreads measure(int max) {
         if (max <= 1) {
@@ -171,8 +176,28 @@ public record EngineThreads(int intraOp, int interOp, String chosenBy, Map<Strin
             med[k] = t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
             probe.put(String.valueOf(counts[k]), Math.round(med[k] * 100) / 100.0);
         }
-        int pick = med[1] <= 0.9 * med[0] ? max : 1;
-        return apply(pick, "measurement", probe);
+        return apply(pick(med[0], med[1], max, launcherFoundIdle()), "measurement", probe);
+    }
+
+    /** The launcher's {@code DISTILL4J_BUSY_PERCENT} at or above which the machine counts as busy. */
+    public static final int BUSY_PERCENT = 30;
+
+    /**
+     * The count {@link #measure} keeps: {@code max} if its probe took at most {@code oneMs} (idle
+     * machine) or at most 90% of it (busy, or not measured), else 1.
+     */
+    static int pick(double oneMs, double maxMs, int max, boolean idle) {
+        return maxMs <= (idle ? 1.0 : 0.9) * oneMs ? max : 1;
+    }
+
+    /** Whether the launcher measured the machine idle at start (false when it did not measure). */
+    static boolean launcherFoundIdle() {
+        String pct = System.getenv("DISTILL4J_BUSY_PERCENT");
+        try {
+            return pct != null && Integer.parseInt(pct.strip()) < BUSY_PERCENT;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     /** One line for the console: {@code 2 intra-op threads (measured: 1 → 9.1 ms, 2 → 5.2 ms)}. */
