@@ -34,12 +34,17 @@ def rows_of(config):
 def history(records, model):
     """Per seed, the model's epochs: [(train acc, validation acc)], or None if it has none."""
     out = []
+    # a staged run's stage k continues stages 1 … k−1: its curve starts with theirs
+    staged = re.fullmatch(r"stage(\d+)", model)
+    chain = [f"stage{k}" for k in range(1, int(staged.group(1)) + 1)] if staged else [model]
     for rec in records:
-        m = next((x for x in rec["models"] if x["name"] == model), None)
-        if m is None:
-            raise SystemExit(f"record {rec['runId']}: no model {model}")
-        h = [(e["trainAccuracy"], e["validationAccuracy"]) for e in m.get("history") or []
-             if e.get("validationAccuracy") is not None]
+        h = []
+        for name in chain:
+            m = next((x for x in rec["models"] if x["name"] == name), None)
+            if m is None:
+                raise SystemExit(f"record {rec['runId']}: no model {name}")
+            h += [(e["trainAccuracy"], e["validationAccuracy"]) for e in m.get("history") or []
+                  if e.get("validationAccuracy") is not None]
         if not h:
             return None
         out.append(h)
