@@ -105,6 +105,10 @@ class ConfigLoaderTest {
         assertEquals(20000, QuickstartCommand.config(true).data().trainLimit());
         assertEquals(8, QuickstartCommand.config(true).teacher().train().epochs());
         assertEquals(4, QuickstartCommand.config(true).student().train().epochs());
+        assertEquals(java.util.List.of(24, 48, 96),
+                ((org.distill4j.model.CnnSpec) QuickstartCommand.config(true).teacher().model()).channels());
+        assertEquals(QuickstartCommand.config(false).teacher().model().describe().replace("32, 64, 128", "24, 48, 96"),
+                QuickstartCommand.config(true).teacher().model().describe()); // otherwise the default's teacher
     }
 
     @Test

@@ -60,6 +60,16 @@ public final class KnowledgeStore implements KnowledgeSource {
      */
     public static KnowledgeStore openOrBuild(Path file, InferenceModel teacher, Dataset data, List<String> tapNames,
             String preprocessing, NDManager root, Consumer<String> notices) throws IOException {
+        return openOrBuild(file, teacher, data, tapNames, preprocessing, root, notices, null);
+    }
+
+    /**
+     * As above; a store to be built from logits only takes them from {@code logits} (n × classes,
+     * row-major, the teacher's on {@code data} in its order, as {@link org.distill4j.metric.Predictions}
+     * holds them; null: run the teacher) instead of running the teacher a second time.
+     */
+    public static KnowledgeStore openOrBuild(Path file, InferenceModel teacher, Dataset data, List<String> tapNames,
+            String preprocessing, NDManager root, Consumer<String> notices, float[] logits) throws IOException {
         Key key = new Key(teacher.answersDigest(), data.digest(), preprocessing);
         if (Files.exists(file)) {
             try {
@@ -73,7 +83,16 @@ public final class KnowledgeStore implements KnowledgeSource {
                 notices.accept(e.getMessage() + ": rebuilding");
             }
         }
-        build(file, teacher, data, tapNames, key, root);
+        if (logits != null && tapNames.equals(List.of(Outputs.LOGITS)) && data.size() > 0) {
+            if (logits.length != data.size() * teacher.numClasses()) {
+                throw new IllegalArgumentException("knowledge store " + file + ": " + logits.length + " logits given for "
+                        + data.size() + " samples of " + teacher.numClasses() + " classes");
+            }
+            write(file, data, Map.of(Outputs.LOGITS, logits),
+                    Map.of(Outputs.LOGITS, new long[] {data.size(), teacher.numClasses()}), key);
+        } else {
+            build(file, teacher, data, tapNames, key, root);
+        }
         notices.accept("teacher knowledge computed once for " + data.size() + " samples into " + file);
         return open(file, key);
     }
@@ -190,6 +209,12 @@ public final class KnowledgeStore implements KnowledgeSource {
                 done += positions.length;
             }
         }
+        write(file, data, values, shapes, key);
+    }
+
+    /** Writes the store of {@code data}'s rows: {@code values} and {@code shapes} per tap, logits first. */
+    private static void write(Path file, Dataset data, Map<String, float[]> values, Map<String, long[]> shapes, Key key)
+            throws IOException {
         Map<String, SafeTensors.Tensor> tensors = new LinkedHashMap<>();
         tensors.put("ids", SafeTensors.Tensor.i32(data.ids(), data.size()));
         values.forEach((tap, v) -> tensors.put(TAP_PREFIX + tap, SafeTensors.Tensor.f32(v, shapes.get(tap))));

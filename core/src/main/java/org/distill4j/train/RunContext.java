@@ -138,6 +138,9 @@ public final class RunContext {
     /** PyTorch's profile of some steps, when {@code -Ddistill4j.profile} asks for one (null otherwise). */
     private final NativeProfile profile;
     private Predictions[] teacherPredictions;
+    /** The network and training set {@link #teacherPredictions} were computed from (null: given, not computed here). */
+    private InferenceModel predictedBy;
+    private Dataset predictedOn;
     private Path lastCheckpoint;
     private String teacherDigest;
     private Provenance provenance;
@@ -187,6 +190,8 @@ public final class RunContext {
         this.profile = base.profile;
         this.lastCheckpoint = base.lastCheckpoint;
         this.teacherPredictions = base.teacherPredictions;
+        this.predictedBy = base.predictedBy;
+        this.predictedOn = base.predictedOn;
         this.teacherDigest = base.teacherDigest;
         this.provenance = base.provenance;
         this.sittings = base.sittings;
@@ -351,11 +356,15 @@ public final class RunContext {
     public void fidelityReference(InferenceModel teacher) {
         teacherPredictions = teacher == null ? null
                 : new Predictions[] {Predictions.of(teacher, train, root), Predictions.of(teacher, test, root)};
+        predictedBy = teacher;
+        predictedOn = train;
     }
 
     /** The predictions on the training and test sets fidelity is measured against from now on (an ensemble's). */
     public void fidelityReference(Predictions onTrain, Predictions onTest) {
         teacherPredictions = new Predictions[] {onTrain, onTest};
+        predictedBy = null;
+        predictedOn = null;
     }
 
     /**
@@ -666,8 +675,12 @@ public final class RunContext {
             message("teacher knowledge read from " + prebuilt + " (student.knowledgeStore)");
             return source;
         }
+        // the fidelity reference's logits on this training set are the store's rows bit for bit (the
+        // same network, samples, order and batch size): reused rather than computed a second time
+        float[] logits = teacher == predictedBy && train == predictedOn && stored.equals(List.of(
+                org.distill4j.model.Outputs.LOGITS)) ? teacherPredictions[0].logits() : null;
         return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve(teacherName + ".safetensors"), teacher,
-                train, stored, preprocessing, root, listener::onMessage);
+                train, stored, preprocessing, root, listener::onMessage, logits);
     }
 
     /**

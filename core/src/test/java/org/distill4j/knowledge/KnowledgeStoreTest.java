@@ -37,6 +37,33 @@ class KnowledgeStoreTest {
     }
 
     @Test
+    void aStoreFromTheFidelityReferencesLogitsIsTheSameFileAsOneFromTheTeacher(@TempDir Path dir) throws IOException {
+        // 550 samples, ids 50…599 (rows ≠ ids): two evaluation batches of 500 and 50, as the store's own
+        // build batches them
+        Dataset data = FashionMnist.load(Slice.dir()).train().subset("tail", java.util.stream.IntStream.range(50, 600)
+                .toArray());
+        try (NDManager m = NDManager.newBaseManager(); Network t = teacher(m, 1)) {
+            float[] logits = org.distill4j.metric.Predictions.of(t, data, m).logits();
+            List<String> notices = new ArrayList<>();
+            KnowledgeStore.openOrBuild(dir.resolve("run.safetensors"), t, data, List.of("logits"), "p", m,
+                    notices::add);
+            KnowledgeStore.openOrBuild(dir.resolve("given.safetensors"), t, data, List.of("logits"), "p", m,
+                    notices::add, logits);
+            assertArrayEquals(Files.readAllBytes(dir.resolve("run.safetensors")),
+                    Files.readAllBytes(dir.resolve("given.safetensors")));
+            // taps beyond the logits are not in the predictions: the teacher runs
+            KnowledgeStore taps = KnowledgeStore.openOrBuild(dir.resolve("taps.safetensors"), t, data,
+                    List.of("logits", "conv1"), "p", m, notices::add, logits);
+            assertEquals(List.of("logits", "conv1"), List.copyOf(taps.tapShapes().shapes().keySet()));
+            float[] short1 = java.util.Arrays.copyOf(logits, logits.length - 10);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KnowledgeStore.openOrBuild(
+                    dir.resolve("bad.safetensors"), t, data, List.of("logits"), "p", m, notices::add, short1));
+            assertTrue(e.getMessage().contains("5490 logits given for 550 samples of 10 classes"), e.getMessage());
+            assertTrue(Files.notExists(dir.resolve("bad.safetensors")));
+        }
+    }
+
+    @Test
     void shuffledBatchesGetTheirOwnSamplesRows(@TempDir Path dir) throws IOException {
         Dataset data = FashionMnist.load(Slice.dir()).train().subset("odd", java.util.stream.IntStream.range(0, 300)
                 .map(i -> 2 * i + 1).toArray()); // ids 1, 3, 5 …: rows ≠ ids
