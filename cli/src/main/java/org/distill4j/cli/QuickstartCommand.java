@@ -61,10 +61,10 @@ final class QuickstartCommand implements Callable<Integer> {
         // better than its students for KD to help. With 5,400 images and 3 epochs each the teacher
         // (about 85%) was no better than the scratch student, and the KD student lost 2–3 points; a
         // teacher of 6 epochs or 15,000 images let KD fall below scratch at seed 1. The teacher is the
-        // default's with three quarters of its channels, [24, 48, 96] (276k parameters): 58% of the
-        // multiply-adds, and at 8 epochs on the subset it is better than the full-width one (90.65–90.85%
-        // against 90.10% at seed 42), so KD − scratch was +0.55, +1.25, +0.95, +0.40 at seeds 42, 1, 2, 3
-        // (1 thread) where the full-width teacher's 8 epochs alone took two minutes on a slow day.
+        // default's with three quarters of its channels, [24, 48, 96] (276k parameters, 58% of the
+        // multiply-adds): its 8 epochs take about 86 s on 2 idle cores where the full width's took about
+        // 110 s, and on the subset it is no worse (90.70% against 90.10% at seed 42; 90.00–90.75% at
+        // seeds 42, 1, 2, 3); KD − scratch was +0.90, +0.00, +1.50, +0.10 there (2 threads).
         CnnSpec teacherNet = (CnnSpec) t.model();
         return new RunConfig(cfg.name() + "-fast", cfg.seed(), new DataSpec(0.1, 20000, 2000),
                 new TeacherSpec(new CnnSpec(FAST_TEACHER_CHANNELS, teacherNet.hidden(), teacherNet.batchNorm(),

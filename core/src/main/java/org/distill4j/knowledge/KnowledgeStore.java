@@ -83,7 +83,7 @@ public final class KnowledgeStore implements KnowledgeSource {
                 notices.accept(e.getMessage() + ": rebuilding");
             }
         }
-        if (logits != null && tapNames.equals(List.of(Outputs.LOGITS)) && data.size() > 0) {
+        if (logits != null && tapNames.equals(List.of(Outputs.LOGITS))) {
             if (logits.length != data.size() * teacher.numClasses()) {
                 throw new IllegalArgumentException("knowledge store " + file + ": " + logits.length + " logits given for "
                         + data.size() + " samples of " + teacher.numClasses() + " classes");

@@ -675,10 +675,9 @@ public final class RunContext {
             message("teacher knowledge read from " + prebuilt + " (student.knowledgeStore)");
             return source;
         }
-        // the fidelity reference's logits on this training set are the store's rows bit for bit (the
-        // same network, samples, order and batch size): reused rather than computed a second time
-        float[] logits = teacher == predictedBy && train == predictedOn && stored.equals(List.of(
-                org.distill4j.model.Outputs.LOGITS)) ? teacherPredictions[0].logits() : null;
+        // the fidelity reference's logits on this training set are the store's logit rows bit for bit
+        // (the same network, samples, order and batch size): a store of logits only takes them
+        float[] logits = teacher == predictedBy && train == predictedOn ? teacherPredictions[0].logits() : null;
         return KnowledgeStore.openOrBuild(runDir.resolve("knowledge").resolve(teacherName + ".safetensors"), teacher,
                 train, stored, preprocessing, root, listener::onMessage, logits);
     }
