@@ -80,7 +80,9 @@ import org.distill4j.train.Update;
  * or {@code random}); horizontal flips as in the ImageNet code ({@code flip}); the student's
  * temperature τ (the paper does not give it for CIFAR-10; 3 is the temperature of the authors'
  * competition term); the number of batches (default: as many images as the real training set
- * has, rounded down to whole batches). The code keeps "the best" inputs by loss, but its
+ * has, rounded down to whole batches); clipping the inputs into the range of real pixels after
+ * every step ({@code clip}, as the ImageNet code's {@code do_clip}; off by default, as in the
+ * CIFAR-10 code). The code keeps "the best" inputs by loss, but its
  * {@code best_inputs = inputs.data} aliases the live tensor, so it returns the last iterate — as
  * here. Adaptive DeepInversion's competition term (a student in the loop) is not implemented.
  *
@@ -93,14 +95,17 @@ import org.distill4j.train.Update;
  * @param l2 α_l2, the inputs' norm (default 0)
  * @param jitter the largest roll offset in pixels (default 2; 0: none)
  * @param flip random horizontal flips (default false)
+ * @param clip keep every input inside the range a real image can take, per channel {@code [(0 − m)/s, (1 − m)/s]}
+ *     for the run's normalisation (m, s) of pixels in [0, 1], as the authors' ImageNet code does (default false:
+ *     their CIFAR-10 code does not)
  * @param targets {@code balanced} (default) or {@code random}
  * @param temperature the student's τ (default 3)
  * @param epochs the student's epochs over the synthesized set (default: {@code student.train.epochs}, which
  *     the real-data baselines use)
  */
 public record DeepInversionScheme(Integer batches, Integer batchSize, Integer iterations, Double lr, Double feature,
-        Double tv, Double l2, Integer jitter, Boolean flip, Targets targets, Double temperature, Integer epochs)
-        implements SchemeSpec {
+        Double tv, Double l2, Integer jitter, Boolean flip, Boolean clip, Targets targets, Double temperature,
+        Integer epochs) implements SchemeSpec {
     /** How the target classes of a batch are chosen. */
     public enum Targets {
         /** Class i mod C for the i-th input of every batch (the authors' CIFAR-10 code). */
@@ -138,6 +143,7 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
             throw new IllegalArgumentException("jitter: must be in [0, 64] pixels (got " + jitter + ")");
         }
         flip = flip == null ? Boolean.FALSE : flip;
+        clip = clip == null ? Boolean.FALSE : clip;
         targets = targets == null ? Targets.BALANCED : targets;
         temperature = Algorithms.temperature(temperature, 3);
         if (epochs != null && !(epochs >= 1 && epochs <= 10000)) {
@@ -180,6 +186,7 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
         ObjectNode settings = out.putObject("settings");
         settings.put("batches", n);
         settings.put("images", n * batchSize);
+        settings.put("clip", clip);
         settings.put("realDataSealed", true);
         try (Network teacher = Algorithms.zoo(ctx.teacher())) {
             validateTeacher(teacher.spec());
@@ -226,9 +233,10 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
             try (NDArray zeros = ctx.root().zeros(new Shape(bankShape))) {
                 bank = inputs.state("images", zeros);
             }
-            Phase phase = phase(ctx.seed(), ctx.root(), teacher, inputs, n, classes);
+            Range range = clip ? Range.of(ctx.normalisation(), sample, ctx.root()) : null;
+            Phase phase = phase(ctx.seed(), ctx.root(), teacher, inputs, n, classes, range);
             try (AutoCloseable seal = Algorithms.seal(ctx, INVERSION)) {
-                ctx.run(phase, List.of(saveBatch(inputs, bank)));
+                ctx.run(phase, List.of(saveBatch(inputs, bank, range)));
                 images = bank.toFloatArray();
             } catch (IOException | RuntimeException e) {
                 throw e;
@@ -236,6 +244,9 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
                 throw new IllegalStateException(e);
             } finally {
                 phase.participants().forEach(Participant::close);
+                if (range != null) {
+                    range.close();
+                }
             }
         }
         write(file, images, labels, sample);
@@ -246,7 +257,7 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
      * The phase "deep-inversion": epoch b optimises batch b, one step per iteration; at each
      * epoch's first step the inputs start again from noise and the optimizer from scratch.
      */
-    Phase phase(long seed, NDManager root, Network teacher, Adapters inputs, int n, int classes) {
+    Phase phase(long seed, NDManager root, Network teacher, Adapters inputs, int n, int classes, Range range) {
         TrainSpec spec = new TrainSpec(n, batchSize, new OptimizerSpec.Adam(lr, null, null, null, null),
                 new ScheduleSpec(ScheduleSpec.Type.CONSTANT, null, null, null, null));
         double rate = lr;
@@ -276,6 +287,8 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
                     Network.assign(x, start);
                 }
                 images.optimizer().reset();
+            } else if (range != null) { // the last step's inputs, clipped before this step reads them
+                range.clamp(x);
             }
             return List.of(update);
         };
@@ -284,14 +297,54 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
     }
 
     /** At each epoch's end (before its checkpoint) the finished batch joins the images made so far. */
-    LoopListener saveBatch(Adapters inputs, NDArray bank) {
+    LoopListener saveBatch(Adapters inputs, NDArray bank, Range range) {
         return new LoopListener() {
             @Override
             public void onEpochEnd(LoopState state, int epoch, List<EpochSummary> summaries) {
                 NDArray x = inputs.trainableParameters().get(0).getArray();
+                if (range != null) {
+                    range.clamp(x);
+                }
                 bank.set(new NDIndex(epoch * batchSize + ":" + (epoch + 1) * batchSize), x);
             }
         };
+    }
+
+    /**
+     * The values a real image can take after the run's normalisation, per channel: pixels in [0, 1]
+     * become {@code [(0 − m)/s, (1 − m)/s]}. The inputs are clipped into it after every Adam step
+     * (at the next step's start, and at the batch's end before it is kept), so a checkpoint holds
+     * the step's raw result and a resumed run clips it exactly as an uninterrupted one.
+     */
+    record Range(NDArray low, NDArray high) implements AutoCloseable {
+        static Range of(org.distill4j.data.Normalisation stats, long[] sample, NDManager manager) {
+            int channels = (int) sample[0];
+            if (stats.mean().size() != channels || stats.std().size() != channels) {
+                throw new IllegalArgumentException("scheme deep-inversion: clip needs one mean and std per channel ("
+                        + channels + "), but the run's normalisation has " + stats.mean().size());
+            }
+            float[] lo = new float[channels];
+            float[] hi = new float[channels];
+            for (int c = 0; c < channels; c++) {
+                lo[c] = (float) ((0 - stats.mean().get(c)) / stats.std().get(c));
+                hi[c] = (float) ((1 - stats.mean().get(c)) / stats.std().get(c));
+            }
+            Shape shape = new Shape(1, channels, 1, 1);
+            return new Range(manager.create(lo, shape), manager.create(hi, shape));
+        }
+
+        /** x clipped into the range, in place. */
+        void clamp(NDArray x) {
+            try (NDArray floor = x.maximum(low); NDArray clipped = floor.minimum(high)) {
+                Network.assign(x, clipped);
+            }
+        }
+
+        @Override
+        public void close() {
+            low.close();
+            high.close();
+        }
     }
 
     /** Batch b's starting noise, standard normal, a function of the run seed and b. */

@@ -132,7 +132,7 @@ class DataFreeRunTest {
     void deepInversionSynthesizesThenDistils(@TempDir Path dir) throws Exception {
         RunConfig config = new RunConfig("di", 3L, new DataSpec(0.2, 160, 100), teacher(),
                 new StudentSpec(new MlpSpec(List.of(16), null), train(1), new HintonKd(null, null), false), null,
-                new DeepInversionScheme(2, 16, 3, null, null, null, null, null, null, null, null, null));
+                new DeepInversionScheme(2, 16, 3, null, null, null, null, null, null, null, null, null, null));
         // both of its phases, the synthesis and the student's: 2 batches × 3 iterations, then 1 step (32 images)
         RunRecord r = guarded(config, dir, 7, "deep-inversion", "student-deep-inversion");
         assertEquals(List.of("teacher", "student-deep-inversion"), r.models().stream().map(ModelResult::name).toList());

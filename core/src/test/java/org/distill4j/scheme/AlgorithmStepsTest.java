@@ -2,6 +2,7 @@ package org.distill4j.scheme;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -339,13 +340,13 @@ class AlgorithmStepsTest {
 
     @Test
     void deepInversionStartsEachBatchFromNoiseWithAFreshAdam() throws Exception {
-        DeepInversionScheme scheme = new DeepInversionScheme(2, 4, 1, LR, 10.0, 0.01, 0.5, 0, false, null, null, null);
+        DeepInversionScheme scheme = new DeepInversionScheme(2, 4, 1, LR, 10.0, 0.01, 0.5, 0, false, null, null, null, null);
         NDArray images;
         try (Adapters inputs = new Adapters(m)) {
             inputs.tensor("x", new Shape(4, 1, 4, 4), 0f);
             NDArray bank = inputs.state("images", m.zeros(new Shape(8, 1, 4, 4)));
-            Phase phase = scheme.phase(7, m, teacher, inputs, 2, 2);
-            new Loop(m, List.of(scheme.saveBatch(inputs, bank))).run(phase);
+            Phase phase = scheme.phase(7, m, teacher, inputs, 2, 2, null);
+            new Loop(m, List.of(scheme.saveBatch(inputs, bank, null))).run(phase);
             images = m.create(bank.toFloatArray(), bank.getShape());
         }
         DeepInversionLoss loss = new DeepInversionLoss(10, 0.01, 0.5);
@@ -369,6 +370,52 @@ class AlgorithmStepsTest {
                 double var = (1 - b2) * g[i] * g[i];
                 double expected = x0[i] - LR * Math.sqrt(1 - b2) / (1 - b1) * mom / (Math.sqrt(var) + 1e-8);
                 assertEquals(expected, got[i], 1e-5, "batch " + batch + " value " + i);
+            }
+        }
+    }
+
+    @Test
+    void deepInversionClipsEachStepIntoTheRangeOfRealImages() throws Exception {
+        double big = 0.8; // a step of about 0.8 per value: most leave [−0.5, 0.5]
+        float low = -0.5f;
+        float high = 0.5f;
+        for (int iterations : new int[] {1, 3}) {
+            DeepInversionScheme scheme = new DeepInversionScheme(1, 4, iterations, big, 10.0, 0.01, 0.5, 0, false, true,
+                    null, null, null);
+            float[] got;
+            try (Adapters inputs = new Adapters(m);
+                    DeepInversionScheme.Range range = new DeepInversionScheme.Range(
+                            m.create(new float[] {low}, new Shape(1, 1, 1, 1)),
+                            m.create(new float[] {high}, new Shape(1, 1, 1, 1)))) {
+                inputs.tensor("x", new Shape(4, 1, 4, 4), 0f);
+                NDArray bank = inputs.state("images", m.zeros(new Shape(4, 1, 4, 4)));
+                Phase phase = scheme.phase(7, m, teacher, inputs, 1, 2, range);
+                new Loop(m, List.of(scheme.saveBatch(inputs, bank, range))).run(phase);
+                got = bank.toFloatArray();
+            }
+            int atBound = 0;
+            for (float v : got) {
+                assertTrue(v >= low && v <= high, iterations + " iterations: " + v + " outside [" + low + ", " + high + "]");
+                atBound += v == low || v == high ? 1 : 0;
+            }
+            assertTrue(atBound > got.length / 4, iterations + " iterations: only " + atBound + " values were clipped");
+            if (iterations == 1) { // one Adam step from the noise, then clipped
+                NDArray x = DeepInversionScheme.noise(7, 0, new Shape(4, 1, 4, 4), m);
+                x.setRequiresGradient(true);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    List<Network.BatchNormStatistics> stats = new ArrayList<>();
+                    NDArray logits = teacher.forward(x, false, stats).logits();
+                    gc.backward(new DeepInversionLoss(10, 0.01, 0.5)
+                            .compute(logits, m.create(new int[] {0, 1, 0, 1}), stats, x).total());
+                }
+                float[] x0 = x.toFloatArray();
+                float[] g = x.getGradient().toFloatArray();
+                for (int i = 0; i < x0.length; i++) {
+                    double mom = 0.1 * g[i];
+                    double var = 0.001 * g[i] * g[i];
+                    double step = x0[i] - big * Math.sqrt(0.001) / 0.1 * mom / (Math.sqrt(var) + 1e-8);
+                    assertEquals(Math.max(low, Math.min(high, step)), got[i], 1e-5, "value " + i);
+                }
             }
         }
     }
