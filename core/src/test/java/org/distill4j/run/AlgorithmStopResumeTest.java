@@ -117,4 +117,16 @@ class AlgorithmStopResumeTest {
                 scheme: {name: deep-inversion, batches: 2, batchSize: 8, iterations: 4, epochs: 2}
                 """, "deep-inversion", 1, 1);
     }
+
+    @Test
+    void deepInversionWithClippingResumesMidBatch(@TempDir Path dir) throws Exception {
+        // as above, the inputs clipped into the range of real pixels (the noise they start from is not)
+        stopMidPhaseAndResume(dir, "name: di-clip-stop\n" + HEAD + """
+                student:
+                  model: {type: mlp, hidden: [16]}
+                  train: {epochs: 1, batchSize: 32, optimizer: {type: adam, lr: 0.003}}
+                  baseline: false
+                scheme: {name: deep-inversion, batches: 2, batchSize: 8, iterations: 4, epochs: 2, clip: true}
+                """, "deep-inversion", 1, 1);
+    }
 }
