@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.distill4j.data.Dataset;
 import org.distill4j.data.NoiseSource;
+import org.distill4j.data.Normalisation;
 import org.distill4j.io.DamagedFileException;
 import org.distill4j.knowledge.LiveTeacher;
 import org.distill4j.knowledge.SafeTensors;
@@ -317,7 +318,7 @@ public record DeepInversionScheme(Integer batches, Integer batchSize, Integer it
      * the step's raw result and a resumed run clips it exactly as an uninterrupted one.
      */
     record Range(NDArray low, NDArray high) implements AutoCloseable {
-        static Range of(org.distill4j.data.Normalisation stats, long[] sample, NDManager manager) {
+        static Range of(Normalisation stats, long[] sample, NDManager manager) {
             int channels = (int) sample[0];
             if (stats.mean().size() != channels || stats.std().size() != channels) {
                 throw new IllegalArgumentException("scheme deep-inversion: clip needs one mean and std per channel ("
