@@ -18,6 +18,8 @@ import org.distill4j.train.TrainListener;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The short, in-process form of the cli's {@code AlgorithmCrashResumeTest} (opt-in: 15 child
@@ -105,28 +107,18 @@ class AlgorithmStopResumeTest {
                 """, "afd", 1, 0);
     }
 
-    @Test
-    void deepInversionResumesItsInputsMidBatch(@TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "clip {0}")
+    @ValueSource(booleans = {false, true})
+    void deepInversionResumesItsInputsMidBatch(boolean clip, @TempDir Path dir) throws Exception {
         // 2 batches of 4 iterations: stopped after batch 1's second iteration, Adam's moments and the
-        // images so far restored
+        // images so far restored; with clip, the inputs are clipped into the range of real pixels
+        // (the noise they start from is not)
         stopMidPhaseAndResume(dir, "name: di-stop\n" + HEAD + """
                 student:
                   model: {type: mlp, hidden: [16]}
                   train: {epochs: 1, batchSize: 32, optimizer: {type: adam, lr: 0.003}}
                   baseline: false
-                scheme: {name: deep-inversion, batches: 2, batchSize: 8, iterations: 4, epochs: 2}
-                """, "deep-inversion", 1, 1);
-    }
-
-    @Test
-    void deepInversionWithClippingResumesMidBatch(@TempDir Path dir) throws Exception {
-        // as above, the inputs clipped into the range of real pixels (the noise they start from is not)
-        stopMidPhaseAndResume(dir, "name: di-clip-stop\n" + HEAD + """
-                student:
-                  model: {type: mlp, hidden: [16]}
-                  train: {epochs: 1, batchSize: 32, optimizer: {type: adam, lr: 0.003}}
-                  baseline: false
-                scheme: {name: deep-inversion, batches: 2, batchSize: 8, iterations: 4, epochs: 2, clip: true}
-                """, "deep-inversion", 1, 1);
+                scheme: {name: deep-inversion, batches: 2, batchSize: 8, iterations: 4, epochs: 2, clip: %s}
+                """.formatted(clip), "deep-inversion", 1, 1);
     }
 }
