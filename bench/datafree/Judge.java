@@ -14,7 +14,7 @@ import org.distill4j.model.Network;
  * networks ({@code .model} files), the first being the teacher. For each network: the share of the
  * images it gives their target class, its agreement with the first network, and its predicted-class
  * histogram; and the images' pixel statistics beside those of the first 2,000 real test images.
- * Fashion-MNIST images (1×28×28) only. Run by {@code bench/datafree/judge.sh}.
+ * The real images are Fashion-MNIST's (found as the CLI finds them). Run by {@code bench/datafree/judge.sh}.
  */
 public final class Judge {
     public static void main(String[] args) throws Exception {
@@ -22,11 +22,24 @@ public final class Judge {
             System.err.println("usage: judge.sh IMAGES.safetensors TEACHER.model [NETWORK.model ...]");
             System.exit(2);
         }
-        SafeTensors.Opened opened = SafeTensors.open(Path.of(args[0]));
-        float[] x = opened.tensors().get("images").floats();
+        SafeTensors.Opened opened;
+        try {
+            opened = SafeTensors.open(Path.of(args[0]));
+        } catch (java.io.IOException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
+        SafeTensors.View images = opened.tensors().get("images");
+        if (images == null || opened.tensors().get("targets") == null || images.shape().length != 4) {
+            System.err.println(args[0] + ": not a synthesized set (images N×C×H×W, targets N)");
+            System.exit(2);
+        }
+        float[] x = images.floats();
         int[] y = opened.tensors().get("targets").ints();
         int n = y.length;
         int size = x.length / n;
+        long[] sample = java.util.Arrays.copyOfRange(images.shape(), 1, 4);
         Dataset test = FashionMnist.load(FashionMnist.locate(null, System.getenv())).test();
         float[] real = new float[2000 * size];
         for (int i = 0; i < 2000; i++) {
@@ -42,7 +55,8 @@ public final class Judge {
                     for (int s = 0; s < n; s += 256) {
                         int b = Math.min(256, n - s);
                         try (NDManager batch = manager.newSubManager()) {
-                            NDArray in = batch.create(Arrays.copyOfRange(x, s * size, (s + b) * size), new Shape(b, 1, 28, 28));
+                            NDArray in = batch.create(Arrays.copyOfRange(x, s * size, (s + b) * size),
+                                    new Shape(b, sample[0], sample[1], sample[2]));
                             System.arraycopy(net.forward(in, false).logits().argMax(1).toLongArray(), 0, p, s, b);
                         }
                     }
@@ -50,7 +64,7 @@ public final class Judge {
                 first = first == null ? p : first;
                 int target = 0;
                 int agree = 0;
-                int[] histogram = new int[10];
+                int[] histogram = new int[test.numClasses()];
                 for (int i = 0; i < n; i++) {
                     target += p[i] == y[i] ? 1 : 0;
                     agree += p[i] == first[i] ? 1 : 0;
